@@ -1,0 +1,90 @@
+# rdmanet - CNI plugin for RDMA secondary networks.
+# make [WERROR=1] [SANITIZER=address,undefined] [LINK=dynamic]; make check; make bench; make install
+
+PREFIX   ?= /opt/cni
+BINDIR   ?= $(PREFIX)/bin
+# Bundled shared libraries Debian ships no static archive for (cJSON), found by an absolute
+# run path so the plugin needs nothing from the node but glibc (see README: host compatibility).
+LIBDIR   ?= $(BINDIR)/rdmanet-lib
+DESTDIR  ?=
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+SANITIZER ?=
+LINK     ?= static
+
+ifneq ($(SANITIZER),)
+BUILD    ?= build-san
+else ifeq ($(LINK),dynamic)
+BUILD    ?= build-dyn
+else
+BUILD    ?= build
+endif
+
+NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 libcjson)
+WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+            -Wno-missing-field-initializers
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) $(HARDEN) -Iinclude $(NL_CFLAGS) -MMD -MP
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+ifeq ($(WERROR),1)
+CFLAGS   += -Werror
+endif
+ifneq ($(SANITIZER),)
+CFLAGS   += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZER)
+endif
+
+ifeq ($(LINK),dynamic)
+PLUGIN_LIBS := -lnl-route-3 -lnl-3 -lcjson -lpthread
+else
+PLUGIN_LIBS := -Wl,-Bstatic -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lcjson -lpthread \
+               -Wl,--enable-new-dtags,-rpath,$(LIBDIR)
+endif
+
+LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c \
+            src/iflink.c src/iflink_macvlan.c src/ipaddr.c src/ipam_exec.c \
+            src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/rdmanet
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/librdmanet.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/rdmanet: $(BUILD)/cmd/rdmanet/main.o $(BUILD)/librdmanet.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PLUGIN_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librdmanet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet.a $(PLUGIN_LIBS)
+
+unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+check: all $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run-all.sh
+
+bench: all
+	BUILD=$(BUILD) tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(BUILD)/rdmanet $(DESTDIR)$(BINDIR)/.rdmanet.tmp
+	mv -f $(DESTDIR)$(BINDIR)/.rdmanet.tmp $(DESTDIR)$(BINDIR)/rdmanet
+	install -m 0644 $$(readlink -f $$($(CC) -print-file-name=libcjson.so.1)) \
+		$(DESTDIR)$(LIBDIR)/libcjson.so.1
+
+clean:
+	rm -rf build build-san build-dyn
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: all unit check bench install clean

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rdmanet - CNI plugin: read env + stdin, dispatch, print the result or error JSON. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rdmanet/cleanup.h"
+#include "rdmanet/cmd.h"
+#include "rdmanet/cni.h"
+#include "rdmanet/config.h"
+#include "rdmanet/log.h"
+
+static int read_stdin(char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *p = NULL;
+
+	if (isatty(STDIN_FILENO)) {
+		*buf = NULL;
+		*len = 0;
+		return 0;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *grown;
+
+			if (cap > CONFIG_STDIN_MAX) {
+				free(p);
+				return -E2BIG;
+			}
+			cap = cap ? cap * 2 : 16384;
+			grown = realloc(p, cap + 1);
+			if (!grown) {
+				free(p);
+				return -ENOMEM;
+			}
+			p = grown;
+		}
+		r = read(STDIN_FILENO, p + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(p);
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += (size_t) r;
+	}
+	if (p)
+		p[n] = '\0';
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+static int print_owned(char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	(void) fputs(s, stdout);
+	(void) fputc('\n', stdout);
+	free(s);
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+static int fail(const struct cni_err *e, const char *version)
+{
+	log_error("%s%s%s", e->msg, e->details[0] ? ": " : "", e->details);
+	(void) print_owned(cni_error_format(e, version));
+	return 1;
+}
+
+static void apply_logging(const struct config *cfg)
+{
+	int r;
+
+	if (cfg->log_level >= 0)
+		log_set_level((enum log_level) cfg->log_level);
+	if (cfg->log_file[0]) {
+		r = log_open_file(cfg->log_file);
+		if (r < 0)
+			log_warn("cannot open logFile '%s': %s, logging to stderr only", cfg->log_file,
+				 strerror(-r));
+	}
+}
+
+static int dispatch(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
+{
+	_cleanup_(cni_result_free) struct cni_result res = { 0 };
+	int r;
+
+	switch (env->cmd) {
+	case CNI_CMD_ADD:
+		r = cmd_add(env, cfg, &res, err);
+		if (r < 0)
+			return r;
+		r = print_owned(cni_result_format(&res, cfg->cni_version));
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot print the result");
+		return 0;
+	case CNI_CMD_DEL:
+		return cmd_del(env, cfg, err);
+	case CNI_CMD_CHECK:
+		return cmd_check(env, cfg, err);
+	case CNI_CMD_STATUS:
+		return cmd_status(env, cfg, err);
+	case CNI_CMD_GC:
+		return cmd_gc(env, cfg, err);
+	default:
+		return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL, "unsupported CNI_COMMAND");
+	}
+}
+
+int main(void)
+{
+	_cleanup_free_ char *in = NULL;
+	struct cni_err err = { 0 };
+	char version[CNI_VERSION_MAX] = "";
+	struct cni_env env;
+	struct config cfg;
+	size_t len = 0;
+	int r;
+
+	(void) signal(SIGPIPE, SIG_IGN);
+	log_set_context("rdmanet", getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
+	r = read_stdin(&in, &len);
+	if (r < 0) {
+		(void) err_set(&err, r, r == -E2BIG ? CNI_ERR_DECODE : CNI_ERR_IO, NULL,
+			       "cannot read the network configuration from stdin");
+		return fail(&err, version);
+	}
+	(void) config_peek_version(in, len, version);
+	if (cni_env_parse(&env, &err) < 0)
+		return fail(&err, version);
+	if (env.cmd == CNI_CMD_VERSION)
+		return print_owned(cni_version_format(version)) < 0;
+
+	r = config_parse(in, len, env.cmd, &env.args, &cfg, &err);
+	if (r >= 0) {
+		apply_logging(&cfg);
+		log_debug("%s network '%s' master '%s'", cni_command_name(env.cmd), cfg.name,
+			  cfg.master);
+		r = dispatch(&env, &cfg, &err);
+	}
+	if (r < 0) {
+		r = fail(&err, cfg.cni_version[0] ? cfg.cni_version : version);
+		config_free(&cfg);
+		log_close();
+		return r;
+	}
+	config_free(&cfg);
+	log_close();
+	return 0;
+}

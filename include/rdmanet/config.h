@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config.h - the network configuration on stdin, validated into struct config. */
+#pragma once
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rdmanet/cni.h"
+#include "rdmanet/err.h"
+
+struct cJSON;
+
+#define CONFIG_STDIN_MAX (1024 * 1024)
+#define CONFIG_NAME_MAX 253
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_IPAM_TIMEOUT_DEFAULT_MS 60000u
+
+enum link_kind {
+	LINK_AUTO,
+	LINK_MACVLAN,
+};
+
+struct config {
+	char cni_version[CNI_VERSION_MAX];
+	char name[CONFIG_NAME_MAX + 1];
+	char master[IF_NAMESIZE];
+	enum link_kind link;
+	uint32_t macvlan_mode;	/* MACVLAN_MODE_* from linux/if_link.h */
+	unsigned mtu;		/* 0: inherit from master */
+	bool has_mac;
+	unsigned char mac[6];
+	bool has_ipam;
+	char ipam_type[64];
+	unsigned ipam_timeout_ms;
+	char log_file[CONFIG_PATH_MAX];
+	int log_level;		/* enum log_level, -1 when unset */
+
+	struct cJSON *root;		/* the whole document (owned) */
+	const struct cJSON *prev_result;	/* borrowed from root */
+	const struct cJSON *dns;		/* borrowed from root */
+	const struct cJSON *valid_attachments;	/* GC: cni.dev/valid-attachments */
+	char *raw;			/* the exact stdin bytes (owned), passed to the IPAM */
+	size_t raw_len;
+};
+
+/*
+ * Parses and validates stdin for cmd. args may be NULL; a MAC from CNI_ARGS is used when the
+ * config carries no runtimeConfig.mac. cfg->cni_version is filled as early as possible so even
+ * a failed parse can report errors in the caller's version.
+ */
+int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct cni_args *args,
+		 struct config *cfg, struct cni_err *err);
+void config_free(struct config *cfg);
+const char *config_link_name(enum link_kind kind);
+const char *config_macvlan_mode_name(uint32_t mode);
+/* Only cniVersion, for VERSION; "" when absent. */
+int config_peek_version(const char *buf, size_t len, char out[CNI_VERSION_MAX]);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* iflink.h - create/move+rename/up/delete links; one ops table per kind. */
+#pragma once
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "rdmanet/config.h"
+#include "rdmanet/err.h"
+#include "rdmanet/netlink.h"
+
+#define IFLINK_ALIAS_MAX 256
+#define IFLINK_HWADDR_MAX 32
+#define IFLINK_TMP_PREFIX "rdn"
+
+struct nl_msg;
+
+struct iflink_info {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	char kind[32];		/* IFLA_INFO_KIND, "" for physical */
+	unsigned short type;	/* ARPHRD_* */
+	unsigned flags;		/* IFF_* */
+	unsigned mtu;
+	unsigned char addr[IFLINK_HWADDR_MAX];
+	unsigned addr_len;
+	int link;		/* IFLA_LINK: parent ifindex, 0 when absent */
+	unsigned operstate;	/* IF_OPER_* */
+	char alias[IFLINK_ALIAS_MAX];
+	unsigned macvlan_mode;	/* IFLA_MACVLAN_MODE when kind is macvlan */
+};
+
+/* What each child kind adds to the generic create request and checks about the parent. */
+struct iflink_ops {
+	const char *kind;
+	/* Checks the parent can carry this kind; fills err (code 100) when not. */
+	int (*check_master)(const struct iflink_info *master, const struct config *cfg,
+			    struct cni_err *err);
+	/* Appends the kind's attributes inside IFLA_INFO_DATA. */
+	int (*fill_data)(struct nl_msg *msg, const struct config *cfg);
+};
+
+extern const struct iflink_ops iflink_macvlan_ops;
+
+/* Picks the ops for cfg->link ("auto": by the parent's link type). */
+const struct iflink_ops *iflink_ops_select(const struct config *cfg,
+					   const struct iflink_info *master, struct cni_err *err);
+
+/* -ENOENT when absent. */
+int iflink_find(struct netlink *nl, const char *name, struct iflink_info *info);
+int iflink_find_index(struct netlink *nl, int ifindex, struct iflink_info *info);
+/* Calls fn for every link of the namespace; a negative return from fn stops with that error. */
+int iflink_foreach(struct netlink *nl, int (*fn)(const struct iflink_info *info, void *arg),
+		   void *arg);
+
+/* Creates a child of master named name (mtu 0: inherit; mac NULL: kernel's choice). */
+int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
+		  int master, const char *name, const char *alias);
+/* Moves ifindex into the netns behind netns_fd and renames it, in one request. */
+int iflink_move(struct netlink *nl, int ifindex, int netns_fd, const char *newname);
+int iflink_set_up(struct netlink *nl, int ifindex);
+int iflink_delete(struct netlink *nl, int ifindex);
+/* Deletes by name; -ENOENT when absent. */
+int iflink_delete_name(struct netlink *nl, const char *name);
+
+/* Temporary host-side name of a (container, ifname) attachment: "rdn" + 12 hex digits. */
+void iflink_tmpname(const char *containerid, const char *ifname, char out[IF_NAMESIZE]);
+/* The alias that marks our links: "rdmanet:<containerid>:<ifname>". */
+int iflink_alias(const char *containerid, const char *ifname, char out[IFLINK_ALIAS_MAX]);
+/* Colon hex form, "" for no address. */
+void iflink_format_hwaddr(const unsigned char *addr, unsigned len, char *out, size_t outlen);

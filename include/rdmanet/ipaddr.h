@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ipaddr.h - addresses, routes, sysctls and announcements inside the pod netns. */
+#pragma once
+#include <stdbool.h>
+
+#include "rdmanet/cni.h"
+#include "rdmanet/netlink.h"
+
+int ipaddr_add(struct netlink *nl, int ifindex, const struct cni_ip *ip);
+/* gw4/gw6: the IPAM's gateways, used for routes that name none (NULL: none). */
+int ipaddr_route_add(struct netlink *nl, int ifindex, const struct cni_route *rt,
+		     const unsigned char *gw4, const unsigned char *gw6);
+/* 1 when present on ifindex, 0 when not, -errno on failure. */
+int ipaddr_has(struct netlink *nl, int ifindex, const struct cni_ip *ip);
+int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt,
+		     const unsigned char *gw4, const unsigned char *gw6);
+/*
+ * Writes /proc/sys/net/<ipv4|ipv6>/conf/<ifname>/<key>; must run inside the target netns.
+ * -ENOENT when the tree is absent (IPv6 disabled).
+ */
+int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, const char *value);
+/* Gratuitous ARP (RFC 5227 announcement) from addr on ifindex; must run inside the netns. */
+int ipaddr_garp(int ifindex, const unsigned char mac[6], const unsigned char addr[4]);

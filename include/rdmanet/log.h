@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* log.h - leveled logging to stderr and an optional log file; every line carries cid + ifname. */
+#pragma once
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Context printed on every line; strings are copied (truncated). */
+void log_set_context(const char *prog, const char *containerid, const char *ifname);
+void log_set_level(enum log_level level);
+/* Returns -1 for an unknown name. */
+int log_level_parse(const char *name);
+/* Opens (creating with 0600) an append-only log file; -errno on failure. */
+int log_open_file(const char *path);
+void log_close(void);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_common.c - pieces every command shares: the pod netns and its netlink socket. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rdmanet/cmd.h"
+#include "rdmanet/log.h"
+#include "rdmanet/netns.h"
+
+int cmd_fault(const char *step)
+{
+	const char *want = getenv("RDMANET_TEST_FAIL_STEP");
+
+	if (want && !strcmp(want, step)) {
+		log_warn("test hook: failing step '%s'", step);
+		return -EIO;
+	}
+	return 0;
+}
+
+int cmd_open_netns(const struct cni_env *env, struct cni_err *err)
+{
+	int fd = netns_open(env->netns);
+
+	if (fd == -ENOENT)
+		return err_set(err, fd, CNI_ERR_UNKNOWN_CONTAINER, NULL,
+			       "CNI_NETNS '%s' does not exist: the pod sandbox is gone", env->netns);
+	if (fd == -EINVAL)
+		return err_set(err, fd, CNI_ERR_INVALID_ENV, NULL,
+			       "CNI_NETNS '%s' is not a network namespace", env->netns);
+	if (fd < 0)
+		return err_set(err, fd, RDMANET_ERR_NETNS, NULL, "cannot open CNI_NETNS '%s'",
+			       env->netns);
+	return fd;
+}
+
+int cmd_netlink_in(int fd, struct netlink *nl, struct cni_err *err)
+{
+	int saved = -1, r, r2;
+
+	r = netns_enter(fd, &saved);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_NETNS, NULL, "cannot enter the pod network namespace");
+	r = netlink_open(nl);
+	r2 = netns_restore(&saved);
+	if (r2 < 0) {
+		/* still in the pod netns: nothing below may run */
+		netlink_close(nl);
+		return err_set(err, r2, RDMANET_ERR_NETNS, NULL,
+			       "cannot return to the host network namespace");
+	}
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_NETNS, NULL,
+			       "cannot open a netlink socket in the pod network namespace");
+	return 0;
+}

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config.c - cJSON -> struct config with all validation (pure code; a fuzz target). */
+#include <ctype.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "rdmanet/cleanup.h"
+#include "rdmanet/config.h"
+#include "rdmanet/log.h"
+
+static const struct {
+	const char *name;
+	uint32_t mode;
+} macvlan_modes[] = {
+	{ "bridge", MACVLAN_MODE_BRIDGE },
+	{ "private", MACVLAN_MODE_PRIVATE },
+	{ "vepa", MACVLAN_MODE_VEPA },
+	{ "passthru", MACVLAN_MODE_PASSTHRU },
+};
+
+static const char *const link_names[] = { [LINK_AUTO] = "auto", [LINK_MACVLAN] = "macvlan" };
+
+const char *config_link_name(enum link_kind kind)
+{
+	return kind < ARRAY_SIZE(link_names) ? link_names[kind] : "?";
+}
+
+const char *config_macvlan_mode_name(uint32_t mode)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(macvlan_modes); i++)
+		if (macvlan_modes[i].mode == mode)
+			return macvlan_modes[i].name;
+	return "?";
+}
+
+static int invalid(struct cni_err *err, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int invalid(struct cni_err *err, const char *field, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void) vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL, "invalid network config: '%s' %s",
+		       field, why);
+}
+
+/* A string field: absent is fine (returns NULL, 0), wrong type or too long is error 7. */
+static int get_string(const cJSON *obj, const char *key, const char *field, size_t max,
+		      const char **out, struct cni_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return invalid(err, field, "must be a string");
+	if (strlen(v->valuestring) > max) {
+		char why[64];
+		(void) snprintf(why, sizeof(why), "is longer than %zu characters", max);
+		return invalid(err, field, "%s", why);
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+static bool network_name_valid(const char *s)
+{
+	if (!isalnum((unsigned char) s[0]))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char) *s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static bool plugin_type_valid(const char *s)
+{
+	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char) *s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+int config_peek_version(const char *buf, size_t len, char out[CNI_VERSION_MAX])
+{
+	cJSON *root, *v;
+
+	out[0] = '\0';
+	if (!buf || !len)
+		return 0;
+	if (len > CONFIG_STDIN_MAX)
+		return -E2BIG;
+	root = cJSON_ParseWithLength(buf, len);
+	if (!root)
+		return -EINVAL;
+	v = cJSON_GetObjectItemCaseSensitive(root, "cniVersion");
+	if (cJSON_IsString(v) && strlen(v->valuestring) < CNI_VERSION_MAX)
+		strcpy(out, v->valuestring);
+	cJSON_Delete(root);
+	return 0;
+}
+
+static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const cJSON *rc = cJSON_GetObjectItemCaseSensitive(root, "runtimeConfig");
+	const cJSON *ips, *it;
+	const char *mac;
+	int r;
+
+	if (!rc || cJSON_IsNull(rc))
+		return 0;
+	if (!cJSON_IsObject(rc))
+		return invalid(err, "runtimeConfig", "must be an object");
+	r = get_string(rc, "mac", "runtimeConfig.mac", 17, &mac, err);
+	if (r < 0)
+		return r;
+	if (mac) {
+		if (cni_mac_parse(mac, cfg->mac) < 0)
+			return invalid(err, "runtimeConfig.mac",
+				       "'%s' is not a unicast MAC address (aa:bb:cc:dd:ee:ff)", mac);
+		cfg->has_mac = true;
+	}
+	ips = cJSON_GetObjectItemCaseSensitive(rc, "ips");
+	if (ips && !cJSON_IsNull(ips)) {
+		if (!cJSON_IsArray(ips))
+			return invalid(err, "runtimeConfig.ips", "must be an array of CIDRs");
+		if (!cfg->has_ipam)
+			return invalid(err, "runtimeConfig.ips",
+				       "needs an 'ipam' section whose plugin takes static IPs");
+		cJSON_ArrayForEach(it, ips) {
+			int family;
+			unsigned char a[16];
+			unsigned plen;
+
+			if (!cJSON_IsString(it) ||
+			    (cni_cidr_parse(it->valuestring, &family, a, &plen) < 0 &&
+			     cni_ip_parse(it->valuestring, &family, a) < 0))
+				return invalid(err, "runtimeConfig.ips", "entries must be IP addresses or CIDRs");
+		}
+	}
+	return 0;
+}
+
+static int parse_ipam(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const cJSON *ipam = cJSON_GetObjectItemCaseSensitive(root, "ipam");
+	const cJSON *tmo;
+	const char *type;
+	int r;
+
+	if (!ipam || cJSON_IsNull(ipam))
+		return 0;
+	if (!cJSON_IsObject(ipam))
+		return invalid(err, "ipam", "must be an object");
+	if (!cJSON_GetArraySize(ipam))
+		return 0; /* "ipam": {} is L2-only, as with the reference plugins */
+	r = get_string(ipam, "type", "ipam.type", sizeof(cfg->ipam_type) - 1, &type, err);
+	if (r < 0)
+		return r;
+	if (!type || !*type)
+		return invalid(err, "ipam.type", "is required when 'ipam' is set");
+	if (!plugin_type_valid(type))
+		return invalid(err, "ipam.type", "'%s' is not a plugin name (letters, digits, _ . -)",
+			       type);
+	strcpy(cfg->ipam_type, type);
+	cfg->has_ipam = true;
+	tmo = cJSON_GetObjectItemCaseSensitive(root, "ipamTimeoutSeconds");
+	if (tmo) {
+		if (!cJSON_IsNumber(tmo) || tmo->valuedouble < 1 || tmo->valuedouble > 600)
+			return invalid(err, "ipamTimeoutSeconds", "must be a number from 1 to 600");
+		cfg->ipam_timeout_ms = (unsigned) (tmo->valuedouble * 1000);
+	}
+	return 0;
+}
+
+static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const char *link, *mode, *master;
+	const cJSON *mtu;
+	int r;
+
+	r = get_string(root, "master", "master", IF_NAMESIZE - 1, &master, err);
+	if (r < 0)
+		return r;
+	if (master) {
+		if (!cni_ifname_valid(master))
+			return invalid(err, "master", "'%s' is not a valid interface name", master);
+		strcpy(cfg->master, master);
+	}
+	r = get_string(root, "link", "link", 32, &link, err);
+	if (r < 0)
+		return r;
+	cfg->link = LINK_AUTO;
+	if (link && !strcmp(link, "macvlan"))
+		cfg->link = LINK_MACVLAN;
+	else if (link && strcmp(link, "auto"))
+		return invalid(err, "link",
+			       "'%s' is not supported: use 'auto' (the default) or 'macvlan'", link);
+
+	r = get_string(root, "mode", "mode", 16, &mode, err);
+	if (r < 0)
+		return r;
+	cfg->macvlan_mode = MACVLAN_MODE_BRIDGE;
+	if (mode) {
+		size_t i;
+		for (i = 0; i < ARRAY_SIZE(macvlan_modes); i++)
+			if (!strcmp(mode, macvlan_modes[i].name))
+				break;
+		if (i == ARRAY_SIZE(macvlan_modes))
+			return invalid(err, "mode",
+				       "'%s' is not a macvlan mode: use bridge, private, vepa or passthru",
+				       mode);
+		cfg->macvlan_mode = macvlan_modes[i].mode;
+	}
+
+	mtu = cJSON_GetObjectItemCaseSensitive(root, "mtu");
+	if (mtu && !cJSON_IsNull(mtu)) {
+		if (!cJSON_IsNumber(mtu) || mtu->valuedouble != (double) (int) mtu->valuedouble ||
+		    (mtu->valueint != 0 && (mtu->valueint < 68 || mtu->valueint > 65535)))
+			return invalid(err, "mtu", "must be an integer from 68 to 65535 (0: inherit from master)");
+		cfg->mtu = (unsigned) mtu->valueint;
+	}
+	return 0;
+}
+
+static int parse_logging(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const char *file, *level;
+	int r;
+
+	cfg->log_level = -1;
+	r = get_string(root, "logFile", "logFile", sizeof(cfg->log_file) - 1, &file, err);
+	if (r < 0)
+		return r;
+	if (file && *file) {
+		if (file[0] != '/')
+			return invalid(err, "logFile", "'%s' must be an absolute path", file);
+		strcpy(cfg->log_file, file);
+	}
+	r = get_string(root, "logLevel", "logLevel", 16, &level, err);
+	if (r < 0)
+		return r;
+	if (level && *level) {
+		cfg->log_level = log_level_parse(level);
+		if (cfg->log_level < 0)
+			return invalid(err, "logLevel", "'%s' is not one of error, warn, info, debug",
+				       level);
+	}
+	return 0;
+}
+
+static int parse_gc(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const cJSON *va = cJSON_GetObjectItemCaseSensitive(root, "cni.dev/valid-attachments");
+	const cJSON *it;
+
+	if (!va || cJSON_IsNull(va))
+		return 0;
+	if (!cJSON_IsArray(va))
+		return invalid(err, "cni.dev/valid-attachments", "must be an array");
+	cJSON_ArrayForEach(it, va) {
+		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(it, "containerID");
+		const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(it, "ifname");
+
+		if (!cJSON_IsObject(it) || !cJSON_IsString(cid) || !cJSON_IsString(ifn))
+			return invalid(err, "cni.dev/valid-attachments",
+				       "entries must be objects with string 'containerID' and 'ifname'");
+	}
+	cfg->valid_attachments = va;
+	return 0;
+}
+
+int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct cni_args *args,
+		 struct config *cfg, struct cni_err *err)
+{
+	const cJSON *v, *pr, *dns;
+	const char *s;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = -1;
+	cfg->ipam_timeout_ms = CONFIG_IPAM_TIMEOUT_DEFAULT_MS;
+	if (!buf || !len)
+		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
+			       "no network configuration on stdin");
+	if (len > CONFIG_STDIN_MAX)
+		return err_set(err, -E2BIG, CNI_ERR_DECODE, NULL,
+			       "network configuration is larger than %d bytes", CONFIG_STDIN_MAX);
+	cfg->root = cJSON_ParseWithLength(buf, len);
+	if (!cfg->root)
+		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
+			       "network configuration on stdin is not valid JSON (near byte %td)",
+			       cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - buf : (ptrdiff_t) 0);
+	if (!cJSON_IsObject(cfg->root))
+		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
+			       "network configuration on stdin is not a JSON object");
+	cfg->raw = malloc(len);
+	if (!cfg->raw)
+		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
+	memcpy(cfg->raw, buf, len);
+	cfg->raw_len = len;
+
+	v = cJSON_GetObjectItemCaseSensitive(cfg->root, "cniVersion");
+	if (!v)
+		return invalid(err, "cniVersion", "is required");
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= CNI_VERSION_MAX)
+		return invalid(err, "cniVersion", "must be a version string such as \"1.0.0\"");
+	if (!cni_version_supported(v->valuestring))
+		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
+			       "incompatible CNI version '%s': rdmanet supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0",
+			       v->valuestring);
+	strcpy(cfg->cni_version, v->valuestring);
+
+	r = get_string(cfg->root, "name", "name", CONFIG_NAME_MAX, &s, err);
+	if (r < 0)
+		return r;
+	if (!s || !*s)
+		return invalid(err, "name", "is required");
+	if (!network_name_valid(s))
+		return invalid(err, "name", "'%s' must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s);
+	strcpy(cfg->name, s);
+	r = get_string(cfg->root, "type", "type", 64, &s, err);
+	if (r < 0)
+		return r;
+	if (!s || !*s)
+		return invalid(err, "type", "is required");
+
+	if ((r = parse_logging(cfg->root, cfg, err)) < 0 || (r = parse_ipam(cfg->root, cfg, err)) < 0 ||
+	    (r = parse_link(cfg->root, cfg, err)) < 0 ||
+	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 || (r = parse_gc(cfg->root, cfg, err)) < 0)
+		return r;
+	if (!cfg->has_mac && args && args->has_mac) {
+		memcpy(cfg->mac, args->mac, sizeof(cfg->mac));
+		cfg->has_mac = true;
+	}
+
+	dns = cJSON_GetObjectItemCaseSensitive(cfg->root, "dns");
+	if (dns && !cJSON_IsNull(dns)) {
+		if (!cJSON_IsObject(dns))
+			return invalid(err, "dns", "must be an object");
+		cfg->dns = dns;
+	}
+	pr = cJSON_GetObjectItemCaseSensitive(cfg->root, "prevResult");
+	if (pr && !cJSON_IsNull(pr)) {
+		if (!cJSON_IsObject(pr))
+			return invalid(err, "prevResult", "must be an object");
+		cfg->prev_result = pr;
+	}
+
+	if ((cmd == CNI_CMD_ADD || cmd == CNI_CMD_CHECK || cmd == CNI_CMD_STATUS) && !cfg->master[0])
+		return invalid(err, "master", "is required: name the RDMA parent netdev (e.g. 'ib0' or 'ens1f0')");
+	if (cmd == CNI_CMD_CHECK && cni_version_cmp(cfg->cni_version, "0.4.0") < 0)
+		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
+			       "CHECK needs cniVersion 0.4.0 or later, the config has '%s'",
+			       cfg->cni_version);
+	if ((cmd == CNI_CMD_STATUS || cmd == CNI_CMD_GC) && cni_version_cmp(cfg->cni_version, "1.1.0") < 0)
+		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
+			       "%s needs cniVersion 1.1.0 or later, the config has '%s'",
+			       cni_command_name(cmd), cfg->cni_version);
+	if (cmd == CNI_CMD_CHECK && !cfg->prev_result)
+		return invalid(err, "prevResult", "is required for CHECK");
+	return 0;
+}
+
+void config_free(struct config *cfg)
+{
+	cJSON_Delete(cfg->root);
+	free(cfg->raw);
+	cfg->root = NULL;
+	cfg->raw = NULL;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* iflink_macvlan.c - macvlan children of Ethernet (RoCE) parents. */
+#include <errno.h>
+#include <net/if_arp.h>
+#include <linux/if_link.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include "rdmanet/iflink.h"
+
+static int macvlan_check_master(const struct iflink_info *master, const struct config *cfg,
+				struct cni_err *err)
+{
+	if (master->type != ARPHRD_ETHER)
+		return err_set(err, -EINVAL, RDMANET_ERR_MASTER, NULL,
+			       "master '%s' is not an Ethernet netdev (link type %u): macvlan needs an Ethernet/RoCE parent%s",
+			       master->name, master->type,
+			       master->type == ARPHRD_INFINIBAND ? "; this one is InfiniBand" : "");
+	(void) cfg;
+	return 0;
+}
+
+static int macvlan_fill_data(struct nl_msg *msg, const struct config *cfg)
+{
+	return nla_put_u32(msg, IFLA_MACVLAN_MODE, cfg->macvlan_mode) < 0 ? -EMSGSIZE : 0;
+}
+
+const struct iflink_ops iflink_macvlan_ops = {
+	.kind = "macvlan",
+	.check_master = macvlan_check_master,
+	.fill_data = macvlan_fill_data,
+};

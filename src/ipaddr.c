@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ipaddr.c - RTM_NEWADDR/RTM_NEWROUTE, their CHECK counterparts, sysctls and gratuitous ARP. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include "rdmanet/cleanup.h"
+#include "rdmanet/ipaddr.h"
+
+DEFINE_CLEANUP(struct nl_msg *, nlmsg_free)
+
+static size_t alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+int ipaddr_add(struct netlink *nl, int ifindex, const struct cni_ip *ip)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family = (unsigned char) ip->family,
+		.ifa_prefixlen = (unsigned char) ip->prefixlen,
+		.ifa_scope = RT_SCOPE_UNIVERSE,
+		.ifa_index = (unsigned) ifindex,
+	};
+	_cleanup_(nlmsg_freep) struct nl_msg *msg =
+		nlmsg_alloc_simple(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+
+	if (!msg || nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	if (nla_put(msg, IFA_LOCAL, (int) alen(ip->family), ip->addr) < 0 ||
+	    nla_put(msg, IFA_ADDRESS, (int) alen(ip->family), ip->addr) < 0)
+		return -EMSGSIZE;
+	if (ip->family == AF_INET && ip->prefixlen < 31) {
+		uint32_t a, mask = ip->prefixlen ? htonl(~0u << (32 - ip->prefixlen)) : 0;
+		memcpy(&a, ip->addr, 4);
+		a |= ~mask;
+		if (nla_put(msg, IFA_BROADCAST, 4, &a) < 0)
+			return -EMSGSIZE;
+	}
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
+static const unsigned char *route_gw(const struct cni_route *rt, const unsigned char *gw4,
+				     const unsigned char *gw6)
+{
+	if (rt->has_gw)
+		return rt->gw;
+	return rt->family == AF_INET ? gw4 : gw6;
+}
+
+int ipaddr_route_add(struct netlink *nl, int ifindex, const struct cni_route *rt,
+		     const unsigned char *gw4, const unsigned char *gw6)
+{
+	const unsigned char *gw = route_gw(rt, gw4, gw6);
+	struct rtmsg rtm = {
+		.rtm_family = (unsigned char) rt->family,
+		.rtm_dst_len = (unsigned char) rt->dst_len,
+		.rtm_table = RT_TABLE_MAIN,
+		.rtm_protocol = RTPROT_BOOT,
+		.rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+		.rtm_type = RTN_UNICAST,
+	};
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
+	struct nlattr *mx;
+
+	if (rt->scope >= 0)
+		rtm.rtm_scope = (unsigned char) rt->scope;
+	if (rt->table >= 0)
+		rtm.rtm_table = rt->table < 256 ? (unsigned char) rt->table : RT_TABLE_UNSPEC;
+	msg = nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	if (rt->dst_len && nla_put(msg, RTA_DST, (int) alen(rt->family), rt->dst) < 0)
+		return -EMSGSIZE;
+	if (gw && nla_put(msg, RTA_GATEWAY, (int) alen(rt->family), gw) < 0)
+		return -EMSGSIZE;
+	if (nla_put_u32(msg, RTA_OIF, (uint32_t) ifindex) < 0)
+		return -EMSGSIZE;
+	if (rt->priority >= 0 && nla_put_u32(msg, RTA_PRIORITY, (uint32_t) rt->priority) < 0)
+		return -EMSGSIZE;
+	if (rt->table >= 256 && nla_put_u32(msg, RTA_TABLE, (uint32_t) rt->table) < 0)
+		return -EMSGSIZE;
+	if (rt->mtu > 0 || rt->advmss > 0) {
+		if (!(mx = nla_nest_start(msg, RTA_METRICS)))
+			return -EMSGSIZE;
+		if (rt->mtu > 0 && nla_put_u32(msg, RTAX_MTU, (uint32_t) rt->mtu) < 0)
+			return -EMSGSIZE;
+		if (rt->advmss > 0 && nla_put_u32(msg, RTAX_ADVMSS, (uint32_t) rt->advmss) < 0)
+			return -EMSGSIZE;
+		(void) nla_nest_end(msg, mx);
+	}
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
+struct addr_match {
+	int ifindex;
+	const struct cni_ip *ip;
+	bool found;
+};
+
+static int on_addr(struct nlmsghdr *h, void *arg)
+{
+	struct addr_match *m = arg;
+	struct nlattr *tb[IFA_MAX + 1];
+	struct ifaddrmsg *ifa;
+	struct nlattr *a;
+
+	if (h->nlmsg_type != RTM_NEWADDR || nlmsg_parse(h, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
+		return 0;
+	ifa = nlmsg_data(h);
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if ((int) ifa->ifa_index == m->ifindex && ifa->ifa_family == m->ip->family &&
+	    ifa->ifa_prefixlen == m->ip->prefixlen && a &&
+	    nla_len(a) == (int) alen(m->ip->family) &&
+	    !memcmp(nla_data(a), m->ip->addr, alen(m->ip->family)))
+		m->found = true;
+	return 0;
+}
+
+int ipaddr_has(struct netlink *nl, int ifindex, const struct cni_ip *ip)
+{
+	struct ifaddrmsg ifa = { .ifa_family = (unsigned char) ip->family };
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+	struct addr_match m = { ifindex, ip, false };
+	int r;
+
+	if (!msg || nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	r = netlink_talk(nl, msg, on_addr, &m);
+	return r < 0 ? r : m.found;
+}
+
+struct route_match {
+	int ifindex;
+	const struct cni_route *rt;
+	const unsigned char *gw;
+	bool found;
+};
+
+static int on_route(struct nlmsghdr *h, void *arg)
+{
+	struct route_match *m = arg;
+	struct nlattr *tb[RTA_MAX + 1];
+	size_t n = alen(m->rt->family);
+	struct rtmsg *rtm;
+	uint32_t table;
+
+	if (h->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
+		return 0;
+	rtm = nlmsg_data(h);
+	table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (rtm->rtm_family != m->rt->family || rtm->rtm_dst_len != m->rt->dst_len)
+		return 0;
+	if (table != (m->rt->table >= 0 ? (uint32_t) m->rt->table : RT_TABLE_MAIN))
+		return 0;
+	if (!tb[RTA_OIF] || (int) nla_get_u32(tb[RTA_OIF]) != m->ifindex)
+		return 0;
+	if (m->rt->dst_len && (!tb[RTA_DST] || nla_len(tb[RTA_DST]) != (int) n ||
+			       memcmp(nla_data(tb[RTA_DST]), m->rt->dst, n)))
+		return 0;
+	if (m->gw && (!tb[RTA_GATEWAY] || nla_len(tb[RTA_GATEWAY]) != (int) n ||
+		      memcmp(nla_data(tb[RTA_GATEWAY]), m->gw, n)))
+		return 0;
+	m->found = true;
+	return 0;
+}
+
+int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt,
+		     const unsigned char *gw4, const unsigned char *gw6)
+{
+	struct rtmsg rtm = { .rtm_family = (unsigned char) rt->family };
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+	struct route_match m = { ifindex, rt, route_gw(rt, gw4, gw6), false };
+	int r;
+
+	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	r = netlink_talk(nl, msg, on_route, &m);
+	return r < 0 ? r : m.found;
+}
+
+int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, const char *value)
+{
+	char path[128];
+	_cleanup_close_ int fd = -1;
+	size_t n = strlen(value);
+
+	if (snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key) >=
+	    (int) sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, n) != (ssize_t) n)
+		return -errno;
+	return 0;
+}
+
+int ipaddr_garp(int ifindex, const unsigned char mac[6], const unsigned char addr[4])
+{
+	struct {
+		struct arphdr h;
+		unsigned char sha[6], spa[4], tha[6], tpa[4];
+	} __attribute__((packed)) pkt = {
+		.h = { htons(ARPHRD_ETHER), htons(ETH_P_IP), 6, 4, htons(ARPOP_REQUEST) },
+	};
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ARP),
+		.sll_ifindex = ifindex,
+		.sll_halen = 6,
+		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+
+	if (fd < 0)
+		return -errno;
+	memcpy(pkt.sha, mac, 6);
+	memcpy(pkt.spa, addr, 4);
+	memcpy(pkt.tpa, addr, 4); /* sender == target: an announcement (RFC 5227) */
+	if (sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *) &to, sizeof(to)) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rdmanet/log.h"
+
+static struct {
+	enum log_level level;
+	int fd;
+	char prog[32];
+	char cid[80];
+	char ifname[20];
+} log_state = { .level = LOG_LVL_WARN, .fd = -1, .prog = "rdmanet" };
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+void log_set_context(const char *prog, const char *containerid, const char *ifname)
+{
+	if (prog)
+		(void) snprintf(log_state.prog, sizeof(log_state.prog), "%s", prog);
+	(void) snprintf(log_state.cid, sizeof(log_state.cid), "%.12s", containerid ? containerid : "");
+	(void) snprintf(log_state.ifname, sizeof(log_state.ifname), "%s", ifname ? ifname : "");
+}
+
+void log_set_level(enum log_level level)
+{
+	log_state.level = level;
+}
+
+int log_level_parse(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (!strcmp(name, level_names[i]))
+			return (int) i;
+	return -1;
+}
+
+int log_open_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return -errno;
+	log_close();
+	log_state.fd = fd;
+	return 0;
+}
+
+void log_close(void)
+{
+	if (log_state.fd >= 0)
+		(void) close(log_state.fd);
+	log_state.fd = -1;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[1024], ts[32];
+	struct timespec now;
+	struct tm tm;
+	va_list ap;
+	int n, m;
+
+	if (level > log_state.level)
+		return;
+	(void) clock_gettime(CLOCK_REALTIME, &now);
+	(void) gmtime_r(&now.tv_sec, &tm);
+	(void) strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%d] %s cid=%s ifname=%s: ", ts,
+		     now.tv_nsec / 1000000, log_state.prog, (int) getpid(), level_names[level],
+		     log_state.cid[0] ? log_state.cid : "-",
+		     log_state.ifname[0] ? log_state.ifname : "-");
+	if (n < 0 || (size_t) n >= sizeof(line))
+		return;
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n = (size_t) (n + m) >= sizeof(line) - 1 ? (int) sizeof(line) - 2 : n + m;
+	line[n++] = '\n';
+	(void) !write(STDERR_FILENO, line, n);
+	if (log_state.fd >= 0)
+		(void) !write(log_state.fd, line, n);
+}
