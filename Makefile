@@ -66,6 +66,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librdmanet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet.a $(PLUGIN_LIBS)
 
+tests: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
@@ -87,4 +89,4 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all unit check bench install clean
+.PHONY: all tests unit check bench install clean

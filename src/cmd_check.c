@@ -75,7 +75,7 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
 				       "cannot list the addresses of '%s'", env->ifname);
 		if (!r)
-			return err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
+			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
 				       "address %s/%u from prevResult is missing on '%s'",
 				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
 				       ip->prefixlen, env->ifname);
@@ -88,7 +88,7 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
 				       "cannot list the routes of the pod");
 		if (!r)
-			return err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
+			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
 				       "route to %s/%u from prevResult is missing on '%s'",
 				       inet_ntop(rt->family, rt->dst, buf, sizeof(buf)) ? buf : "?",
 				       rt->dst_len, env->ifname);
@@ -109,7 +109,7 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 		return r;
 	idx = find_iface(&prev, env);
 	if (idx < 0)
-		return err_set(err, idx, RDMANET_ERR_CHECK, NULL,
+		return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
 			       "prevResult lists no interface '%s' in sandbox '%s'", env->ifname,
 			       env->netns);
 
@@ -129,7 +129,7 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 		return r;
 	r = iflink_find(&pod, env->ifname, &link);
 	if (r == -ENOENT)
-		return err_set(err, r, RDMANET_ERR_CHECK, NULL,
+		return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
 			       "interface '%s' is missing from CNI_NETNS '%s'", env->ifname, env->netns);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(&pod),

@@ -24,7 +24,8 @@ static int delete_if_ours(struct netlink *nl, const char *name, const char *alia
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(nl),
 			       "cannot look up '%s' in the %s network namespace", name, where);
-	if (!any_owner && strcmp(info.alias, alias)) {
+	/* an unlabelled temporary link: the ADD was killed between create and label */
+	if (!any_owner && info.alias[0] && strcmp(info.alias, alias)) {
 		log_warn("'%s' in the %s network namespace is not ours (alias '%s'), leaving it", name,
 			 where, info.alias);
 		return 0;

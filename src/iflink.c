@@ -170,6 +170,17 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 	return ops;
 }
 
+static int set_alias(struct netlink *nl, const char *name, const char *alias)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, 0, 0, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 || nla_put_string(msg, IFLA_IFALIAS, alias) < 0)
+		return -EMSGSIZE;
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
 int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
 		  int master, const char *name, const char *alias)
 {
@@ -186,8 +197,6 @@ int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct
 		return -EMSGSIZE;
 	if (cfg->has_mac && nla_put(msg, IFLA_ADDRESS, sizeof(cfg->mac), cfg->mac) < 0)
 		return -EMSGSIZE;
-	if (alias && nla_put_string(msg, IFLA_IFALIAS, alias) < 0)
-		return -EMSGSIZE;
 	if (!(li = nla_nest_start(msg, IFLA_LINKINFO)) ||
 	    nla_put_string(msg, IFLA_INFO_KIND, ops->kind) < 0 ||
 	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)))
@@ -197,7 +206,14 @@ int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct
 		return r;
 	(void) nla_nest_end(msg, data);
 	(void) nla_nest_end(msg, li);
-	return netlink_talk(nl, msg, NULL, NULL);
+	r = netlink_talk(nl, msg, NULL, NULL);
+	if (r < 0 || !alias)
+		return r;
+	/* the kernel ignores IFLA_IFALIAS on creation: label the link right away */
+	r = set_alias(nl, name, alias);
+	if (r < 0)
+		(void) iflink_delete_name(nl, name);
+	return r;
 }
 
 int iflink_move(struct netlink *nl, int ifindex, int netns_fd, const char *newname)
