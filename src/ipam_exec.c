@@ -117,6 +117,26 @@ static int pump(int in_fd, int out_fd, struct child_io *io, long long deadline)
 	return 0;
 }
 
+/* Waits for pid until the deadline; -ETIMEDOUT (child killed, not yet reaped) after it. */
+static int reap(pid_t pid, int *status, long long deadline)
+{
+	const struct timespec tick = { 0, 200 * 1000 };
+
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= deadline) {
+			(void) kill(-pid, SIGKILL);
+			return -ETIMEDOUT;
+		}
+		(void) nanosleep(&tick, NULL);
+	}
+}
+
 static int env_add(char **envp, size_t *n, char (*store)[ENV_ITEM_MAX], const char *key,
 		   const char *val)
 {
@@ -141,6 +161,7 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def, none;
+	long long deadline;
 	size_t n = 0;
 	pid_t pid;
 
@@ -180,12 +201,16 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 		(void) close(outp[0]);
 		return err_set(err, r, RDMANET_ERR_IPAM, NULL, "cannot execute IPAM plugin '%s'", plugin);
 	}
-	r = pump(inp[1], outp[0], &io, now_ms() + timeout_ms);
+	deadline = now_ms() + timeout_ms;
+	r = pump(inp[1], outp[0], &io, deadline);
 	(void) close(outp[0]);
 	if (r < 0 || io.too_big)
 		(void) kill(-pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
+	else
+		r = reap(pid, status, deadline); /* a child may close stdout and linger */
+	if (r < 0 || io.too_big)
+		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			;
 	if (r == -ETIMEDOUT) {
 		free(io.out);
 		return err_set(err, r, CNI_ERR_TRY_AGAIN, NULL,

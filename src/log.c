@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -25,7 +26,14 @@ void log_set_context(const char *prog, const char *containerid, const char *ifna
 	if (prog)
 		(void) snprintf(log_state.prog, sizeof(log_state.prog), "%s", prog);
 	(void) snprintf(log_state.cid, sizeof(log_state.cid), "%.12s", containerid ? containerid : "");
-	(void) snprintf(log_state.ifname, sizeof(log_state.ifname), "%s", ifname ? ifname : "");
+	(void) snprintf(log_state.ifname, sizeof(log_state.ifname), "%.15s", ifname ? ifname : "");
+	/* both come from the environment before validation: keep log lines one line each */
+	for (char *p = log_state.cid; *p; p++)
+		if (!isgraph((unsigned char) *p))
+			*p = '?';
+	for (char *p = log_state.ifname; *p; p++)
+		if (!isgraph((unsigned char) *p))
+			*p = '?';
 }
 
 void log_set_level(enum log_level level)
@@ -84,6 +92,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (m < 0)
 		return;
 	n = (size_t) (n + m) >= sizeof(line) - 1 ? (int) sizeof(line) - 2 : n + m;
+	for (int i = 0; i < n; i++) /* one event, one line, whatever plugins and users wrote */
+		if (iscntrl((unsigned char) line[i]))
+			line[i] = ' ';
 	line[n++] = '\n';
 	(void) !write(STDERR_FILENO, line, n);
 	if (log_state.fd >= 0)
