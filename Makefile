@@ -45,7 +45,8 @@ endif
 
 LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c \
             src/iflink.c src/iflink_macvlan.c src/ipaddr.c src/ipam_exec.c \
-            src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c
+            src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c \
+            src/cmd_gc.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

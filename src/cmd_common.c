@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rdmanet/cleanup.h"
 #include "rdmanet/cmd.h"
+#include "rdmanet/ipam_exec.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 
@@ -54,4 +56,24 @@ int cmd_netlink_in(int fd, struct netlink *nl, struct cni_err *err)
 		return err_set(err, r, RDMANET_ERR_NETNS, NULL,
 			       "cannot open a netlink socket in the pod network namespace");
 	return 0;
+}
+
+/* Runs the IPAM's STATUS/GC when it speaks 1.1.0; older plugins have neither. */
+int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum cni_command cmd,
+			 struct cni_err *err)
+{
+	_cleanup_free_ char *out = NULL;
+	int r;
+
+	if (!cfg->has_ipam)
+		return 0;
+	r = ipam_supports(cfg, env, "1.1.0", err);
+	if (r < 0)
+		return r;
+	if (!r) {
+		log_debug("IPAM plugin '%s' predates CNI 1.1.0: no %s to delegate", cfg->ipam_type,
+			  cni_command_name(cmd));
+		return 0;
+	}
+	return ipam_exec(cfg, env, cmd, &out, err);
 }

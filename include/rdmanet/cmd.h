@@ -19,6 +19,10 @@ int cmd_gc(const struct cni_env *env, const struct config *cfg, struct cni_err *
  */
 int cmd_fault(const char *step);
 
+/* Runs the IPAM's STATUS or GC when it speaks CNI 1.1.0 (older plugins have neither). */
+int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum cni_command cmd,
+		      struct cni_err *err);
+
 /* Opens the pod netns for ADD/CHECK, mapping failures to CNI codes 3 and 4. */
 int cmd_open_netns(const struct cni_env *env, struct cni_err *err);
 /* Opens a netlink socket inside the netns behind fd. */
