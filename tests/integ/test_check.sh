@@ -1,0 +1,90 @@
+#!/bin/bash
+# test_check.sh - CHECK against ADD's own result (prevResult): passes right after ADD for 0.4.0,
+# 1.0.0 and 1.1.0, then fails with 105 for each thing changed behind the plugin's back (address,
+# route, link down, MAC, mode, another link kind, link gone), passes again once repaired; the
+# IPAM's CHECK runs too; version and config errors.
+. "$(dirname "$0")/lib.sh"
+integ_setup "$@"
+
+mk_master k0 || die "create veth master k0"
+mk_ns c1 c2 c3 || die "create namespaces"
+
+c=$(conf_hl 1.1.0 k0 10.13.0.0/24)
+cni ADD chk-1 "$(nsp c1)" net1 "$c"
+check "ADD for CHECK" succeeded
+R=$OUT
+ip=$(jq -r '.ips[0].address' <<<"$R")
+mac=$(jq -r '.interfaces[0].mac' <<<"$R")
+cc=$(with_prev "$c" "$R")
+chk() { cni CHECK chk-1 "$(nsp c1)" net1 "${1:-$cc}"; }
+
+chk
+check "CHECK passes right after ADD (1.1.0)" succeeded_quietly
+for v in 0.4.0 1.0.0; do
+	ns=$([ $v = 0.4.0 ] && echo c2 || echo c3)
+	cv=$(conf_hl $v k0 10.13.0.0/24)
+	cni ADD "chk-$v" "$(nsp $ns)" net1 "$cv"
+	rv=$OUT
+	cni CHECK "chk-$v" "$(nsp $ns)" net1 "$(with_prev "$cv" "$rv")"
+	check "CHECK passes right after ADD ($v)" succeeded_quietly
+done
+
+cni CHECK chk-1 "$(nsp c1)" net1 "$(with_prev "$(conf_hl 0.3.1 k0 10.13.0.0/24)" "$R")"
+check "CHECK with cniVersion 0.3.1 is error 1" failed_with 1 'CHECK'
+cni CHECK chk-1 "$(nsp c1)" net1 "$c"
+check "CHECK without prevResult is error 7 naming it" failed_with 7 'prevResult'
+cni CHECK chk-1 "$(nsp c1)" net2 "$cc"
+check "CHECK of an ifname prevResult does not list is 105" failed_with 105 'net2'
+
+ip -n c1 addr del "$ip" dev net1
+chk
+check "CHECK after 'ip addr del' is 105 naming the address" failed_with 105 "address ${ip%/*}.*missing"
+ip -n c1 addr add "$ip" dev net1 && ip -n c1 route replace 10.250.0.0/16 via 10.13.0.1 dev net1
+chk
+check "CHECK passes again once the address and route are back" succeeded_quietly
+
+ip -n c1 route del 10.250.0.0/16
+chk
+check "CHECK after the route was deleted is 105" failed_with 105 'route to 10\.250\.0\.0/16'
+ip -n c1 route add 10.250.0.0/16 via 10.13.0.1 dev net1
+
+ip -n c1 link set net1 down
+chk
+check "CHECK with the link down is 105" failed_with 105 'down'
+ip -n c1 link set net1 up && ip -n c1 route replace 10.250.0.0/16 via 10.13.0.1 dev net1
+
+ip -n c1 link set net1 address 02:99:99:99:99:99
+chk
+check "CHECK with another MAC is 105" failed_with 105 'MAC'
+ip -n c1 link set net1 address "$mac"
+
+chk "$(jq -c '.mode="private"' <<<"$cc")"
+check "CHECK with another mode in the config is 105" failed_with 105 'mode'
+chk
+check "CHECK passes after the repairs" succeeded_quietly
+
+f=$T/ipam/$NET/${ip%/*}
+mv "$f" "$T/alloc.saved"
+chk
+check "CHECK runs the IPAM's CHECK (allocation gone: host-local fails)" failed_with 999 'host-local'
+mv "$T/alloc.saved" "$f"
+
+ip -n c1 link del net1 && ip -n c1 link add net1 type veth peer name net1-p && ip -n c1 link set net1 up
+chk
+check "CHECK with a veth named net1 is 105" failed_with 105 "'veth' link"
+ip -n c1 link del net1
+chk
+check "CHECK after the link was deleted is 105" failed_with 105 'missing'
+check "CHECK changed nothing (no link of ours on the host)" test -z "$(host_ours)"
+
+ip netns del c1
+chk
+check "CHECK after the netns is gone is error 3" failed_with 3
+
+for a in "chk-1 c1 1.1.0" "chk-0.4.0 c2 0.4.0" "chk-1.0.0 c3 1.0.0"; do
+	set -- $a
+	cni DEL "$1" "$(nsp $2)" net1 "$(conf_hl $3 k0 10.13.0.0/24)"
+	check "DEL $1" succeeded_quietly
+done
+check "nothing left after DEL" test -z "$(allocs)$(host_ours)$(pod_links c2)$(pod_links c3)"
+finish
