@@ -41,38 +41,30 @@ static int set_sysctls(int nsfd, const char *ifname, struct cni_err *err)
 	return 0;
 }
 
-static void announce(int nsfd, const struct iflink_info *link, const struct cni_result *ipam)
+/* Gateways for routes that name none: the first of each family, as the reference plugins do. */
+static void ipam_gateways(const struct cni_result *ipam, const unsigned char **gw4,
+			  const unsigned char **gw6)
 {
-	int saved = -1, r;
-
-	if (link->addr_len != 6 || netns_enter(nsfd, &saved) < 0)
-		return;
+	*gw4 = *gw6 = NULL;
 	for (unsigned i = 0; i < ipam->n_ips; i++) {
-		if (ipam->ips[i].family != AF_INET)
-			continue; /* IPv6: the kernel sends the unsolicited NA (ndisc_notify) */
-		r = ipaddr_garp(link->ifindex, link->addr, ipam->ips[i].addr);
-		if (r < 0)
-			log_warn("cannot send gratuitous ARP on '%s': %s, ignoring", link->name,
-				 strerror(-r));
+		const struct cni_ip *ip = &ipam->ips[i];
+
+		if (ip->has_gw && ip->family == AF_INET && !*gw4)
+			*gw4 = ip->gw;
+		if (ip->has_gw && ip->family == AF_INET6 && !*gw6)
+			*gw6 = ip->gw;
 	}
-	if (netns_restore(&saved) < 0)
-		abort(); /* cannot happen with a valid saved fd; never continue in the pod netns */
 }
 
-static int apply_ipam(struct netlink *pod, int ifindex, const struct cni_result *ipam,
-		      struct cni_err *err)
+static int add_addresses(struct netlink *pod, int ifindex, const struct cni_result *ipam,
+			 struct cni_err *err)
 {
-	const unsigned char *gw4 = NULL, *gw6 = NULL;
-	char buf[64];
+	char buf[INET6_ADDRSTRLEN];
 	int r;
 
 	for (unsigned i = 0; i < ipam->n_ips; i++) {
 		const struct cni_ip *ip = &ipam->ips[i];
 
-		if (ip->has_gw && ip->family == AF_INET && !gw4)
-			gw4 = ip->gw;
-		if (ip->has_gw && ip->family == AF_INET6 && !gw6)
-			gw6 = ip->gw;
 		r = cmd_fault("addr");
 		if (r >= 0)
 			r = ipaddr_add(pod, ifindex, ip);
@@ -82,6 +74,17 @@ static int apply_ipam(struct netlink *pod, int ifindex, const struct cni_result 
 				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
 				       ip->prefixlen);
 	}
+	return 0;
+}
+
+static int add_routes(struct netlink *pod, int ifindex, const struct cni_result *ipam,
+		      struct cni_err *err)
+{
+	const unsigned char *gw4, *gw6;
+	char buf[INET6_ADDRSTRLEN];
+	int r;
+
+	ipam_gateways(ipam, &gw4, &gw6);
 	for (unsigned i = 0; i < ipam->n_routes; i++) {
 		const struct cni_route *rt = &ipam->routes[i];
 
@@ -124,36 +127,21 @@ static int fill_result(const struct cni_env *env, const struct config *cfg,
 	return 0;
 }
 
-static void undo_link(struct netlink *host, struct netlink *pod, const char *tmp,
-		      const char *ifname, bool moved)
-{
-	int r;
-
-	r = iflink_delete_name(host, tmp);
-	if (r < 0 && r != -ENOENT)
-		log_warn("rollback: cannot delete '%s' in the host: %s, ignoring", tmp, strerror(-r));
-	r = iflink_delete_name(pod, tmp);
-	if (r < 0 && r != -ENOENT)
-		log_warn("rollback: cannot delete '%s' in the pod: %s, ignoring", tmp, strerror(-r));
-	if (!moved)
-		return;
-	r = iflink_delete_name(pod, ifname);
-	if (r < 0 && r != -ENOENT)
-		log_warn("rollback: cannot delete '%s' in the pod: %s, ignoring", ifname, strerror(-r));
-}
-
 int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_result *res,
 	    struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
 	_cleanup_(cni_result_free) struct cni_result ipam = { 0 };
 	_cleanup_close_ int nsfd = -1;
-	struct iflink_info master, link;
+	struct iflink_info master, link = { 0 };
 	const struct iflink_ops *ops;
-	char tmp[IF_NAMESIZE], alias[IFLINK_ALIAS_MAX];
-	bool moved = false, ipam_ran = false;
+	char alias[IFLINK_ALIAS_MAX];
+	bool ipam_ran = false;
 	int r;
 
+	r = iflink_alias(env->containerid, env->ifname, alias);
+	if (r < 0)
+		return err_set(err, r, CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID is too long");
 	nsfd = cmd_open_netns(env, err);
 	if (nsfd < 0)
 		return nsfd;
@@ -162,7 +150,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
 	r = iflink_find(&host, cfg->master, &master);
 	if (r == -ENOENT)
-		return err_set(err, r, RDMANET_ERR_MASTER, NULL,
+		return err_set(err, 0, RDMANET_ERR_MASTER, NULL,
 			       "master '%s' not found in the host network namespace: check 'master' in the network config and the node's interface names",
 			       cfg->master);
 	if (r < 0)
@@ -172,7 +160,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	if (!ops)
 		return -EINVAL;
 	if (cfg->mtu > master.mtu)
-		return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
+		return err_set(err, 0, CNI_ERR_INVALID_CONFIG, NULL,
 			       "invalid network config: 'mtu' %u is larger than the MTU %u of master '%s'",
 			       cfg->mtu, master.mtu, master.name);
 	if (!(master.flags & IFF_UP))
@@ -183,87 +171,82 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		return r;
 	r = iflink_find(&pod, env->ifname, &link);
 	if (r >= 0)
-		return err_set(err, -EEXIST, RDMANET_ERR_IFNAME_EXISTS, NULL,
+		return err_set(err, 0, RDMANET_ERR_IFNAME_EXISTS, NULL,
 			       "interface '%s' already exists in CNI_NETNS '%s': pick another interface name for this network",
 			       env->ifname, env->netns);
 	if (r != -ENOENT)
 		return err_set(err, r, RDMANET_ERR_NETNS, netlink_errmsg(&pod),
 			       "cannot list interfaces in the pod network namespace");
 
-	iflink_tmpname(env->containerid, env->ifname, tmp);
-	r = iflink_alias(env->containerid, env->ifname, alias);
-	if (r < 0)
-		return err_set(err, r, CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID is too long");
-
-	/* 1. create the child in the host netns under a temporary name */
+	/* 1. the child, created inside the pod under CNI_IFNAME, then labelled as ours */
 	r = cmd_fault("create");
 	if (r >= 0)
-		r = iflink_create(&host, ops, cfg, master.ifindex, tmp, alias);
-	if (r == -EEXIST) {
-		r = err_set(err, r, CNI_ERR_TRY_AGAIN, netlink_errmsg(&host),
-			    "temporary link '%s' already exists on the host: another ADD for this container and interface is running, or one was interrupted and DEL will remove it",
-			    tmp);
-		goto undo_none;
-	}
-	if (r < 0) {
-		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
-			    "cannot create %s child of master '%s'", ops->kind, cfg->master);
-		goto undo_link;
-	}
-	log_info("created %s '%s' on master '%s'", ops->kind, tmp, cfg->master);
-
-	/* 2. move it into the pod and rename it to CNI_IFNAME in one request */
-	r = iflink_find(&host, tmp, &link);
-	if (r >= 0)
-		r = cmd_fault("move");
-	if (r >= 0)
-		r = iflink_move(&host, link.ifindex, nsfd, env->ifname);
-	if (r < 0) {
-		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
-			    "cannot move '%s' into CNI_NETNS '%s' as '%s'", tmp, env->netns,
-			    env->ifname);
-		goto undo_link;
-	}
-	moved = true;
+		r = iflink_create(&host, ops, cfg, master.ifindex, nsfd, env->ifname);
+	if (r == -EEXIST)
+		return err_set(err, r, RDMANET_ERR_IFNAME_EXISTS, netlink_errmsg(&host),
+			       "interface '%s' appeared in CNI_NETNS '%s' meanwhile: another ADD for this pod and interface is running",
+			       env->ifname, env->netns);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
+			       "cannot create %s child of master '%s' in the pod", ops->kind,
+			       cfg->master);
 	r = iflink_find(&pod, env->ifname, &link);
 	if (r < 0) {
 		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
-			    "'%s' vanished from the pod right after the move", env->ifname);
+			    "'%s' is missing from the pod right after its creation", env->ifname);
+		goto undo_link;
+	}
+	log_info("created %s '%s' (ifindex %d) on master '%s' in '%s'", ops->kind, env->ifname,
+		 link.ifindex, cfg->master, env->netns);
+	r = cmd_fault("alias");
+	if (r >= 0)
+		r = iflink_set_alias(&pod, link.ifindex, alias);
+	if (r < 0) {
+		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod), "cannot label '%s'",
+			    env->ifname);
 		goto undo_link;
 	}
 
-	/* 3. announce address moves, then bring the link up */
+	/* 2. neighbours must learn the new MAC: addresses are reused across pods */
 	r = cmd_fault("sysctl");
 	if (r < 0)
-		(void) err_set(err, r, RDMANET_ERR_ADDR, NULL, "cannot set sysctls on '%s'", env->ifname);
+		(void) err_set(err, r, RDMANET_ERR_ADDR, NULL, "cannot set sysctls on '%s'",
+			       env->ifname);
 	else
 		r = set_sysctls(nsfd, env->ifname, err);
 	if (r < 0)
 		goto undo_link;
+
+	/*
+	 * 3. addresses while the link is down, then up: with arp_notify the kernel announces each
+	 * IPv4 address at NETDEV_UP (a gratuitous ARP) and, with ndisc_notify, each IPv6 address
+	 * once DAD completes; an AF_PACKET socket of our own would cost an RCU grace period (~17 ms)
+	 * at close. Routes need the link up.
+	 */
+	if (cfg->has_ipam) {
+		ipam_ran = true;
+		r = cmd_fault("ipam");
+		if (r < 0)
+			(void) err_set(err, r, RDMANET_ERR_IPAM, NULL, "IPAM plugin '%s' failed",
+				       cfg->ipam_type);
+		else
+			r = ipam_exec_add(cfg, env, &ipam, err);
+		if (r >= 0)
+			r = add_addresses(&pod, link.ifindex, &ipam, err);
+		if (r < 0)
+			goto undo_ipam;
+	}
 	r = cmd_fault("up");
 	if (r >= 0)
 		r = iflink_set_up(&pod, link.ifindex);
 	if (r < 0) {
 		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod), "cannot bring '%s' up",
 			    env->ifname);
-		goto undo_link;
+		goto undo_ipam;
 	}
-
-	/* 4. addresses from the IPAM plugin */
-	if (cfg->has_ipam) {
-		ipam_ran = true;
-		r = cmd_fault("ipam");
-		if (r < 0)
-			(void) err_set(err, r, RDMANET_ERR_IPAM, NULL, "IPAM plugin '%s' failed", cfg->ipam_type);
-		else
-			r = ipam_exec_add(cfg, env, &ipam, err);
-		if (r < 0)
-			goto undo_ipam;
-		r = apply_ipam(&pod, link.ifindex, &ipam, err);
-		if (r < 0)
-			goto undo_ipam;
-		announce(nsfd, &link, &ipam);
-	}
+	r = add_routes(&pod, link.ifindex, &ipam, err);
+	if (r < 0)
+		goto undo_ipam;
 
 	r = cmd_fault("result");
 	if (r < 0)
@@ -288,7 +271,12 @@ undo_ipam:
 		free(out);
 	}
 undo_link:
-	undo_link(&host, &pod, tmp, env->ifname, moved);
-undo_none:
+	if (link.ifindex > 0) {
+		int r2 = iflink_delete(&pod, link.ifindex);
+
+		if (r2 < 0 && r2 != -ENOENT)
+			log_warn("rollback: cannot delete '%s' in the pod: %s, ignoring", env->ifname,
+				 strerror(-r2));
+	}
 	return r;
 }

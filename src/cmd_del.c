@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_del.c - DEL: IPAM first, then the links; idempotent, fine without a netns. */
+/* cmd_del.c - DEL: IPAM first, then the link; idempotent, fine without a netns. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,63 +11,34 @@
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 
-/* Deletes name when it is ours (alias match) or, with any_owner, whatever carries it. */
-static int delete_if_ours(struct netlink *nl, const char *name, const char *alias, bool any_owner,
-			  const char *where, struct cni_err *err)
+/*
+ * Is the pod's CNI_IFNAME ours? Its alias says so. Without an alias it is ours only when it is
+ * a child of our kind on our master (an ADD killed between creating and labelling it): after
+ * ADD failed with 102 the runtime sends DEL, and another plugin's interface of that name must
+ * survive it.
+ */
+static bool link_is_ours(const struct iflink_info *info, const char *alias, struct netlink *host,
+			 const struct config *cfg)
 {
-	struct iflink_info info;
-	int r;
+	struct iflink_info master;
 
-	r = iflink_find(nl, name, &info);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(nl),
-			       "cannot look up '%s' in the %s network namespace", name, where);
-	/* an unlabelled temporary link: the ADD was killed between create and label */
-	if (!any_owner && info.alias[0] && strcmp(info.alias, alias)) {
-		log_warn("'%s' in the %s network namespace is not ours (alias '%s'), leaving it", name,
-			 where, info.alias);
-		return 0;
-	}
-	r = iflink_delete(nl, info.ifindex);
-	if (r < 0 && r != -ENOENT)
-		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(nl),
-			       "cannot delete '%s' in the %s network namespace", name, where);
-	log_info("deleted '%s' in the %s network namespace", name, where);
-	return 0;
+	if (info->alias[0])
+		return !strcmp(info->alias, alias);
+	if (strcmp(info->kind, "macvlan") || !cfg->master[0] || !info->link)
+		return false;
+	return iflink_find(host, cfg->master, &master) >= 0 && master.ifindex == info->link;
 }
 
-int cmd_del(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
+static int delete_link(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
 	_cleanup_close_ int nsfd = -1;
-	char tmp[IF_NAMESIZE], alias[IFLINK_ALIAS_MAX];
+	char alias[IFLINK_ALIAS_MAX];
+	struct iflink_info info;
 	int r;
 
-	/* the address goes back to the pool first, whatever happens to the links */
-	if (cfg->has_ipam) {
-		_cleanup_free_ char *out = NULL;
-
-		r = ipam_exec(cfg, env, CNI_CMD_DEL, &out, err);
-		if (r < 0)
-			return r;
-	}
-
-	iflink_tmpname(env->containerid, env->ifname, tmp);
-	r = iflink_alias(env->containerid, env->ifname, alias);
-	if (r < 0)
-		return err_set(err, r, CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID is too long");
-	r = netlink_open(&host);
-	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
-	/* an ADD interrupted between create and move leaves the temporary link on the host */
-	r = delete_if_ours(&host, tmp, alias, false, "host", err);
-	if (r < 0)
-		return r;
-
 	if (!env->netns || !*env->netns)
-		return 0;
+		return 0; /* the runtime removes the netns, and the link with it */
 	nsfd = netns_open(env->netns);
 	if (nsfd == -ENOENT || nsfd == -EINVAL) {
 		log_info("CNI_NETNS '%s' is gone: its interfaces went with it", env->netns);
@@ -76,11 +47,46 @@ int cmd_del(const struct cni_env *env, const struct config *cfg, struct cni_err 
 	if (nsfd < 0)
 		return err_set(err, nsfd, RDMANET_ERR_NETNS, NULL, "cannot open CNI_NETNS '%s'",
 			       env->netns);
+	r = iflink_alias(env->containerid, env->ifname, alias);
+	if (r < 0)
+		return err_set(err, r, CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID is too long");
+	r = netlink_open(&host);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
 	r = cmd_netlink_in(nsfd, &pod, err);
 	if (r < 0)
 		return r;
-	r = delete_if_ours(&pod, tmp, alias, false, "pod", err);
+	r = iflink_find(&pod, env->ifname, &info);
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
-		return r;
-	return delete_if_ours(&pod, env->ifname, alias, true, "pod", err);
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
+			       "cannot look up '%s' in the pod", env->ifname);
+	if (!link_is_ours(&info, alias, &host, cfg)) {
+		log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname, info.alias);
+		return 0;
+	}
+	r = iflink_delete(&pod, info.ifindex);
+	if (r < 0 && r != -ENOENT)
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
+			       "cannot delete '%s' in the pod", env->ifname);
+	log_info("deleted '%s' in '%s'", env->ifname, env->netns);
+	return 0;
+}
+
+int cmd_del(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
+{
+	int r = 0, r2;
+
+	/*
+	 * The address goes back to the pool first. When the IPAM fails, the link is still removed
+	 * and the IPAM's error returned: the runtime retries DEL, which then only retries the IPAM.
+	 */
+	if (cfg->has_ipam) {
+		_cleanup_free_ char *out = NULL;
+
+		r = ipam_exec(cfg, env, CNI_CMD_DEL, &out, err);
+	}
+	r2 = delete_link(env, cfg, err);
+	return r < 0 ? r : r2;
 }

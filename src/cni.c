@@ -42,7 +42,8 @@ bool cni_ifname_valid(const char *name)
 
 	if (n == 0 || n >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
-	return !strpbrk(name, "/:") && !has_ctl_or_space(name);
+	/* '%': the kernel would take "net%d" as a template and choose the name itself */
+	return !strpbrk(name, "/:%") && !has_ctl_or_space(name);
 }
 
 /* ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$, bounded */
@@ -253,7 +254,7 @@ int cni_env_parse(struct cni_env *env, struct cni_err *err)
 				       "CNI_IFNAME is not set");
 		if (!cni_ifname_valid(env->ifname))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_IFNAME '%.40s' is invalid: at most 15 characters, not '.' or '..', without '/', ':' or whitespace",
+				       "CNI_IFNAME '%.40s' is invalid: at most 15 characters, not '.' or '..', without '/', ':', '%%' or whitespace",
 				       env->ifname);
 	}
 	if (needs_netns && (!env->netns || !*env->netns))

@@ -170,19 +170,8 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 	return ops;
 }
 
-static int set_alias(struct netlink *nl, const char *name, const char *alias)
-{
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, 0, 0, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 || nla_put_string(msg, IFLA_IFALIAS, alias) < 0)
-		return -EMSGSIZE;
-	return netlink_talk(nl, msg, NULL, NULL);
-}
-
 int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
-		  int master, const char *name, const char *alias)
+		  int master, int netns_fd, const char *name)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg =
 		link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0);
@@ -191,7 +180,9 @@ int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct
 
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 || nla_put_u32(msg, IFLA_LINK, (uint32_t) master) < 0)
+	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
+	    nla_put_u32(msg, IFLA_LINK, (uint32_t) master) < 0 ||
+	    nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t) netns_fd) < 0)
 		return -EMSGSIZE;
 	if (cfg->mtu && nla_put_u32(msg, IFLA_MTU, cfg->mtu) < 0)
 		return -EMSGSIZE;
@@ -206,24 +197,17 @@ int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct
 		return r;
 	(void) nla_nest_end(msg, data);
 	(void) nla_nest_end(msg, li);
-	r = netlink_talk(nl, msg, NULL, NULL);
-	if (r < 0 || !alias)
-		return r;
-	/* the kernel ignores IFLA_IFALIAS on creation: label the link right away */
-	r = set_alias(nl, name, alias);
-	if (r < 0)
-		(void) iflink_delete_name(nl, name);
-	return r;
+	return netlink_talk(nl, msg, NULL, NULL);
 }
 
-int iflink_move(struct netlink *nl, int ifindex, int netns_fd, const char *newname)
+/* Separate from creation: the kernel ignores IFLA_IFALIAS in a create request. */
+int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
 
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t) netns_fd) < 0 ||
-	    nla_put_string(msg, IFLA_IFNAME, newname) < 0)
+	if (nla_put_string(msg, IFLA_IFALIAS, alias) < 0)
 		return -EMSGSIZE;
 	return netlink_talk(nl, msg, NULL, NULL);
 }
@@ -246,32 +230,6 @@ int iflink_delete(struct netlink *nl, int ifindex)
 		return -ENOMEM;
 	r = netlink_talk(nl, msg, NULL, NULL);
 	return r == -ENODEV ? -ENOENT : r;
-}
-
-int iflink_delete_name(struct netlink *nl, const char *name)
-{
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_DELLINK, 0, 0, 0, 0);
-	int r;
-
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_string(msg, IFLA_IFNAME, name) < 0)
-		return -EMSGSIZE;
-	r = netlink_talk(nl, msg, NULL, NULL);
-	return r == -ENODEV ? -ENOENT : r;
-}
-
-void iflink_tmpname(const char *containerid, const char *ifname, char out[IF_NAMESIZE])
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
-
-	for (const char *p = containerid; *p; p++)
-		h = (h ^ (unsigned char) *p) * 0x100000001b3ULL;
-	h = (h ^ '/') * 0x100000001b3ULL;
-	for (const char *p = ifname; *p; p++)
-		h = (h ^ (unsigned char) *p) * 0x100000001b3ULL;
-	(void) snprintf(out, IF_NAMESIZE, IFLINK_TMP_PREFIX "%012llx",
-			(unsigned long long) (h & 0xffffffffffffULL));
 }
 
 int iflink_alias(const char *containerid, const char *ifname, char out[IFLINK_ALIAS_MAX])

@@ -10,7 +10,6 @@
 
 #define IFLINK_ALIAS_MAX 256
 #define IFLINK_HWADDR_MAX 32
-#define IFLINK_TMP_PREFIX "rdn"
 
 struct nl_msg;
 
@@ -52,18 +51,18 @@ int iflink_find_index(struct netlink *nl, int ifindex, struct iflink_info *info)
 int iflink_foreach(struct netlink *nl, int (*fn)(const struct iflink_info *info, void *arg),
 		   void *arg);
 
-/* Creates a child of master named name (mtu 0: inherit; mac NULL: kernel's choice). */
+/*
+ * Creates a child of master (an ifindex in nl's netns) directly inside the netns behind netns_fd,
+ * under its final name, in one request: no move, so no RCU grace period and no window in which a
+ * killed ADD leaves a link on the host. cfg->mtu 0 inherits; no cfg->mac: the kernel's choice.
+ */
 int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
-		  int master, const char *name, const char *alias);
-/* Moves ifindex into the netns behind netns_fd and renames it, in one request. */
-int iflink_move(struct netlink *nl, int ifindex, int netns_fd, const char *newname);
+		  int master, int netns_fd, const char *name);
+int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias);
 int iflink_set_up(struct netlink *nl, int ifindex);
+/* -ENOENT when absent. */
 int iflink_delete(struct netlink *nl, int ifindex);
-/* Deletes by name; -ENOENT when absent. */
-int iflink_delete_name(struct netlink *nl, const char *name);
 
-/* Temporary host-side name of a (container, ifname) attachment: "rdn" + 12 hex digits. */
-void iflink_tmpname(const char *containerid, const char *ifname, char out[IF_NAMESIZE]);
 /* The alias that marks our links: "rdmanet:<containerid>:<ifname>". */
 int iflink_alias(const char *containerid, const char *ifname, char out[IFLINK_ALIAS_MAX]);
 /* Colon hex form, "" for no address. */
