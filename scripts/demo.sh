@@ -73,7 +73,7 @@ say "Nothing left behind"
 run ip -br link
 run ls -A "$WORK/ipam/rdma-net"
 leftover=$(ip -n pod-a -o link show | grep -c -v ' lo:' || true)
-links=$(ip -o link | grep -c -E 'rdn[0-9a-f]{12}' || true)
-echo "links left in pod-a besides lo: $leftover; temporary links on the host: $links"
+links=$(ip -d -j link show | jq '[.[] | select((.linkinfo.info_kind // "") == "macvlan")] | length')
+echo "links left in pod-a besides lo: $leftover; macvlan links on the host: $links"
 [ "$leftover" = 0 ] && [ "$links" = 0 ] && ! ls "$WORK/ipam/rdma-net" | grep -q '^192' &&
 	say "Demo complete: ADD, ping, CHECK, STATUS, DEL, no leftovers"
