@@ -88,6 +88,45 @@ install: all
 clean:
 	rm -rf build build-san build-dyn
 
+# Fuzzing. The corpus is replayed through the targets by a plain driver built with $(CC), part
+# of `tests` and `check`; `make fuzz` builds the libFuzzer binaries with clang into build-fuzz/,
+# `make fuzz-run [FUZZ_TIME=seconds]` runs each over its corpus (new inputs go to build-fuzz/).
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 600
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c
+
+$(BUILD)/tests/fuzz-replay: $(BUILD)/tests/fuzz/replay.o $(FUZZ_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/librdmanet.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PLUGIN_LIBS)
+
+tests: $(BUILD)/tests/fuzz-replay
+check: $(BUILD)/tests/fuzz-replay
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIBSRCS) $(wildcard include/rdmanet/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRCS) $(shell $(PKG_CONFIG) --libs libcjson)
+
+fuzz: $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+fuzz-run: fuzz
+	@for t in $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t && \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+			$$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
+			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
+
+clean: clean-fuzz
+
+.PHONY: fuzz fuzz-run clean-fuzz
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all tests unit check bench install clean

@@ -310,9 +310,10 @@ bool cni_version_supported(const char *v)
 	return false;
 }
 
-static char *print_json(cJSON *root)
+/* ok: every member was added; a document missing one is never printed */
+static char *print_json(cJSON *root, bool ok)
 {
-	char *s = root ? cJSON_PrintUnformatted(root) : NULL;
+	char *s = root && ok ? cJSON_PrintUnformatted(root) : NULL;
 
 	cJSON_Delete(root);
 	return s;
@@ -321,30 +322,32 @@ static char *print_json(cJSON *root)
 char *cni_version_format(const char *requested)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
+	bool ok;
 
 	if (!root)
 		return NULL;
-	(void) cJSON_AddStringToObject(root, "cniVersion",
-				       cni_version_supported(requested) ? requested : CNI_VERSION_LATEST);
+	ok = cJSON_AddStringToObject(root, "cniVersion",
+				     cni_version_supported(requested) ? requested : CNI_VERSION_LATEST);
 	arr = cJSON_AddArrayToObject(root, "supportedVersions");
-	for (int i = 0; arr && cni_supported_versions[i]; i++)
-		(void) cJSON_AddItemToArray(arr, cJSON_CreateString(cni_supported_versions[i]));
-	return print_json(root);
+	ok = ok && arr;
+	for (int i = 0; ok && cni_supported_versions[i]; i++)
+		ok = cJSON_AddItemToArray(arr, cJSON_CreateString(cni_supported_versions[i]));
+	return print_json(root, ok);
 }
 
 char *cni_error_format(const struct cni_err *e, const char *version)
 {
 	cJSON *root = cJSON_CreateObject();
+	bool ok;
 
 	if (!root)
 		return NULL;
-	(void) cJSON_AddStringToObject(root, "cniVersion",
-				       cni_version_supported(version) ? version : CNI_VERSION_LATEST);
-	(void) cJSON_AddNumberToObject(root, "code", e->code ? e->code : RDMANET_ERR_INTERNAL);
-	(void) cJSON_AddStringToObject(root, "msg", e->msg[0] ? e->msg : "unknown error");
-	if (e->details[0])
-		(void) cJSON_AddStringToObject(root, "details", e->details);
-	return print_json(root);
+	ok = cJSON_AddStringToObject(root, "cniVersion",
+				     cni_version_supported(version) ? version : CNI_VERSION_LATEST) &&
+	     cJSON_AddNumberToObject(root, "code", e->code ? e->code : RDMANET_ERR_INTERNAL) &&
+	     cJSON_AddStringToObject(root, "msg", e->msg[0] ? e->msg : "unknown error") &&
+	     (!e->details[0] || cJSON_AddStringToObject(root, "details", e->details));
+	return print_json(root, ok);
 }
 
 int cni_ip_parse(const char *s, int *family, unsigned char addr[16])
@@ -562,23 +565,22 @@ void cni_result_free(struct cni_result *res)
 	res->dns = NULL;
 }
 
-static void add_addr(cJSON *o, const char *key, int family, const unsigned char *a, int prefixlen)
+static bool add_addr(cJSON *o, const char *key, int family, const unsigned char *a, int prefixlen)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	size_t n;
 
 	if (!inet_ntop(family, a, buf, INET6_ADDRSTRLEN))
-		return;
+		return false;
 	n = strlen(buf);
 	if (prefixlen >= 0)
 		(void) snprintf(buf + n, sizeof(buf) - n, "/%d", prefixlen);
-	(void) cJSON_AddStringToObject(o, key, buf);
+	return cJSON_AddStringToObject(o, key, buf);
 }
 
-static void add_opt_int(cJSON *o, const char *key, int v)
+static bool add_opt_int(cJSON *o, const char *key, int v)
 {
-	if (v >= 0)
-		(void) cJSON_AddNumberToObject(o, key, v);
+	return v < 0 || cJSON_AddNumberToObject(o, key, v);
 }
 
 char *cni_result_format(const struct cni_result *res, const char *version)
@@ -586,6 +588,7 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 	_cleanup_(cJSON_Deletep) cJSON *root = cJSON_CreateObject();
 	bool v1 = cni_version_cmp(version, "1.0.0") >= 0;
 	bool v11 = cni_version_cmp(version, "1.1.0") >= 0;
+	bool ok = true; /* every member added: print nothing rather than a partial result */
 	cJSON *arr, *o;
 
 	if (!root || !cJSON_AddStringToObject(root, "cniVersion", version))
@@ -598,13 +601,13 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 
 			if (!(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(arr, o))
 				return NULL;
-			(void) cJSON_AddStringToObject(o, "name", f->name);
+			ok &= cJSON_AddStringToObject(o, "name", f->name) != NULL;
 			if (f->mac[0])
-				(void) cJSON_AddStringToObject(o, "mac", f->mac);
+				ok &= cJSON_AddStringToObject(o, "mac", f->mac) != NULL;
 			if (v11 && f->mtu)
-				(void) cJSON_AddNumberToObject(o, "mtu", f->mtu);
+				ok &= cJSON_AddNumberToObject(o, "mtu", f->mtu) != NULL;
 			if (f->sandbox)
-				(void) cJSON_AddStringToObject(o, "sandbox", f->sandbox);
+				ok &= cJSON_AddStringToObject(o, "sandbox", f->sandbox) != NULL;
 		}
 	}
 	if (res->n_ips) {
@@ -616,13 +619,13 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 			if (!(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(arr, o))
 				return NULL;
 			if (!v1)
-				(void) cJSON_AddStringToObject(o, "version",
-							       ip->family == AF_INET ? "4" : "6");
+				ok &= cJSON_AddStringToObject(o, "version",
+							      ip->family == AF_INET ? "4" : "6") != NULL;
 			if (ip->iface >= 0)
-				(void) cJSON_AddNumberToObject(o, "interface", ip->iface);
-			add_addr(o, "address", ip->family, ip->addr, (int) ip->prefixlen);
+				ok &= cJSON_AddNumberToObject(o, "interface", ip->iface) != NULL;
+			ok &= add_addr(o, "address", ip->family, ip->addr, (int) ip->prefixlen);
 			if (ip->has_gw)
-				add_addr(o, "gateway", ip->family, ip->gw, -1);
+				ok &= add_addr(o, "gateway", ip->family, ip->gw, -1);
 		}
 	}
 	if (res->n_routes) {
@@ -633,16 +636,13 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 
 			if (!(o = cJSON_CreateObject()) || !cJSON_AddItemToArray(arr, o))
 				return NULL;
-			add_addr(o, "dst", rt->family, rt->dst, (int) rt->dst_len);
+			ok &= add_addr(o, "dst", rt->family, rt->dst, (int) rt->dst_len);
 			if (rt->has_gw)
-				add_addr(o, "gw", rt->family, rt->gw, -1);
-			if (v11) {
-				add_opt_int(o, "mtu", rt->mtu);
-				add_opt_int(o, "advmss", rt->advmss);
-				add_opt_int(o, "priority", rt->priority);
-				add_opt_int(o, "table", rt->table);
-				add_opt_int(o, "scope", rt->scope);
-			}
+				ok &= add_addr(o, "gw", rt->family, rt->gw, -1);
+			if (v11)
+				ok &= add_opt_int(o, "mtu", rt->mtu) && add_opt_int(o, "advmss", rt->advmss) &&
+				      add_opt_int(o, "priority", rt->priority) &&
+				      add_opt_int(o, "table", rt->table) && add_opt_int(o, "scope", rt->scope);
 		}
 	}
 	o = res->dns ? cJSON_Duplicate(res->dns, true) : cJSON_CreateObject();
@@ -650,5 +650,5 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 		cJSON_Delete(o);
 		return NULL;
 	}
-	return cJSON_PrintUnformatted(root);
+	return ok ? cJSON_PrintUnformatted(root) : NULL;
 }

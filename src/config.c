@@ -227,8 +227,10 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 
 	mtu = cJSON_GetObjectItemCaseSensitive(root, "mtu");
 	if (mtu && !cJSON_IsNull(mtu)) {
-		if (!cJSON_IsNumber(mtu) || mtu->valuedouble != (double) (int) mtu->valuedouble ||
-		    (mtu->valueint != 0 && (mtu->valueint < 68 || mtu->valueint > 65535)))
+		/* range first: casting a double outside int's range is undefined */
+		if (!cJSON_IsNumber(mtu) || mtu->valuedouble < 0 || mtu->valuedouble > 65535 ||
+		    mtu->valuedouble != (double) (int) mtu->valuedouble ||
+		    (mtu->valueint != 0 && mtu->valueint < 68))
 			return invalid(err, "mtu", "must be an integer from 68 to 65535 (0: inherit from master)");
 		cfg->mtu = (unsigned) mtu->valueint;
 	}
@@ -286,7 +288,7 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 		 struct config *cfg, struct cni_err *err)
 {
 	const cJSON *v, *pr, *dns;
-	const char *s;
+	const char *s, *end = NULL;
 	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -298,11 +300,18 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	if (len > CONFIG_STDIN_MAX)
 		return err_set(err, -E2BIG, CNI_ERR_DECODE, NULL,
 			       "network configuration is larger than %d bytes", CONFIG_STDIN_MAX);
-	cfg->root = cJSON_ParseWithLength(buf, len);
+	cfg->root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!cfg->root)
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "network configuration on stdin is not valid JSON (near byte %td)",
 			       cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - buf : (ptrdiff_t) 0);
+	/* one document only: cJSON stops after the first value, a runtime or IPAM would not */
+	while (end < buf + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (end != buf + len)
+		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
+			       "network configuration on stdin is not valid JSON (near byte %td): data after the object",
+			       end - buf);
 	if (!cJSON_IsObject(cfg->root))
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "network configuration on stdin is not a JSON object");
