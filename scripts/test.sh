@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: the tests create network namespaces and links" >&2; exit 1; }
 scripts/deps.sh
 make -s WERROR=1 all tests
-make -s WERROR=1 SANITIZER=address,undefined all tests
+make -s WERROR=1 SANITIZER=address,undefined,float-cast-overflow all tests
 BUILDS="build build-san" tests/run-all.sh

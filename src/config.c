@@ -156,7 +156,6 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 static int parse_ipam(const cJSON *root, struct config *cfg, struct cni_err *err)
 {
 	const cJSON *ipam = cJSON_GetObjectItemCaseSensitive(root, "ipam");
-	const cJSON *tmo;
 	const char *type;
 	int r;
 
@@ -176,12 +175,18 @@ static int parse_ipam(const cJSON *root, struct config *cfg, struct cni_err *err
 			       type);
 	strcpy(cfg->ipam_type, type);
 	cfg->has_ipam = true;
-	tmo = cJSON_GetObjectItemCaseSensitive(root, "ipamTimeoutSeconds");
-	if (tmo) {
-		if (!cJSON_IsNumber(tmo) || tmo->valuedouble < 1 || tmo->valuedouble > 600)
-			return invalid(err, "ipamTimeoutSeconds", "must be a number from 1 to 600");
-		cfg->ipam_timeout_ms = (unsigned) (tmo->valuedouble * 1000);
-	}
+	return 0;
+}
+
+static int parse_ipam_timeout(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(root, "ipamTimeoutSeconds");
+
+	if (!tmo || cJSON_IsNull(tmo))
+		return 0;
+	if (!cJSON_IsNumber(tmo) || tmo->valuedouble < 1 || tmo->valuedouble > 600)
+		return invalid(err, "ipamTimeoutSeconds", "must be a number from 1 to 600");
+	cfg->ipam_timeout_ms = (unsigned) (tmo->valuedouble * 1000);
 	return 0;
 }
 
@@ -284,6 +289,68 @@ static int parse_gc(const cJSON *root, struct config *cfg, struct cni_err *err)
 	return 0;
 }
 
+/*
+ * Bytes cJSON accepts but Go's encoding/json (runtimes, IPAM plugins) would not read the same:
+ * raw control characters, and "\u0000", which cJSON's C strings silently cut at. What we
+ * validate must be what the IPAM plugin reads.
+ */
+static int check_bytes(const char *buf, size_t len, struct cni_err *err)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char) buf[i];
+		size_t bs = 0;
+
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			return err_set(err, 0, CNI_ERR_DECODE, NULL,
+				       "network configuration contains a control character at byte %zu", i);
+		if (c != '\\' || len - i < 6 || memcmp(buf + i + 1, "u0000", 5))
+			continue;
+		for (size_t j = i; j > 0 && buf[j - 1] == '\\'; j--)
+			bs++;
+		if (bs % 2 == 0)
+			return err_set(err, 0, CNI_ERR_DECODE, NULL,
+				       "network configuration contains \"\\u0000\" at byte %zu: NUL is not allowed in strings",
+				       i);
+	}
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * cJSON keeps every duplicate and finds the first, Go's decoder keeps the last: with two "ipam"
+ * keys we would check one and the IPAM read the other. Sorted keys per object: O(n log n).
+ */
+static int check_duplicates(const cJSON *node, struct cni_err *err)
+{
+	const cJSON *c;
+	size_t n = 0, i = 0;
+
+	cJSON_ArrayForEach(c, node) {
+		int r = check_duplicates(c, err);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (!cJSON_IsObject(node) || n < 2)
+		return 0;
+	_cleanup_free_ const char **keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
+	cJSON_ArrayForEach(c, node)
+		keys[i++] = c->string;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 1; i < n; i++)
+		if (!strcmp(keys[i - 1], keys[i]))
+			return err_set(err, 0, CNI_ERR_DECODE, NULL,
+				       "network configuration has the key '%.64s' twice in one object",
+				       keys[i]);
+	return 0;
+}
+
 int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct cni_args *args,
 		 struct config *cfg, struct cni_err *err)
 {
@@ -300,6 +367,9 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	if (len > CONFIG_STDIN_MAX)
 		return err_set(err, -E2BIG, CNI_ERR_DECODE, NULL,
 			       "network configuration is larger than %d bytes", CONFIG_STDIN_MAX);
+	r = check_bytes(buf, len, err);
+	if (r < 0)
+		return r;
 	cfg->root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!cfg->root)
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
@@ -315,6 +385,9 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	if (!cJSON_IsObject(cfg->root))
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "network configuration on stdin is not a JSON object");
+	r = check_duplicates(cfg->root, err);
+	if (r < 0)
+		return r;
 	cfg->raw = malloc(len);
 	if (!cfg->raw)
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
@@ -347,6 +420,7 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 		return invalid(err, "type", "is required");
 
 	if ((r = parse_logging(cfg->root, cfg, err)) < 0 || (r = parse_ipam(cfg->root, cfg, err)) < 0 ||
+	    (r = parse_ipam_timeout(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_link(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 || (r = parse_gc(cfg->root, cfg, err)) < 0)
 		return r;
