@@ -409,6 +409,20 @@ static int opt_int(const cJSON *o, const char *key, int lo, int hi, int *out)
 	return 0;
 }
 
+/* An optional gateway: absent or null is fine, else an address of the given family. */
+static int opt_gw(const cJSON *gw, int family, unsigned char out[16], bool *has)
+{
+	int f;
+
+	*has = false;
+	if (!gw || cJSON_IsNull(gw))
+		return 0;
+	if (!cJSON_IsString(gw) || cni_ip_parse(gw->valuestring, &f, out) < 0 || f != family)
+		return -EINVAL;
+	*has = true;
+	return 0;
+}
+
 static int parse_ifaces(const cJSON *arr, const char *what, int code, struct cni_result *res,
 			struct cni_err *err)
 {
@@ -460,7 +474,6 @@ static int parse_ips(const cJSON *arr, const char *what, int code, struct cni_re
 		const cJSON *gw = cJSON_GetObjectItemCaseSensitive(it, "gateway");
 		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(it, "version");
 		struct cni_ip *ip;
-		int family;
 
 		if (res->n_ips >= CNI_MAX_IPS)
 			return bad(err, code, what, "'ips'", "has too many entries");
@@ -468,13 +481,9 @@ static int parse_ips(const cJSON *arr, const char *what, int code, struct cni_re
 		if (!cJSON_IsObject(it) || !cJSON_IsString(addr) ||
 		    cni_cidr_parse(addr->valuestring, &ip->family, ip->addr, &ip->prefixlen) < 0)
 			return bad(err, code, what, "'ips[].address'", "must be an IP address in CIDR form");
-		if (gw && !cJSON_IsNull(gw)) {
-			if (!cJSON_IsString(gw) || cni_ip_parse(gw->valuestring, &family, ip->gw) < 0 ||
-			    family != ip->family)
-				return bad(err, code, what, "'ips[].gateway'",
-					   "must be an IP address of the same family as the address");
-			ip->has_gw = true;
-		}
+		if (opt_gw(gw, ip->family, ip->gw, &ip->has_gw) < 0)
+			return bad(err, code, what, "'ips[].gateway'",
+				   "must be an IP address of the same family as the address");
 		if (ver && (!cJSON_IsString(ver) ||
 			    strcmp(ver->valuestring, ip->family == AF_INET ? "4" : "6")))
 			return bad(err, code, what, "'ips[].version'", "does not match the address family");
@@ -498,7 +507,6 @@ static int parse_routes(const cJSON *arr, const char *what, int code, struct cni
 		const cJSON *dst = cJSON_GetObjectItemCaseSensitive(it, "dst");
 		const cJSON *gw = cJSON_GetObjectItemCaseSensitive(it, "gw");
 		struct cni_route *rt;
-		int family;
 
 		if (res->n_routes >= CNI_MAX_ROUTES)
 			return bad(err, code, what, "'routes'", "has too many entries");
@@ -506,13 +514,9 @@ static int parse_routes(const cJSON *arr, const char *what, int code, struct cni
 		if (!cJSON_IsObject(it) || !cJSON_IsString(dst) ||
 		    cni_cidr_parse(dst->valuestring, &rt->family, rt->dst, &rt->dst_len) < 0)
 			return bad(err, code, what, "'routes[].dst'", "must be a CIDR");
-		if (gw && !cJSON_IsNull(gw)) {
-			if (!cJSON_IsString(gw) || cni_ip_parse(gw->valuestring, &family, rt->gw) < 0 ||
-			    family != rt->family)
-				return bad(err, code, what, "'routes[].gw'",
-					   "must be an IP address of the destination's family");
-			rt->has_gw = true;
-		}
+		if (opt_gw(gw, rt->family, rt->gw, &rt->has_gw) < 0)
+			return bad(err, code, what, "'routes[].gw'",
+				   "must be an IP address of the destination's family");
 		if (opt_int(it, "mtu", 0, 65535, &rt->mtu) < 0 ||
 		    opt_int(it, "advmss", 0, 65535, &rt->advmss) < 0 ||
 		    opt_int(it, "priority", 0, 0x7fffffff, &rt->priority) < 0 ||
