@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_add.c - ADD: child link, move+rename, sysctls, up, IPAM, addresses; undone on failure. */
+/* cmd_add.c - ADD: child in the pod, label, sysctls, IPAM, addresses, up, routes; undone on failure. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -41,21 +41,6 @@ static int set_sysctls(int nsfd, const char *ifname, struct cni_err *err)
 	return 0;
 }
 
-/* Gateways for routes that name none: the first of each family, as the reference plugins do. */
-static void ipam_gateways(const struct cni_result *ipam, const unsigned char **gw4,
-			  const unsigned char **gw6)
-{
-	*gw4 = *gw6 = NULL;
-	for (unsigned i = 0; i < ipam->n_ips; i++) {
-		const struct cni_ip *ip = &ipam->ips[i];
-
-		if (ip->has_gw && ip->family == AF_INET && !*gw4)
-			*gw4 = ip->gw;
-		if (ip->has_gw && ip->family == AF_INET6 && !*gw6)
-			*gw6 = ip->gw;
-	}
-}
-
 static int add_addresses(struct netlink *pod, int ifindex, const struct cni_result *ipam,
 			 struct cni_err *err)
 {
@@ -84,7 +69,7 @@ static int add_routes(struct netlink *pod, int ifindex, const struct cni_result 
 	char buf[INET6_ADDRSTRLEN];
 	int r;
 
-	ipam_gateways(ipam, &gw4, &gw6);
+	ipaddr_gateways(ipam, -1, &gw4, &gw6);
 	for (unsigned i = 0; i < ipam->n_routes; i++) {
 		const struct cni_route *rt = &ipam->routes[i];
 

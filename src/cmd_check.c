@@ -57,7 +57,7 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifindex, int idx,
 		       const struct cni_result *prev, struct cni_err *err)
 {
-	const unsigned char *gw4 = NULL, *gw6 = NULL;
+	const unsigned char *gw4, *gw6;
 	char buf[INET6_ADDRSTRLEN];
 	int r;
 
@@ -66,10 +66,6 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 
 		if (ip->iface >= 0 && ip->iface != idx)
 			continue;
-		if (ip->has_gw && ip->family == AF_INET && !gw4)
-			gw4 = ip->gw;
-		if (ip->has_gw && ip->family == AF_INET6 && !gw6)
-			gw6 = ip->gw;
 		r = ipaddr_has(pod, ifindex, ip);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
@@ -80,6 +76,7 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
 				       ip->prefixlen, env->ifname);
 	}
+	ipaddr_gateways(prev, idx, &gw4, &gw6);
 	for (unsigned i = 0; i < prev->n_routes; i++) {
 		const struct cni_route *rt = &prev->routes[i];
 

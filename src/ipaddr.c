@@ -25,6 +25,22 @@ static size_t alen(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
+void ipaddr_gateways(const struct cni_result *res, int iface, const unsigned char **gw4,
+		     const unsigned char **gw6)
+{
+	*gw4 = *gw6 = NULL;
+	for (unsigned i = 0; i < res->n_ips; i++) {
+		const struct cni_ip *ip = &res->ips[i];
+
+		if (!ip->has_gw || (iface >= 0 && ip->iface >= 0 && ip->iface != iface))
+			continue;
+		if (ip->family == AF_INET && !*gw4)
+			*gw4 = ip->gw;
+		if (ip->family == AF_INET6 && !*gw6)
+			*gw6 = ip->gw;
+	}
+}
+
 int ipaddr_add(struct netlink *nl, int ifindex, const struct cni_ip *ip)
 {
 	struct ifaddrmsg ifa = {

@@ -6,6 +6,12 @@
 #include "rdmanet/cni.h"
 #include "rdmanet/netlink.h"
 
+/*
+ * Gateways for routes that name none: the first of each family among res's ips (those of
+ * interface iface, or all with -1), as the reference plugins do. NULL when there is none.
+ */
+void ipaddr_gateways(const struct cni_result *res, int iface, const unsigned char **gw4,
+		     const unsigned char **gw6);
 int ipaddr_add(struct netlink *nl, int ifindex, const struct cni_ip *ip);
 /* gw4/gw6: the IPAM's gateways, used for routes that name none (NULL: none). */
 int ipaddr_route_add(struct netlink *nl, int ifindex, const struct cni_route *rt,
