@@ -39,9 +39,7 @@ const char *config_macvlan_mode_name(uint32_t mode)
 	return "?";
 }
 
-static int invalid(struct cni_err *err, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int invalid(struct cni_err *err, const char *field, const char *fmt, ...)
+int config_invalid(struct cni_err *err, const char *field, const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -53,9 +51,8 @@ static int invalid(struct cni_err *err, const char *field, const char *fmt, ...)
 		       field, why);
 }
 
-/* A string field: absent is fine (returns NULL, 0), wrong type or too long is error 7. */
-static int get_string(const cJSON *obj, const char *key, const char *field, size_t max,
-		      const char **out, struct cni_err *err)
+int config_string(const cJSON *obj, const char *key, const char *field, size_t max,
+		  const char **out, struct cni_err *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -63,17 +60,17 @@ static int get_string(const cJSON *obj, const char *key, const char *field, size
 	if (!v || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsString(v))
-		return invalid(err, field, "must be a string");
+		return config_invalid(err, field, "must be a string");
 	if (strlen(v->valuestring) > max) {
 		char why[64];
 		(void) snprintf(why, sizeof(why), "is longer than %zu characters", max);
-		return invalid(err, field, "%s", why);
+		return config_invalid(err, field, "%s", why);
 	}
 	*out = v->valuestring;
 	return 0;
 }
 
-static bool network_name_valid(const char *s)
+bool config_network_name_valid(const char *s)
 {
 	if (!isalnum((unsigned char) s[0]))
 		return false;
@@ -122,22 +119,22 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 	if (!rc || cJSON_IsNull(rc))
 		return 0;
 	if (!cJSON_IsObject(rc))
-		return invalid(err, "runtimeConfig", "must be an object");
-	r = get_string(rc, "mac", "runtimeConfig.mac", 17, &mac, err);
+		return config_invalid(err, "runtimeConfig", "must be an object");
+	r = config_string(rc, "mac", "runtimeConfig.mac", 17, &mac, err);
 	if (r < 0)
 		return r;
 	if (mac) {
 		if (cni_mac_parse(mac, cfg->mac) < 0)
-			return invalid(err, "runtimeConfig.mac",
+			return config_invalid(err, "runtimeConfig.mac",
 				       "'%s' is not a unicast MAC address (aa:bb:cc:dd:ee:ff)", mac);
 		cfg->has_mac = true;
 	}
 	ips = cJSON_GetObjectItemCaseSensitive(rc, "ips");
 	if (ips && !cJSON_IsNull(ips)) {
 		if (!cJSON_IsArray(ips))
-			return invalid(err, "runtimeConfig.ips", "must be an array of CIDRs");
+			return config_invalid(err, "runtimeConfig.ips", "must be an array of CIDRs");
 		if (!cfg->has_ipam)
-			return invalid(err, "runtimeConfig.ips",
+			return config_invalid(err, "runtimeConfig.ips",
 				       "needs an 'ipam' section whose plugin takes static IPs");
 		cJSON_ArrayForEach(it, ips) {
 			int family;
@@ -147,7 +144,7 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 			if (!cJSON_IsString(it) ||
 			    (cni_cidr_parse(it->valuestring, &family, a, &plen) < 0 &&
 			     cni_ip_parse(it->valuestring, &family, a) < 0))
-				return invalid(err, "runtimeConfig.ips", "entries must be IP addresses or CIDRs");
+				return config_invalid(err, "runtimeConfig.ips", "entries must be IP addresses or CIDRs");
 		}
 	}
 	return 0;
@@ -162,16 +159,16 @@ static int parse_ipam(const cJSON *root, struct config *cfg, struct cni_err *err
 	if (!ipam || cJSON_IsNull(ipam))
 		return 0;
 	if (!cJSON_IsObject(ipam))
-		return invalid(err, "ipam", "must be an object");
+		return config_invalid(err, "ipam", "must be an object");
 	if (!cJSON_GetArraySize(ipam))
 		return 0; /* "ipam": {} is L2-only, as with the reference plugins */
-	r = get_string(ipam, "type", "ipam.type", sizeof(cfg->ipam_type) - 1, &type, err);
+	r = config_string(ipam, "type", "ipam.type", sizeof(cfg->ipam_type) - 1, &type, err);
 	if (r < 0)
 		return r;
 	if (!type || !*type)
-		return invalid(err, "ipam.type", "is required when 'ipam' is set");
+		return config_invalid(err, "ipam.type", "is required when 'ipam' is set");
 	if (!plugin_type_valid(type))
-		return invalid(err, "ipam.type", "'%s' is not a plugin name (letters, digits, _ . -)",
+		return config_invalid(err, "ipam.type", "'%s' is not a plugin name (letters, digits, _ . -)",
 			       type);
 	strcpy(cfg->ipam_type, type);
 	cfg->has_ipam = true;
@@ -185,7 +182,7 @@ static int parse_ipam_timeout(const cJSON *root, struct config *cfg, struct cni_
 	if (!tmo || cJSON_IsNull(tmo))
 		return 0;
 	if (!cJSON_IsNumber(tmo) || tmo->valuedouble < 1 || tmo->valuedouble > 600)
-		return invalid(err, "ipamTimeoutSeconds", "must be a number from 1 to 600");
+		return config_invalid(err, "ipamTimeoutSeconds", "must be a number from 1 to 600");
 	cfg->ipam_timeout_ms = (unsigned) (tmo->valuedouble * 1000);
 	return 0;
 }
@@ -196,25 +193,25 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 	const cJSON *mtu;
 	int r;
 
-	r = get_string(root, "master", "master", IF_NAMESIZE - 1, &master, err);
+	r = config_string(root, "master", "master", IF_NAMESIZE - 1, &master, err);
 	if (r < 0)
 		return r;
 	if (master) {
 		if (!cni_ifname_valid(master))
-			return invalid(err, "master", "'%s' is not a valid interface name", master);
+			return config_invalid(err, "master", "'%s' is not a valid interface name", master);
 		strcpy(cfg->master, master);
 	}
-	r = get_string(root, "link", "link", 32, &link, err);
+	r = config_string(root, "link", "link", 32, &link, err);
 	if (r < 0)
 		return r;
 	cfg->link = LINK_AUTO;
 	if (link && !strcmp(link, "macvlan"))
 		cfg->link = LINK_MACVLAN;
 	else if (link && strcmp(link, "auto"))
-		return invalid(err, "link",
+		return config_invalid(err, "link",
 			       "'%s' is not supported: use 'auto' (the default) or 'macvlan'", link);
 
-	r = get_string(root, "mode", "mode", 16, &mode, err);
+	r = config_string(root, "mode", "mode", 16, &mode, err);
 	if (r < 0)
 		return r;
 	cfg->macvlan_mode = MACVLAN_MODE_BRIDGE;
@@ -224,7 +221,7 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 			if (!strcmp(mode, macvlan_modes[i].name))
 				break;
 		if (i == ARRAY_SIZE(macvlan_modes))
-			return invalid(err, "mode",
+			return config_invalid(err, "mode",
 				       "'%s' is not a macvlan mode: use bridge, private, vepa or passthru",
 				       mode);
 		cfg->macvlan_mode = macvlan_modes[i].mode;
@@ -236,7 +233,7 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 		if (!cJSON_IsNumber(mtu) || mtu->valuedouble < 0 || mtu->valuedouble > 65535 ||
 		    mtu->valuedouble != (double) (int) mtu->valuedouble ||
 		    (mtu->valueint != 0 && mtu->valueint < 68))
-			return invalid(err, "mtu", "must be an integer from 68 to 65535 (0: inherit from master)");
+			return config_invalid(err, "mtu", "must be an integer from 68 to 65535 (0: inherit from master)");
 		cfg->mtu = (unsigned) mtu->valueint;
 	}
 	return 0;
@@ -248,21 +245,21 @@ static int parse_logging(const cJSON *root, struct config *cfg, struct cni_err *
 	int r;
 
 	cfg->log_level = -1;
-	r = get_string(root, "logFile", "logFile", sizeof(cfg->log_file) - 1, &file, err);
+	r = config_string(root, "logFile", "logFile", sizeof(cfg->log_file) - 1, &file, err);
 	if (r < 0)
 		return r;
 	if (file && *file) {
 		if (file[0] != '/')
-			return invalid(err, "logFile", "'%s' must be an absolute path", file);
+			return config_invalid(err, "logFile", "'%s' must be an absolute path", file);
 		strcpy(cfg->log_file, file);
 	}
-	r = get_string(root, "logLevel", "logLevel", 16, &level, err);
+	r = config_string(root, "logLevel", "logLevel", 16, &level, err);
 	if (r < 0)
 		return r;
 	if (level && *level) {
 		cfg->log_level = log_level_parse(level);
 		if (cfg->log_level < 0)
-			return invalid(err, "logLevel", "'%s' is not one of error, warn, info, debug",
+			return config_invalid(err, "logLevel", "'%s' is not one of error, warn, info, debug",
 				       level);
 	}
 	return 0;
@@ -276,13 +273,13 @@ static int parse_gc(const cJSON *root, struct config *cfg, struct cni_err *err)
 	if (!va || cJSON_IsNull(va))
 		return 0;
 	if (!cJSON_IsArray(va))
-		return invalid(err, "cni.dev/valid-attachments", "must be an array");
+		return config_invalid(err, "cni.dev/valid-attachments", "must be an array");
 	cJSON_ArrayForEach(it, va) {
 		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(it, "containerID");
 		const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(it, "ifname");
 
 		if (!cJSON_IsObject(it) || !cJSON_IsString(cid) || !cJSON_IsString(ifn))
-			return invalid(err, "cni.dev/valid-attachments",
+			return config_invalid(err, "cni.dev/valid-attachments",
 				       "entries must be objects with string 'containerID' and 'ifname'");
 	}
 	cfg->valid_attachments = va;
@@ -351,16 +348,15 @@ static int check_duplicates(const cJSON *node, struct cni_err *err)
 	return 0;
 }
 
-int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct cni_args *args,
-		 struct config *cfg, struct cni_err *err)
+int config_document(const char *buf, size_t len, cJSON **root, char version[CNI_VERSION_MAX],
+		    struct cni_err *err)
 {
-	const cJSON *v, *pr, *dns;
-	const char *s, *end = NULL;
+	const char *end = NULL;
+	const cJSON *v;
 	int r;
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->log_level = -1;
-	cfg->ipam_timeout_ms = CONFIG_IPAM_TIMEOUT_DEFAULT_MS;
+	*root = NULL;
+	version[0] = '\0';
 	if (!buf || !len)
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "no network configuration on stdin");
@@ -370,8 +366,8 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	r = check_bytes(buf, len, err);
 	if (r < 0)
 		return r;
-	cfg->root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
-	if (!cfg->root)
+	*root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (!*root)
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "network configuration on stdin is not valid JSON (near byte %td)",
 			       cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - buf : (ptrdiff_t) 0);
@@ -382,10 +378,36 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "network configuration on stdin is not valid JSON (near byte %td): data after the object",
 			       end - buf);
-	if (!cJSON_IsObject(cfg->root))
+	if (!cJSON_IsObject(*root))
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "network configuration on stdin is not a JSON object");
-	r = check_duplicates(cfg->root, err);
+	r = check_duplicates(*root, err);
+	if (r < 0)
+		return r;
+	v = cJSON_GetObjectItemCaseSensitive(*root, "cniVersion");
+	if (!v)
+		return config_invalid(err, "cniVersion", "is required");
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= CNI_VERSION_MAX)
+		return config_invalid(err, "cniVersion", "must be a version string such as \"1.0.0\"");
+	if (!cni_version_supported(v->valuestring))
+		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
+			       "incompatible CNI version '%s': rdmanet supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0",
+			       v->valuestring);
+	strcpy(version, v->valuestring);
+	return 0;
+}
+
+int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct cni_args *args,
+		 struct config *cfg, struct cni_err *err)
+{
+	const cJSON *pr, *dns;
+	const char *s;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = -1;
+	cfg->ipam_timeout_ms = CONFIG_IPAM_TIMEOUT_DEFAULT_MS;
+	r = config_document(buf, len, &cfg->root, cfg->cni_version, err);
 	if (r < 0)
 		return r;
 	cfg->raw = malloc(len);
@@ -394,30 +416,19 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	memcpy(cfg->raw, buf, len);
 	cfg->raw_len = len;
 
-	v = cJSON_GetObjectItemCaseSensitive(cfg->root, "cniVersion");
-	if (!v)
-		return invalid(err, "cniVersion", "is required");
-	if (!cJSON_IsString(v) || strlen(v->valuestring) >= CNI_VERSION_MAX)
-		return invalid(err, "cniVersion", "must be a version string such as \"1.0.0\"");
-	if (!cni_version_supported(v->valuestring))
-		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
-			       "incompatible CNI version '%s': rdmanet supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0",
-			       v->valuestring);
-	strcpy(cfg->cni_version, v->valuestring);
-
-	r = get_string(cfg->root, "name", "name", CONFIG_NAME_MAX, &s, err);
+	r = config_string(cfg->root, "name", "name", CONFIG_NAME_MAX, &s, err);
 	if (r < 0)
 		return r;
 	if (!s || !*s)
-		return invalid(err, "name", "is required");
-	if (!network_name_valid(s))
-		return invalid(err, "name", "'%s' must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s);
+		return config_invalid(err, "name", "is required");
+	if (!config_network_name_valid(s))
+		return config_invalid(err, "name", "'%s' must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s);
 	strcpy(cfg->name, s);
-	r = get_string(cfg->root, "type", "type", 64, &s, err);
+	r = config_string(cfg->root, "type", "type", 64, &s, err);
 	if (r < 0)
 		return r;
 	if (!s || !*s)
-		return invalid(err, "type", "is required");
+		return config_invalid(err, "type", "is required");
 
 	if ((r = parse_logging(cfg->root, cfg, err)) < 0 || (r = parse_ipam(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_ipam_timeout(cfg->root, cfg, err)) < 0 ||
@@ -432,18 +443,18 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	dns = cJSON_GetObjectItemCaseSensitive(cfg->root, "dns");
 	if (dns && !cJSON_IsNull(dns)) {
 		if (!cJSON_IsObject(dns))
-			return invalid(err, "dns", "must be an object");
+			return config_invalid(err, "dns", "must be an object");
 		cfg->dns = dns;
 	}
 	pr = cJSON_GetObjectItemCaseSensitive(cfg->root, "prevResult");
 	if (pr && !cJSON_IsNull(pr)) {
 		if (!cJSON_IsObject(pr))
-			return invalid(err, "prevResult", "must be an object");
+			return config_invalid(err, "prevResult", "must be an object");
 		cfg->prev_result = pr;
 	}
 
 	if ((cmd == CNI_CMD_ADD || cmd == CNI_CMD_CHECK || cmd == CNI_CMD_STATUS) && !cfg->master[0])
-		return invalid(err, "master", "is required: name the RDMA parent netdev (e.g. 'ib0' or 'ens1f0')");
+		return config_invalid(err, "master", "is required: name the RDMA parent netdev (e.g. 'ib0' or 'ens1f0')");
 	if (cmd == CNI_CMD_CHECK && cni_version_cmp(cfg->cni_version, "0.4.0") < 0)
 		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
 			       "CHECK needs cniVersion 0.4.0 or later, the config has '%s'",
@@ -453,7 +464,7 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 			       "%s needs cniVersion 1.1.0 or later, the config has '%s'",
 			       cni_command_name(cmd), cfg->cni_version);
 	if (cmd == CNI_CMD_CHECK && !cfg->prev_result)
-		return invalid(err, "prevResult", "is required for CHECK");
+		return config_invalid(err, "prevResult", "is required for CHECK");
 	return 0;
 }
 

@@ -54,5 +54,20 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 void config_free(struct config *cfg);
 const char *config_link_name(enum link_kind kind);
 const char *config_macvlan_mode_name(uint32_t mode);
+/*
+ * The document-level checks every plugin of ours applies to stdin: size, bytes Go would read
+ * differently, one JSON object, no duplicate keys, a supported cniVersion (copied to version,
+ * as early as possible so errors can be reported in it). *root is owned by the caller.
+ */
+int config_document(const char *buf, size_t len, struct cJSON **root,
+		    char version[CNI_VERSION_MAX], struct cni_err *err);
+/* Error 7 "invalid network config: '<field>' <why>". Returns -EINVAL. */
+int config_invalid(struct cni_err *err, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A string field: absent or null is fine (*out NULL), wrong type or over max is error 7. */
+int config_string(const struct cJSON *obj, const char *key, const char *field, size_t max,
+		  const char **out, struct cni_err *err);
+/* ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ */
+bool config_network_name_valid(const char *s);
 /* Only cniVersion, for VERSION; "" when absent. */
 int config_peek_version(const char *buf, size_t len, char out[CNI_VERSION_MAX]);
