@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -655,4 +656,50 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 		return NULL;
 	}
 	return ok ? cJSON_PrintUnformatted(root) : NULL;
+}
+
+int cni_read_stdin(char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *p = NULL;
+
+	if (isatty(STDIN_FILENO)) {
+		*buf = NULL;
+		*len = 0;
+		return 0;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *grown;
+
+			if (cap > CNI_STDIN_MAX) {
+				free(p);
+				return -E2BIG;
+			}
+			cap = cap ? cap * 2 : 16384;
+			grown = realloc(p, cap + 1);
+			if (!grown) {
+				free(p);
+				return -ENOMEM;
+			}
+			p = grown;
+		}
+		r = read(STDIN_FILENO, p + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(p);
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		n += (size_t) r;
+	}
+	if (p)
+		p[n] = '\0';
+	*buf = p;
+	*len = n;
+	return 0;
 }

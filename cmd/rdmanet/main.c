@@ -13,52 +13,6 @@
 #include "rdmanet/config.h"
 #include "rdmanet/log.h"
 
-static int read_stdin(char **buf, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	char *p = NULL;
-
-	if (isatty(STDIN_FILENO)) {
-		*buf = NULL;
-		*len = 0;
-		return 0;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *grown;
-
-			if (cap > CONFIG_STDIN_MAX) {
-				free(p);
-				return -E2BIG;
-			}
-			cap = cap ? cap * 2 : 16384;
-			grown = realloc(p, cap + 1);
-			if (!grown) {
-				free(p);
-				return -ENOMEM;
-			}
-			p = grown;
-		}
-		r = read(STDIN_FILENO, p + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(p);
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		n += (size_t) r;
-	}
-	if (p)
-		p[n] = '\0';
-	*buf = p;
-	*len = n;
-	return 0;
-}
-
 static int print_owned(char *s)
 {
 	if (!s)
@@ -129,7 +83,7 @@ int main(void)
 
 	(void) signal(SIGPIPE, SIG_IGN);
 	log_set_context("rdmanet", getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
-	r = read_stdin(&in, &len);
+	r = cni_read_stdin(&in, &len);
 	if (r < 0) {
 		(void) err_set(&err, r, r == -E2BIG ? CNI_ERR_DECODE : CNI_ERR_IO, NULL,
 			       "cannot read the network configuration from stdin");

@@ -18,6 +18,7 @@ struct cJSON;
 #define CNI_MAX_IFACES 8
 #define CNI_MAX_IPS 32
 #define CNI_MAX_ROUTES 128
+#define CNI_STDIN_MAX (1024 * 1024)
 
 enum cni_command {
 	CNI_CMD_NONE,
@@ -111,6 +112,12 @@ int cni_result_parse(const struct cJSON *j, const char *what, int code, struct c
 char *cni_result_format(const struct cni_result *res, const char *version);
 char *cni_error_format(const struct cni_err *e, const char *version);
 void cni_result_free(struct cni_result *res);
+
+/*
+ * Reads all of stdin (NULL/0 on a terminal), NUL-terminated; -E2BIG past CNI_STDIN_MAX (+ one
+ * buffer, so the caller's size check reports it).
+ */
+int cni_read_stdin(char **buf, size_t *len);
 
 /* "10.1.2.3/24" / "fd00::1/64" parsing and formatting, used by results and CHECK. */
 int cni_cidr_parse(const char *s, int *family, unsigned char addr[16], unsigned *prefixlen);
