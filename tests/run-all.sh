@@ -36,8 +36,8 @@ for BUILD in $BUILDS; do
 		[ -x "$t" ] && run_suite "$BUILD: unit/$(basename "$t")" "$t"
 	done
 	[ -x "$BUILD/tests/fuzz-replay" ] && run_suite "$BUILD: fuzz-replay" "$BUILD/tests/fuzz-replay" tests/fuzz/corpus
-	for t in tests/integ/test_*.sh; do
-		[ -f "$t" ] && run_suite "$BUILD: integ/$(basename "$t" .sh)" unshare --mount --net --propagation private bash "$t"
+	for t in tests/k8s/test_*.sh tests/integ/test_*.sh; do
+		[ -f "$t" ] && run_suite "$BUILD: $(basename "$(dirname "$t")")/$(basename "$t" .sh)" unshare --mount --net --propagation private bash "$t"
 	done
 done
 if [ -n "${RDMANET_VM_TESTS:-}" ]; then
