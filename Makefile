@@ -48,10 +48,15 @@ LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c
             src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c \
             src/cmd_gc.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
+# whose start-up must not pay libcurl's ~5 ms of loader time.
+IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c
+IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
+IPAM_LIBS := $(shell $(PKG_CONFIG) --libs libcurl)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/rdmanet
+all: $(BUILD)/rdmanet $(BUILD)/rdmanet-ipam
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,14 +65,29 @@ $(BUILD)/%.o: %.c
 $(BUILD)/librdmanet.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
+$(BUILD)/librdmanet-ipam.a: $(IPAM_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/rdmanet-ipam: $(BUILD)/cmd/rdmanet-ipam/main.o $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) $(IPAM_LIBS)
+
 $(BUILD)/rdmanet: $(BUILD)/cmd/rdmanet/main.o $(BUILD)/librdmanet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PLUGIN_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librdmanet.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet.a $(PLUGIN_LIBS)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet-ipam.a \
+		$(BUILD)/librdmanet.a $(PLUGIN_LIBS) $(IPAM_LIBS)
 
 tests: $(UNIT_BINS)
+
+# The Kubernetes client's driver for tests/integ/test_k8s_client.sh.
+$(BUILD)/tests/k8s-probe: tests/k8s/k8s_probe.c $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a \
+		$(PLUGIN_LIBS) $(IPAM_LIBS)
+tests: $(BUILD)/tests/k8s-probe
+check: $(BUILD)/tests/k8s-probe
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

@@ -25,6 +25,8 @@ enum cni_code {
 	RDMANET_ERR_CHECK = 105,	/* CHECK found the attachment differs from prevResult */
 	RDMANET_ERR_NETNS = 106,	/* the pod netns could not be entered */
 	RDMANET_ERR_INTERNAL = 107,	/* out of memory or another local failure */
+	RDMANET_ERR_API = 108,		/* the Kubernetes API refused a request (auth, RBAC, schema) */
+	RDMANET_ERR_EXHAUSTED = 109,	/* no free address left in a range */
 };
 
 struct cni_err {

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rdmanet-ipam - CNI IPAM plugin storing allocations in the Kubernetes API (whereabouts CRDs). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rdmanet/cleanup.h"
+#include "rdmanet/cni.h"
+#include "rdmanet/config.h"
+#include "rdmanet/ipam_config.h"
+#include "rdmanet/ipam_k8s.h"
+#include "rdmanet/k8s.h"
+#include "rdmanet/log.h"
+
+#define INCLUSTER_ROOT "/var/run/secrets/kubernetes.io/serviceaccount"
+#define DEFAULT_NAMESPACE "kube-system"
+
+static int print_owned(char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	(void) fputs(s, stdout);
+	(void) fputc('\n', stdout);
+	free(s);
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+static int fail(const struct cni_err *e, const char *version)
+{
+	log_error("%s%s%s", e->msg, e->details[0] ? ": " : "", e->details);
+	(void) print_owned(cni_error_format(e, version));
+	return 1;
+}
+
+static void apply_logging(const struct ipam_config *cfg)
+{
+	int r;
+
+	if (cfg->log_level >= 0)
+		log_set_level((enum log_level) cfg->log_level);
+	if (cfg->log_file[0]) {
+		r = log_open_file(cfg->log_file);
+		if (r < 0)
+			log_warn("cannot open log_file '%s': %s, logging to stderr only", cfg->log_file,
+				 strerror(-r));
+	}
+}
+
+/* Credentials and the namespace the pools live in: config, else kubeconfig's, else kube-system. */
+static int connect_api(const struct ipam_config *cfg, struct k8s_config *kc, struct k8s_client **k,
+		       char ns[K8S_NAMESPACE_MAX + 1], struct cni_err *err)
+{
+	int r;
+
+	if (cfg->kubeconfig[0])
+		r = k8s_kubeconfig_load(cfg->kubeconfig, kc, err);
+	else
+		r = k8s_incluster_load(INCLUSTER_ROOT, kc, err);
+	if (r < 0)
+		return r;
+	(void) snprintf(ns, K8S_NAMESPACE_MAX + 1, "%s",
+			cfg->namespace_[0] ? cfg->namespace_ :
+			kc->namespace_[0] ? kc->namespace_ : DEFAULT_NAMESPACE);
+	return k8s_client_new(kc, cfg->api_timeout_ms, k, err);
+}
+
+static int dispatch(const struct cni_env *env, const struct ipam_config *cfg, struct cni_err *err)
+{
+	_cleanup_(cni_result_free) struct cni_result res = { 0 };
+	struct k8s_config kc = { 0 };
+	struct k8s_client *k = NULL;
+	struct ipam_owner who = { .containerid = env->containerid, .ifname = env->ifname };
+	struct ipam_ctx x = { .cfg = cfg, .who = &who };
+	int r;
+
+	if (env->args.pod_namespace[0] && env->args.pod_name[0])
+		(void) snprintf(who.podref, sizeof(who.podref), "%s/%s", env->args.pod_namespace,
+				env->args.pod_name);
+	else if (env->cmd == CNI_CMD_ADD)
+		return err_set(err, 0, CNI_ERR_INVALID_ENV, NULL,
+			       "CNI_ARGS must carry K8S_POD_NAMESPACE and K8S_POD_NAME (Multus sends them): the allocation records its pod");
+	r = connect_api(cfg, &kc, &k, x.ns, err);
+	if (r >= 0) {
+		x.k = k;
+		switch (env->cmd) {
+		case CNI_CMD_ADD:
+			r = ipam_k8s_add(&x, &res, err);
+			if (r >= 0 && print_owned(cni_result_format(&res, cfg->cni_version)) < 0)
+				r = err_set(err, -EIO, RDMANET_ERR_INTERNAL, NULL, "cannot print the result");
+			break;
+		case CNI_CMD_DEL:
+			r = ipam_k8s_del(&x, err);
+			break;
+		case CNI_CMD_CHECK:
+			r = ipam_k8s_check(&x, err);
+			break;
+		case CNI_CMD_GC:
+			r = ipam_k8s_gc(&x, err);
+			break;
+		case CNI_CMD_STATUS:
+			r = ipam_k8s_status(&x, err);
+			break;
+		default:
+			r = err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL, "unsupported CNI_COMMAND");
+		}
+		if (x.conflicts)
+			log_info("%s: %u write conflicts retried", cni_command_name(env->cmd), x.conflicts);
+	}
+	k8s_client_free(k);
+	k8s_config_free(&kc);
+	return r;
+}
+
+int main(void)
+{
+	_cleanup_free_ char *in = NULL;
+	struct cni_err err = { 0 };
+	char version[CNI_VERSION_MAX] = "";
+	struct ipam_config cfg;
+	struct cni_env env;
+	size_t len = 0;
+	int r;
+
+	(void) signal(SIGPIPE, SIG_IGN);
+	log_set_context("rdmanet-ipam", getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
+	r = cni_read_stdin(&in, &len);
+	if (r < 0) {
+		(void) err_set(&err, r, r == -E2BIG ? CNI_ERR_DECODE : CNI_ERR_IO, NULL,
+			       "cannot read the network configuration from stdin");
+		return fail(&err, version);
+	}
+	(void) config_peek_version(in, len, version);
+	if (cni_env_parse(&env, &err) < 0)
+		return fail(&err, version);
+	if (env.cmd == CNI_CMD_VERSION)
+		return print_owned(cni_version_format(version)) < 0;
+
+	r = ipam_config_parse(in, len, env.cmd, &cfg, &err);
+	if (r >= 0) {
+		apply_logging(&cfg);
+		r = dispatch(&env, &cfg, &err);
+	}
+	if (r < 0)
+		r = fail(&err, cfg.cni_version[0] ? cfg.cni_version : version);
+	ipam_config_free(&cfg);
+	log_close();
+	return r;
+}

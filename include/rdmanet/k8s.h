@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* k8s.h - a minimal Kubernetes API client on libcurl: kubeconfig or in-cluster credentials,
+ * verified TLS, timeouts, bounded bodies, one reused connection per invocation. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rdmanet/err.h"
+
+struct cJSON;
+
+#define K8S_SERVER_MAX 512
+#define K8S_PATH_MAX 1024
+#define K8S_NAMESPACE_MAX 63
+#define K8S_BODY_MAX (8 * 1024 * 1024)	/* largest response accepted */
+#define K8S_KUBECONFIG_MAX (1024 * 1024)
+#define K8S_PEM_MAX (64 * 1024)		/* a certificate, key or CA bundle */
+#define K8S_TOKEN_MAX (16 * 1024)	/* a bearer token */
+
+/* Content types of request bodies: k8s_request() sends K8S_JSON, PATCH picks one of the others. */
+#define K8S_JSON "application/json"
+#define K8S_MERGE_PATCH "application/merge-patch+json"
+#define K8S_JSON_PATCH "application/json-patch+json"
+#define K8S_STRATEGIC_MERGE_PATCH "application/strategic-merge-patch+json"
+
+struct k8s_config {
+	char server[K8S_SERVER_MAX];	/* https://host:port, no trailing '/' */
+	char namespace_[K8S_NAMESPACE_MAX + 1]; /* of the current context, "" when unset */
+	char *ca_pem;			/* certificate authority, PEM (from -data or file) */
+	char *cert_pem, *key_pem;	/* client certificate and key, PEM */
+	char *token;			/* bearer token (from token or tokenFile) */
+	bool insecure;			/* insecure-skip-tls-verify: tests only */
+};
+
+/*
+ * Loads a kubeconfig (YAML as kubectl writes it, or JSON): the current context's cluster and
+ * user; certificate-authority(-data), client-certificate(-data), client-key(-data), token,
+ * tokenFile; relative file paths resolve against the kubeconfig's directory.
+ */
+int k8s_kubeconfig_load(const char *path, struct k8s_config *c, struct cni_err *err);
+/* Parses kubeconfig text (for tests and fuzzing); dir resolves relative paths. */
+int k8s_kubeconfig_parse(const char *text, size_t len, const char *dir, struct k8s_config *c,
+			 struct cni_err *err);
+/*
+ * In-cluster: KUBERNETES_SERVICE_HOST/_PORT, the service account's token, CA and namespace
+ * under root (normally /var/run/secrets/kubernetes.io/serviceaccount); the token is re-read on
+ * every call because it rotates.
+ */
+int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *err);
+void k8s_config_free(struct k8s_config *c);
+
+struct k8s_client;
+
+int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_client **out,
+		   struct cni_err *err);
+void k8s_client_free(struct k8s_client *k);
+
+/*
+ * One request (method GET/POST/PUT/DELETE/PATCH; path starts with '/'; body JSON or NULL).
+ * *resp receives the parsed response body (NULL when empty), also for errors (a Status).
+ * Returns 0 for 2xx; -ENOENT 404; -EEXIST 409 AlreadyExists; -ESTALE 409 Conflict; -EACCES
+ * 401/403; -EINVAL 400/422; -EAGAIN 429/5xx; -ETIMEDOUT, -ECONNREFUSED, -EPROTO (TLS), -EMSGSIZE
+ * (body over K8S_BODY_MAX), -EBADMSG (not JSON) for transport failures. k8s_errmsg() then says
+ * what happened, naming the URL and status, never the token.
+ * Also: -ECONNRESET (connection closed or reset mid-request), -EHOSTUNREACH (name not resolved),
+ * another -errno of connect(); 408 -ETIMEDOUT, 410 -ESTALE, 413 -E2BIG, other 4xx -EINVAL,
+ * 1xx/3xx (redirects are not followed) -EPROTO. A 409 without a reason is -EEXIST for POST and
+ * -ESTALE otherwise.
+ */
+int k8s_request(struct k8s_client *k, const char *method, const char *path, const char *body,
+		long *status, struct cJSON **resp);
+/* k8s_request() with the body's content type (NULL: K8S_JSON), e.g. K8S_MERGE_PATCH. */
+int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
+		     const char *content_type, const char *body, long *status, struct cJSON **resp);
+const char *k8s_errmsg(const struct k8s_client *k);
+/* New connections (TCP + TLS handshakes) the client has opened so far; 1 when all its requests
+ * shared one. */
+unsigned k8s_client_connections(const struct k8s_client *k);
+/* Releases libcurl's global state once no client is left (at exit; optional). */
+void k8s_global_cleanup(void);
+
+/*
+ * kubeconfig.c's readers, exported for tests and fuzzing. k8s_yaml_parse() reads the YAML subset
+ * kubeconfig files use (block mappings and sequences, plain and quoted scalars, comments, empty
+ * flow collections; JSON when the text starts with '{') into *out; on -EINVAL why says which line
+ * and what. k8s_base64_decode() is strict RFC 4648 base64 (padding required, no whitespace,
+ * unused bits zero); *out is NUL-terminated and owned by the caller.
+ */
+int k8s_yaml_parse(const char *text, size_t len, struct cJSON **out, char *why, size_t why_len);
+int k8s_base64_decode(const char *in, size_t len, char **out, size_t *out_len);

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ipam_config.c - rdmanet-ipam's config: whereabouts field names, validated (pure code). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cjson/cJSON.h>
+
+#include "rdmanet/cleanup.h"
+#include "rdmanet/ipam_config.h"
+#include "rdmanet/log.h"
+
+/* A label of Kubernetes object names: IPPool and reservation names start with it. */
+static bool network_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > IPAM_NETWORK_NAME_MAX || !isalnum((unsigned char) s[0]) ||
+	    !isalnum((unsigned char) s[n - 1]))
+		return false;
+	for (; *s; s++)
+		if (!(islower((unsigned char) *s) || isdigit((unsigned char) *s) || *s == '-' ||
+		      *s == '.'))
+			return false;
+	return true;
+}
+
+static int opt_bool(const cJSON *o, const char *key, bool def, bool *out, struct cni_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char field[64];
+
+	*out = def;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	(void) snprintf(field, sizeof(field), "ipam.%s", key);
+	if (!cJSON_IsBool(v))
+		return config_invalid(err, field, "must be true or false");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int opt_seconds(const cJSON *o, const char *key, unsigned lo, unsigned hi, unsigned def,
+		       unsigned scale, unsigned *out, struct cni_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char field[64];
+
+	*out = def * scale;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	(void) snprintf(field, sizeof(field), "ipam.%s", key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi)
+		return config_invalid(err, field, "must be a number from %u to %u", lo, hi);
+	*out = (unsigned) (v->valuedouble * scale);
+	return 0;
+}
+
+/* One range: "range" (+ "range_start"/"range_end") and "exclude" of obj. */
+static int parse_range(const cJSON *obj, const char *where, struct ipam_config *c,
+		       struct cni_err *err)
+{
+	const char *cidr, *start, *end;
+	const cJSON *excl, *it;
+	struct pool_range *r;
+	char field[64], why[160];
+	int ret;
+
+	if (c->n_ranges >= IPAM_RANGES_MAX)
+		return config_invalid(err, "ipam.ipRanges", "has more than %d ranges", IPAM_RANGES_MAX);
+	r = &c->ranges[c->n_ranges];
+	(void) snprintf(field, sizeof(field), "%s.range", where);
+	if ((ret = config_string(obj, "range", field, 64, &cidr, err)) < 0)
+		return ret;
+	if (!cidr || !*cidr)
+		return config_invalid(err, field, "is required: the CIDR to allocate from");
+	(void) snprintf(field, sizeof(field), "%s.range_start", where);
+	if ((ret = config_string(obj, "range_start", field, 64, &start, err)) < 0)
+		return ret;
+	(void) snprintf(field, sizeof(field), "%s.range_end", where);
+	if ((ret = config_string(obj, "range_end", field, 64, &end, err)) < 0)
+		return ret;
+	(void) snprintf(field, sizeof(field), "%s.range", where);
+	if (pool_range_init(r, cidr, start, end, why, sizeof(why)) < 0)
+		return config_invalid(err, field, "%s", why);
+	excl = cJSON_GetObjectItemCaseSensitive(obj, "exclude");
+	(void) snprintf(field, sizeof(field), "%s.exclude", where);
+	if (excl && !cJSON_IsNull(excl)) {
+		if (!cJSON_IsArray(excl))
+			return config_invalid(err, field, "must be an array of CIDRs");
+		cJSON_ArrayForEach(it, excl) {
+			if (!cJSON_IsString(it) || strlen(it->valuestring) > 64)
+				return config_invalid(err, field, "entries must be CIDR strings");
+			if (pool_range_exclude(r, it->valuestring, why, sizeof(why)) < 0)
+				return config_invalid(err, field, "%s", why);
+		}
+	}
+	c->n_ranges++;
+	return 0;
+}
+
+static int parse_ranges(const cJSON *ipam, struct ipam_config *c, struct cni_err *err)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(ipam, "ipRanges"), *it;
+	int r;
+
+	if (cJSON_GetObjectItemCaseSensitive(ipam, "range")) {
+		r = parse_range(ipam, "ipam", c, err);
+		if (r < 0)
+			return r;
+	}
+	if (list && !cJSON_IsNull(list)) {
+		if (!cJSON_IsArray(list))
+			return config_invalid(err, "ipam.ipRanges", "must be an array of range objects");
+		cJSON_ArrayForEach(it, list) {
+			if (!cJSON_IsObject(it))
+				return config_invalid(err, "ipam.ipRanges", "entries must be objects");
+			r = parse_range(it, "ipam.ipRanges[]", c, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (!c->n_ranges)
+		return config_invalid(err, "ipam.range", "is required (or 'ipam.ipRanges')");
+	for (unsigned i = 0; i < c->n_ranges; i++)
+		for (unsigned j = i + 1; j < c->n_ranges; j++)
+			if (c->ranges[i].net.family == c->ranges[j].net.family &&
+			    c->ranges[i].net.prefixlen == c->ranges[j].net.prefixlen &&
+			    !memcmp(c->ranges[i].net.addr, c->ranges[j].net.addr, 16))
+				return config_invalid(err, "ipam.ipRanges",
+						      "lists the same CIDR twice");
+	return 0;
+}
+
+/* "gateway" belongs to the range whose CIDR holds it; it is never handed out. */
+static int parse_gateway(const cJSON *ipam, struct ipam_config *c, struct cni_err *err)
+{
+	const char *gw;
+	char why[160];
+	int r;
+
+	if ((r = config_string(ipam, "gateway", "ipam.gateway", 64, &gw, err)) < 0)
+		return r;
+	if (!gw || !*gw)
+		return 0;
+	for (unsigned i = 0; i < c->n_ranges; i++)
+		if (pool_range_gateway(&c->ranges[i], gw, why, sizeof(why)) >= 0)
+			return 0;
+	return config_invalid(err, "ipam.gateway", "'%s' is in none of the ranges", gw);
+}
+
+static int parse_kubernetes(const cJSON *ipam, struct ipam_config *c, struct cni_err *err)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(ipam, "kubernetes");
+	const char *s;
+	int r;
+
+	if (k && !cJSON_IsNull(k)) {
+		if (!cJSON_IsObject(k))
+			return config_invalid(err, "ipam.kubernetes", "must be an object");
+		r = config_string(k, "kubeconfig", "ipam.kubernetes.kubeconfig",
+				  sizeof(c->kubeconfig) - 1, &s, err);
+		if (r < 0)
+			return r;
+		if (s && *s) {
+			if (s[0] != '/')
+				return config_invalid(err, "ipam.kubernetes.kubeconfig",
+						      "'%s' must be an absolute path", s);
+			strcpy(c->kubeconfig, s);
+		}
+	}
+	r = config_string(ipam, "namespace", "ipam.namespace", K8S_NAMESPACE_MAX, &s, err);
+	if (r < 0)
+		return r;
+	if (s && *s) {
+		if (!network_name_valid(s) || strchr(s, '.'))
+			return config_invalid(err, "ipam.namespace", "'%s' is not a namespace name", s);
+		strcpy(c->namespace_, s);
+	}
+	return 0;
+}
+
+static int parse_logging(const cJSON *ipam, struct ipam_config *c, struct cni_err *err)
+{
+	const char *file, *level;
+	int r;
+
+	r = config_string(ipam, "log_file", "ipam.log_file", sizeof(c->log_file) - 1, &file, err);
+	if (r < 0)
+		return r;
+	if (file && *file) {
+		if (file[0] != '/')
+			return config_invalid(err, "ipam.log_file", "'%s' must be an absolute path", file);
+		strcpy(c->log_file, file);
+	}
+	r = config_string(ipam, "log_level", "ipam.log_level", 16, &level, err);
+	if (r < 0)
+		return r;
+	if (level && *level) {
+		c->log_level = log_level_parse(level);
+		if (c->log_level < 0)
+			return config_invalid(err, "ipam.log_level",
+					      "'%s' is not one of error, warn, info, debug", level);
+	}
+	return 0;
+}
+
+int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct ipam_config *c,
+		      struct cni_err *err)
+{
+	const cJSON *ipam, *va;
+	const char *s;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->log_level = -1;
+	r = config_document(buf, len, &c->root, c->cni_version, err);
+	if (r < 0)
+		return r;
+	ipam = cJSON_GetObjectItemCaseSensitive(c->root, "ipam");
+	if (!cJSON_IsObject(ipam))
+		return config_invalid(err, "ipam", "must be an object with the rdmanet-ipam settings");
+	if ((r = parse_logging(ipam, c, err)) < 0)
+		return r;
+	r = config_string(ipam, "network_name", "ipam.network_name", IPAM_NETWORK_NAME_MAX, &s, err);
+	if (r < 0)
+		return r;
+	if (s && *s) {
+		if (!network_name_valid(s))
+			return config_invalid(err, "ipam.network_name",
+					      "'%s' must be lower-case letters, digits, '-' or '.'", s);
+		strcpy(c->network_name, s);
+	}
+	if ((r = parse_ranges(ipam, c, err)) < 0 || (r = parse_gateway(ipam, c, err)) < 0 ||
+	    (r = parse_kubernetes(ipam, c, err)) < 0 ||
+	    (r = opt_bool(ipam, "enable_overlapping_ranges", true, &c->overlapping, err)) < 0 ||
+	    (r = opt_seconds(ipam, "api_timeout_seconds", 1, 120, 10, 1000, &c->api_timeout_ms, err)) < 0 ||
+	    (r = opt_seconds(ipam, "retry_budget_seconds", 1, 600, 30, 1000, &c->retry_budget_ms, err)) < 0 ||
+	    (r = opt_seconds(ipam, "release_quiet_seconds", 0, 86400, 60, 1, &c->quiet_s, err)) < 0)
+		return r;
+	/* routes and dns have the shape of a result's */
+	r = cni_result_parse(ipam, "invalid network config: 'ipam'", CNI_ERR_INVALID_CONFIG, &c->extra,
+			     err);
+	if (r < 0)
+		return r;
+	va = cJSON_GetObjectItemCaseSensitive(c->root, "cni.dev/valid-attachments");
+	if (cmd == CNI_CMD_GC) {
+		const cJSON *it;
+
+		if (!cJSON_IsArray(va))
+			return config_invalid(err, "cni.dev/valid-attachments", "is required for GC");
+		cJSON_ArrayForEach(it, va)
+			if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "containerID")) ||
+			    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "ifname")))
+				return config_invalid(err, "cni.dev/valid-attachments",
+						      "entries must have string 'containerID' and 'ifname'");
+		c->valid_attachments = va;
+	}
+	return 0;
+}
+
+void ipam_config_free(struct ipam_config *c)
+{
+	cni_result_free(&c->extra);
+	cJSON_Delete(c->root);
+	c->root = NULL;
+}

@@ -1,0 +1,214 @@
+#!/bin/bash
+# test_ipam_k8s.sh - rdmanet-ipam against the test API server (tests/k8s/apiserver.py, real TLS on
+# 127.0.0.1): ADD records the address in the IPPool and claims its OverlappingRangeIPReservation
+# before answering, ADD is idempotent, DEL releases both, a released address rests, a re-created
+# pod gets its address back, dual-stack, exhaustion, CHECK, GC, credentials refused, API down,
+# concurrent ADDs from several "nodes" without duplicates, and rdmanet + rdmanet-ipam end to end.
+. "$(dirname "$0")/lib.sh"
+integ_setup "$@"
+case $BUILD in /*) IPAM=$BUILD/rdmanet-ipam ;; *) IPAM=$ROOT/$BUILD/rdmanet-ipam ;; esac
+[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
+command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
+
+ADMIN=admin-9c1e7a2b4d6f8e0a1b2c
+TOK=ipam-0f9e8d7c6b5a49382716
+TOK_WRONG=wrong-1a2b3c4d5e6f7a8b9c0d
+SRV_PID=
+stop_server() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null; SRV_PID=; }
+trap 'stop_server; integ_cleanup' EXIT
+bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
+cat >"$T/tokens.json" <<EOF
+{"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations"]}}
+EOF
+start_server() {
+	rm -f "$T/port"
+	python3 tests/k8s/apiserver.py --listen 127.0.0.1:${1:-0} --cert "$T/pki/server.crt" \
+		--key "$T/pki/server.key" --tokens "$T/tokens.json" --admin-token "$ADMIN" \
+		--port-file "$T/port" >"$T/server.log" 2>&1 &
+	SRV_PID=$!
+	for _ in $(seq 100); do [ -s "$T/port" ] && { PORT=$(cat "$T/port"); return 0; }; sleep 0.1; done
+	return 1
+}
+start_server || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+kubecfg() { # FILE TOKEN
+	cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: https://127.0.0.1:$PORT
+    certificate-authority: $T/pki/ca.crt
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: test
+    namespace: kube-system
+current-context: test
+users:
+- name: test
+  user:
+    token: $2
+EOF
+}
+kubecfg "$T/kubeconfig" "$TOK"
+kubecfg "$T/wrong.kubeconfig" "$TOK_WRONG"
+api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }
+NSP=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/kube-system
+pool() { api "$NSP/ippools/$1"; }
+resv() { api "$NSP/overlappingrangeipreservations/$1"; }
+
+# ipam_conf VERSION JQ: an rdmanet network config with rdmanet-ipam
+ipam_conf() {
+	jq -nc --arg v "$1" --arg k "$T/kubeconfig" --arg log "$T/ipam.log" \
+		"{cniVersion:\$v,name:\"rdma\",type:\"rdmanet\",master:\"x0\",
+		  ipam:{type:\"rdmanet-ipam\",range:\"10.77.0.0/29\",gateway:\"10.77.0.1\",
+		        routes:[{dst:\"10.250.0.0/16\"}],kubernetes:{kubeconfig:\$k},
+		        log_file:\$log,log_level:\"debug\",release_quiet_seconds:60}} | ${2:-.}"
+}
+# ipam CMD CID CONF [POD]: runs rdmanet-ipam as rdmanet delegates to it
+ipam() {
+	local pod=${4:-pod-$2}
+	cni_env "$3" CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS=/run/netns/none CNI_IFNAME=net1 \
+		CNI_PATH="$ROOT/$BUILD" CNI_ARGS="IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod" \
+		PLUGIN_OVERRIDE=
+}
+PLUGIN_SAVED=$PLUGIN
+use_ipam() { PLUGIN=$IPAM; }
+use_rdmanet() { PLUGIN=$PLUGIN_SAVED; }
+use_ipam
+C=$(ipam_conf 1.0.0)
+POOL=10.77.0.0-29
+
+# ---- ADD: recorded and reserved before the answer
+ipam ADD c1 "$C"
+check "ADD returns an address of the range with the gateway and routes" \
+	succeeded '.ips[0].address|test("^10\\.77\\.0\\.[2-6]/29$")' 
+IP1=$(jq -r '.ips[0].address' <<<"$OUT" | cut -d/ -f1)
+check "... gateway 10.77.0.1 and the configured route" succeeded '.ips[0].gateway == "10.77.0.1" and .routes[0].dst == "10.250.0.0/16"'
+off1=$(( ${IP1##*.} ))
+check "IPPool $POOL records it: offset $off1 -> c1, default/pod-c1, net1" \
+	jqt --arg o "$off1" '.spec.range == "10.77.0.0/29" and .spec.allocations[$o] == {id:"c1",podref:"default/pod-c1",ifname:"net1"}' <(pool $POOL)
+check "the OverlappingRangeIPReservation $IP1 is c1's" \
+	jqt '.spec.containerid == "c1" and .spec.podref == "default/pod-c1"' <(resv "$IP1")
+ipam ADD c1 "$C"
+check "ADD again (same container, ifname) returns the same address" succeeded ".ips[0].address == \"$IP1/29\""
+
+# ---- DEL releases both; twice is fine
+ipam DEL c1 "$C"
+check "DEL succeeds" succeeded_quietly
+check "... the pool entry is gone" jqt --arg o "$off1" '.spec.allocations[$o] == null' <(pool $POOL)
+check "... the reservation is gone" jqt '.code == 404' <(resv "$IP1")
+check "... and the release time is noted" jqt --arg k "rdmanet.io/released-$off1" '.metadata.annotations[$k] != null' <(pool $POOL)
+ipam DEL c1 "$C"
+check "DEL again succeeds" succeeded_quietly
+
+# ---- a released address rests while others are free
+got=
+for c in q1 q2 q3 q4; do ipam ADD $c "$C"; got+=" $(jq -r '.ips[0].address' <<<"$OUT")"; done
+check "four ADDs into the four other free addresses skip the one released a moment ago" \
+	eval '[ "$(wc -w <<<"$got")" = 4 ] && ! grep -qw "$IP1/29" <<<"$got"'
+ipam ADD q5 "$C"
+check "with only the resting address free, ADD reuses it rather than fail" \
+	succeeded ".ips[0].address == \"$IP1/29\""
+ipam ADD q6 "$C"
+check "the range exhausted: error 109 naming it" failed_with 109 "no free address left in 10.77.0.0/29"
+check "... and no reservation was left by the failed ADD" \
+	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid=="q6")] | length')" = 0
+ipam DEL q5 "$C"
+
+# ---- a re-created pod (StatefulSet) gets its address back
+QIP=$(pool $POOL | jq -r '.spec.allocations | to_entries[] | select(.value.id=="q1") | .key')
+ipam ADD q1-new "$C" pod-q1
+check "a new container of pod default/pod-q1 gets q1's address back" \
+	succeeded ".ips[0].address == \"10.77.0.$QIP/29\""
+check "... and the entry and reservation now name the new container" eval \
+	'pool $POOL | jqt --arg o "$QIP" ".spec.allocations[\$o].id == \"q1-new\"" && resv 10.77.0.$QIP | jqt ".spec.containerid == \"q1-new\""'
+
+# ---- CHECK
+ipam CHECK q2 "$C"
+check "CHECK of a live allocation" succeeded_quietly
+ipam CHECK gone "$C"
+check "CHECK of an unknown container: error 105" failed_with 105 "no allocation for container 'gone'"
+
+# ---- GC keeps exactly the valid attachments
+GCC=$(ipam_conf 1.1.0 '.["cni.dev/valid-attachments"]=[{containerID:"q2",ifname:"net1"},{containerID:"q3",ifname:"net1"}]')
+ipam GC x "$GCC"
+check "GC succeeds" succeeded_quietly
+check "... and leaves only q2 and q3 in the pool" \
+	test "$(pool $POOL | jq -c '[.spec.allocations[].id] | sort')" = '["q2","q3"]'
+check "... and only their reservations" \
+	test "$(api "$NSP/overlappingrangeipreservations" | jq -c '[.items[].spec.containerid] | sort')" = '["q2","q3"]'
+
+# ---- dual stack
+DS=$(ipam_conf 1.0.0 'del(.ipam.range, .ipam.gateway) | .ipam.ipRanges=[{range:"10.78.0.0/24"},{range:"fd00:78::/120"}]')
+ipam ADD d1 "$DS"
+check "dual-stack ADD returns an IPv4 and an IPv6 address" \
+	succeeded '(.ips|length) == 2 and (.ips[0].address|test("^10\\.78\\.")) and (.ips[1].address|test("^fd00:78::"))'
+check "... recorded in both pools" eval \
+	'pool 10.78.0.0-24 | jqt "[.spec.allocations[].id] == [\"d1\"]" && pool fd00-78---120 | jqt "[.spec.allocations[].id] == [\"d1\"]"'
+ipam DEL d1 "$DS"
+check "dual-stack DEL empties both" eval \
+	'pool 10.78.0.0-24 | jqt ".spec.allocations == {}" && pool fd00-78---120 | jqt ".spec.allocations == {}"'
+
+# ---- refused credentials: a clear error, never the token
+ipam ADD w1 "$(ipam_conf 1.0.0 ".ipam.kubernetes.kubeconfig=\"$T/wrong.kubeconfig\"")"
+check "a wrong token: error 108 naming the API" failed_with 108 "Kubernetes API"
+check "... without the token anywhere in the output" eval '! grep -qF "$TOK_WRONG" <<<"$OUT$ERRLOG"'
+
+# ---- concurrent ADDs from 8 "nodes" (one kubeconfig each): no duplicate, all recorded
+for n in $(seq 8); do kubecfg "$T/node$n.kubeconfig" "$TOK"; done
+CC=$(ipam_conf 1.0.0 '.ipam.range="10.79.0.0/24" | del(.ipam.gateway)')
+t0=$SECONDS
+pids=()
+for i in $(seq 48); do
+	n=$(( (i % 8) + 1 ))
+	conf=$(jq -c --arg k "$T/node$n.kubeconfig" '.ipam.kubernetes.kubeconfig=$k' <<<"$CC")
+	( cni_env "$conf" CNI_COMMAND=ADD CNI_CONTAINERID=cc$i CNI_NETNS=/run/netns/none CNI_IFNAME=net1 \
+		CNI_PATH=/x CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=cc$i"
+	  echo "$RC $OUT" >"$T/cc.$i" ) &
+	pids+=($!)
+done
+wait "${pids[@]}"	# not a bare wait: the API server runs in the background too
+ok_count=$(grep -l '^0 ' "$T"/cc.* | wc -l)
+check "48 concurrent ADDs from 8 nodes all succeed ($((SECONDS - t0)) s)" test "$ok_count" = 48
+check "... with 48 distinct addresses" \
+	test "$(cut -d' ' -f2- "$T"/cc.* | jq -r '.ips[0].address' | sort -u | wc -l)" = 48
+check "... each recorded once in the pool, for its own container" \
+	test "$(pool 10.79.0.0-24 | jq '[.spec.allocations | to_entries[] | select(.value.id|startswith("cc"))] | length')" = 48
+check "... and the pool agrees with the answers" eval \
+	'[ "$(for f in "$T"/cc.*; do cut -d" " -f2- "$f" | jq -r ".ips[0].address" | cut -d/ -f1 | cut -d. -f4; done | sort -n | tr "\n" " ")" = "$(pool 10.79.0.0-24 | jq -r ".spec.allocations | keys[]" | sort -n | tr "\n" " ")" ]'
+pids=()
+for i in $(seq 48); do
+	( cni_env "$CC" CNI_COMMAND=DEL CNI_CONTAINERID=cc$i CNI_NETNS= CNI_IFNAME=net1 CNI_PATH=/x ) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+check "48 concurrent DELs leave the pool empty" jqt '.spec.allocations == {}' <(pool 10.79.0.0-24)
+check "... and no reservation of theirs" \
+	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid|startswith("cc"))] | length')" = 0
+
+# ---- rdmanet + rdmanet-ipam end to end: a real macvlan with the address from the API store
+use_rdmanet
+mk_master x0 || die "create veth master x0"
+mk_ns e2e || die "create the pod netns"
+E2E=$(ipam_conf 1.0.0 '.ipam.range="10.80.0.0/24" | del(.ipam.gateway)')
+cni ADD e2e-1 "$(nsp e2e)" net1 "$E2E" CNI_PATH="$ROOT/$BUILD" CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=e2e"
+check "rdmanet ADD with rdmanet-ipam" succeeded '.interfaces[0].name == "net1" and (.ips[0].address|test("^10\\.80\\.0\\."))'
+EIP=$(jq -r '.ips[0].address' <<<"$OUT")
+check "the pod's macvlan carries $EIP in the kernel" test "$(addrs e2e net1 inet)" = "$EIP"
+check "the IPPool records it for e2e-1" jqt '[.spec.allocations[].id] == ["e2e-1"]' <(pool 10.80.0.0-24)
+cni DEL e2e-1 "$(nsp e2e)" net1 "$E2E" CNI_PATH="$ROOT/$BUILD"
+check "rdmanet DEL removes the link and the allocation" eval \
+	'succeeded_quietly && [ -z "$(pod_links e2e)" ] && pool 10.80.0.0-24 | jqt ".spec.allocations == {}"'
+use_ipam
+
+# ---- the API server down: a clear, retryable error in bounded time
+stop_server
+t0=$(date +%s%N)
+ipam ADD down1 "$(ipam_conf 1.0.0 '.ipam.api_timeout_seconds=2')"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "API down: error 11 (try again later)" failed_with 11 "Kubernetes API"
+check "... within the request timeout ($ms ms)" test "$ms" -lt 3000
+finish
