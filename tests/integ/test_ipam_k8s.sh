@@ -157,12 +157,13 @@ ipam ADD w1 "$(ipam_conf 1.0.0 ".ipam.kubernetes.kubeconfig=\"$T/wrong.kubeconfi
 check "a wrong token: error 108 naming the API" failed_with 108 "Kubernetes API"
 check "... without the token anywhere in the output" eval '! grep -qF "$TOK_WRONG" <<<"$OUT$ERRLOG"'
 
-# ---- concurrent ADDs from 8 "nodes" (one kubeconfig each): no duplicate, all recorded
+# ---- 200 concurrent ADDs from 8 "nodes" (one kubeconfig each) on one pool: no duplicate, all recorded
+NCONC=200
 for n in $(seq 8); do kubecfg "$T/node$n.kubeconfig" "$TOK"; done
 CC=$(ipam_conf 1.0.0 '.ipam.range="10.79.0.0/24" | del(.ipam.gateway)')
 t0=$SECONDS
 pids=()
-for i in $(seq 48); do
+for i in $(seq $NCONC); do
 	n=$(( (i % 8) + 1 ))
 	conf=$(jq -c --arg k "$T/node$n.kubeconfig" '.ipam.kubernetes.kubeconfig=$k' <<<"$CC")
 	( cni_env "$conf" CNI_COMMAND=ADD CNI_CONTAINERID=cc$i CNI_NETNS=/run/netns/none CNI_IFNAME=net1 \
@@ -172,20 +173,23 @@ for i in $(seq 48); do
 done
 wait "${pids[@]}"	# not a bare wait: the API server runs in the background too
 ok_count=$(grep -l '^0 ' "$T"/cc.* | wc -l)
-check "48 concurrent ADDs from 8 nodes all succeed ($((SECONDS - t0)) s)" test "$ok_count" = 48
-check "... with 48 distinct addresses" \
-	test "$(cut -d' ' -f2- "$T"/cc.* | jq -r '.ips[0].address' | sort -u | wc -l)" = 48
+check "$NCONC concurrent ADDs from 8 nodes all succeed ($((SECONDS - t0)) s)" test "$ok_count" = $NCONC
+check "... with $NCONC distinct addresses" \
+	test "$(cut -d' ' -f2- "$T"/cc.* | jq -r '.ips[0].address' | sort -u | wc -l)" = $NCONC
 check "... each recorded once in the pool, for its own container" \
-	test "$(pool 10.79.0.0-24 | jq '[.spec.allocations | to_entries[] | select(.value.id|startswith("cc"))] | length')" = 48
+	test "$(pool 10.79.0.0-24 | jq '[.spec.allocations | to_entries[] | select(.value.id|startswith("cc"))] | length')" = $NCONC
 check "... and the pool agrees with the answers" eval \
 	'[ "$(for f in "$T"/cc.*; do cut -d" " -f2- "$f" | jq -r ".ips[0].address" | cut -d/ -f1 | cut -d. -f4; done | sort -n | tr "\n" " ")" = "$(pool 10.79.0.0-24 | jq -r ".spec.allocations | keys[]" | sort -n | tr "\n" " ")" ]'
 pids=()
-for i in $(seq 48); do
+check "... and exactly one reservation each, naming the container the pool names" eval \
+	'[ "$(api "$NSP/overlappingrangeipreservations" | jq -c "[.items[] | select(.spec.containerid|startswith(\"cc\")) | {ip: .metadata.name, id: .spec.containerid}] | sort_by(.id)")" = \
+	   "$(pool 10.79.0.0-24 | jq -c "[.spec.allocations | to_entries[] | {ip: (\"10.79.0.\" + .key), id: .value.id}] | sort_by(.id)")" ]'
+for i in $(seq $NCONC); do
 	( cni_env "$CC" CNI_COMMAND=DEL CNI_CONTAINERID=cc$i CNI_NETNS= CNI_IFNAME=net1 CNI_PATH=/x ) &
 	pids+=($!)
 done
 wait "${pids[@]}"
-check "48 concurrent DELs leave the pool empty" jqt '.spec.allocations == {}' <(pool 10.79.0.0-24)
+check "$NCONC concurrent DELs leave the pool empty" jqt '.spec.allocations == {}' <(pool 10.79.0.0-24)
 check "... and no reservation of theirs" \
 	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid|startswith("cc"))] | length')" = 0
 
@@ -203,6 +207,20 @@ cni DEL e2e-1 "$(nsp e2e)" net1 "$E2E" CNI_PATH="$ROOT/$BUILD"
 check "rdmanet DEL removes the link and the allocation" eval \
 	'succeeded_quietly && [ -z "$(pod_links e2e)" ] && pool 10.80.0.0-24 | jqt ".spec.allocations == {}"'
 use_ipam
+
+# ---- the API server failing: 500s and reset connections are retryable errors, nothing half-written
+fault() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" -X POST \
+	-d "$1" "https://127.0.0.1:$PORT/_test/faults" >/dev/null; }
+fault '{"status":500,"count":1000,"match":"ippools"}'
+ipam ADD f500 "$C"
+check "API answering 500: error 11" failed_with 11 "Kubernetes API"
+fault '{"reset":true}'
+fault '{"close":true,"count":1000,"match":"overlappingrangeipreservations"}'
+ipam ADD freset "$C"
+check "connections reset while claiming: error 11" failed_with 11 "Kubernetes API"
+fault '{"reset":true}'
+check "... and neither left an entry or a reservation" eval \
+	'pool $POOL | jqt ".spec.range" && ! pool $POOL | grep -qE "\"f(500|reset)\"" && ! api "$NSP/overlappingrangeipreservations" | grep -qE "\"f(500|reset)\""'
 
 # ---- the API server down: a clear, retryable error in bounded time
 stop_server
