@@ -14,39 +14,10 @@
 #include "rdmanet/k8s.h"
 #include "rdmanet/log.h"
 
+#include "../main_common.h"
+
 #define INCLUSTER_ROOT "/var/run/secrets/kubernetes.io/serviceaccount"
 #define DEFAULT_NAMESPACE "kube-system"
-
-static int print_owned(char *s)
-{
-	if (!s)
-		return -ENOMEM;
-	(void) fputs(s, stdout);
-	(void) fputc('\n', stdout);
-	free(s);
-	return fflush(stdout) == 0 ? 0 : -EIO;
-}
-
-static int fail(const struct cni_err *e, const char *version)
-{
-	log_error("%s%s%s", e->msg, e->details[0] ? ": " : "", e->details);
-	(void) print_owned(cni_error_format(e, version));
-	return 1;
-}
-
-static void apply_logging(const struct ipam_config *cfg)
-{
-	int r;
-
-	if (cfg->log_level >= 0)
-		log_set_level((enum log_level) cfg->log_level);
-	if (cfg->log_file[0]) {
-		r = log_open_file(cfg->log_file);
-		if (r < 0)
-			log_warn("cannot open log_file '%s': %s, logging to stderr only", cfg->log_file,
-				 strerror(-r));
-	}
-}
 
 /* Credentials and the namespace the pools live in: config, else kubeconfig's, else kube-system. */
 static int connect_api(const struct ipam_config *cfg, struct k8s_config *kc, struct k8s_client **k,
@@ -139,7 +110,7 @@ int main(void)
 
 	r = ipam_config_parse(in, len, env.cmd, &cfg, &err);
 	if (r >= 0) {
-		apply_logging(&cfg);
+		apply_logging(cfg.log_level, cfg.log_file, "log_file");
 		r = dispatch(&env, &cfg, &err);
 	}
 	if (r < 0)

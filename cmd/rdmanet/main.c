@@ -13,36 +13,7 @@
 #include "rdmanet/config.h"
 #include "rdmanet/log.h"
 
-static int print_owned(char *s)
-{
-	if (!s)
-		return -ENOMEM;
-	(void) fputs(s, stdout);
-	(void) fputc('\n', stdout);
-	free(s);
-	return fflush(stdout) == 0 ? 0 : -EIO;
-}
-
-static int fail(const struct cni_err *e, const char *version)
-{
-	log_error("%s%s%s", e->msg, e->details[0] ? ": " : "", e->details);
-	(void) print_owned(cni_error_format(e, version));
-	return 1;
-}
-
-static void apply_logging(const struct config *cfg)
-{
-	int r;
-
-	if (cfg->log_level >= 0)
-		log_set_level((enum log_level) cfg->log_level);
-	if (cfg->log_file[0]) {
-		r = log_open_file(cfg->log_file);
-		if (r < 0)
-			log_warn("cannot open logFile '%s': %s, logging to stderr only", cfg->log_file,
-				 strerror(-r));
-	}
-}
+#include "../main_common.h"
 
 static int dispatch(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
 {
@@ -97,7 +68,7 @@ int main(void)
 
 	r = config_parse(in, len, env.cmd, &env.args, &cfg, &err);
 	if (r >= 0) {
-		apply_logging(&cfg);
+		apply_logging(cfg.log_level, cfg.log_file, "logFile");
 		log_debug("%s network '%s' master '%s'", cni_command_name(env.cmd), cfg.name,
 			  cfg.master);
 		r = dispatch(&env, &cfg, &err);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* main_common.h - what both plugins' main() do alike: print on stdout, fail, set up logging.
+ * Kept under cmd/ because only the entry points print to stdout and choose the exit code. */
+#pragma once
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rdmanet/cni.h"
+#include "rdmanet/err.h"
+#include "rdmanet/log.h"
+
+/* Prints and frees s (NULL: allocation failed upstream). */
+static int print_owned(char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	(void) fputs(s, stdout);
+	(void) fputc('\n', stdout);
+	free(s);
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+/* The error JSON on stdout, the same words in the log; the exit status. */
+static int fail(const struct cni_err *e, const char *version)
+{
+	log_error("%s%s%s", e->msg, e->details[0] ? ": " : "", e->details);
+	(void) print_owned(cni_error_format(e, version));
+	return 1;
+}
+
+/* level < 0: keep the default; file "": stderr only. field names the config key for messages. */
+static void apply_logging(int level, const char *file, const char *field)
+{
+	int r;
+
+	if (level >= 0)
+		log_set_level((enum log_level) level);
+	if (file[0]) {
+		r = log_open_file(file);
+		if (r < 0)
+			log_warn("cannot open %s '%s': %s, logging to stderr only", field, file,
+				 strerror(-r));
+	}
+}
