@@ -50,7 +50,8 @@ LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
-IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c
+IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c \
+             src/ipam_reconcile.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 IPAM_LIBS := $(shell $(PKG_CONFIG) --libs libcurl)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -97,6 +98,10 @@ check: all $(UNIT_BINS)
 
 bench: all
 	BUILD=$(BUILD) tests/bench/run.sh
+	BUILD=$(BUILD) tests/bench/ipam.sh
+
+bench-ipam: all
+	BUILD=$(BUILD) tests/bench/ipam.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
@@ -149,4 +154,4 @@ clean: clean-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all tests unit check bench install clean
+.PHONY: all tests unit check bench bench-ipam install clean
