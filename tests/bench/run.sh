@@ -8,7 +8,7 @@
 #   BENCH_N=300 BENCH_NADD=150 BENCH_WARMUP=5 tests/bench/run.sh
 #
 # Cases (each row: wall time min/median/p90/max in ms, median CPU time, largest max RSS):
-#   exec     VERSION of rdmanet (libnl static, libnl dynamic) and of Go macvlan, against loader
+#   exec     VERSION of rdmanet (libnl static, libnl dynamic), rdmanet-ipam and Go macvlan, against loader
 #            baselines: an empty C program, and the same linked with libcurl / libnl + cJSON
 #   L2       ADD (no ipam) into a fresh netns, then DEL, rdmanet vs Go macvlan
 #   IPAM     the same with host-local IPAM (both plugins exec /usr/lib/cni/host-local)
@@ -89,6 +89,7 @@ bench exec -n "$N" -w "$W" -e CNI_COMMAND=VERSION -e CNI_PATH="$GO_DIR" -i "$T/v
 	-l "empty + libnl + cJSON" -- "$B/empty-nl" ';;' \
 	-l "rdmanet VERSION (static nl)" -- "$STATIC" ';;' \
 	-l "rdmanet VERSION (dynamic)" -- "$DYNAMIC" ';;' \
+	-l "rdmanet-ipam VERSION" -- "$STATIC-ipam" ';;' \
 	-l "Go macvlan VERSION" -- "$GO_DIR/macvlan"
 
 # ---- 2./3. ADD into a fresh netns, then DEL ----
