@@ -30,7 +30,7 @@
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
-#define API_PREFIX "/apis/" IPAM_API_GROUP "/" IPAM_API_VERSION "/namespaces/"
+#define API_PREFIX IPAM_API_PATH
 #define RELEASED_PREFIX "rdmanet.io/released-"	/* + offset: unix time of the release */
 #define RELEASED_MAX 1024
 #define SKIP_MAX 256
@@ -385,14 +385,33 @@ static int reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t o
 	return r == -ENOENT ? 1 : r; /* released meanwhile: let the caller pick afresh */
 }
 
+int ipam_k8s_unreserve_uid(struct ipam_ctx *x, const char *name, const char *uid,
+			   struct cni_err *err)
+{
+	char path[K8S_PATH_MAX], body[256];
+	long status;
+	int r;
+
+	if (!uid || !uid[0] || strlen(uid) > 64 || strpbrk(uid, "\"\\"))
+		return err_set(err, -EBADMSG, RDMANET_ERR_API, NULL, "reservation '%s' has no uid", name);
+	resv_path(x, name, path, sizeof(path));
+	/* only the object we looked at: a new claim by someone else must survive */
+	(void) snprintf(body, sizeof(body),
+			"{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{\"uid\":\"%s\"}}",
+			uid);
+	r = k8s_request(x->k, "DELETE", path, body, &status, NULL);
+	if (r < 0 && r != -ENOENT && r != -ESTALE)
+		return api_fail(x, r, err, "delete OverlappingRangeIPReservation");
+	return 0;
+}
+
 /* Deletes the reservation of off when containerid holds it; fine when gone or someone else's. */
 static int unreserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off,
 		     const char *containerid, struct cni_err *err)
 {
 	_cleanup_(cJSON_Deletep) cJSON *got = NULL;
-	char name[POOL_NAME_MAX], ip[INET6_ADDRSTRLEN], path[K8S_PATH_MAX], body[256];
+	char name[POOL_NAME_MAX], ip[INET6_ADDRSTRLEN];
 	const cJSON *uid;
-	long status;
 	int r;
 
 	r = resv_owner(x, rg, off, containerid, NULL, &got, err);
@@ -401,18 +420,8 @@ static int unreserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t
 	if (r < 0)
 		return r;
 	(void) resv_name(x, rg, off, name, sizeof(name), ip, sizeof(ip));
-	resv_path(x, name, path, sizeof(path));
 	uid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(got, "metadata"), "uid");
-	if (!cJSON_IsString(uid) || strlen(uid->valuestring) > 64)
-		return err_set(err, -EBADMSG, RDMANET_ERR_API, NULL, "reservation '%s' has no uid", name);
-	/* only the object we looked at: a new claim by someone else must survive */
-	(void) snprintf(body, sizeof(body),
-			"{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{\"uid\":\"%s\"}}",
-			uid->valuestring);
-	r = k8s_request(x->k, "DELETE", path, body, &status, NULL);
-	if (r < 0 && r != -ENOENT && r != -ESTALE)
-		return api_fail(x, r, err, "delete OverlappingRangeIPReservation");
-	return 0;
+	return ipam_k8s_unreserve_uid(x, name, cJSON_IsString(uid) ? uid->valuestring : NULL, err);
 }
 
 /* ---- writing the pool */
@@ -669,13 +678,13 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 
 /* Removes the entries drop() selects, then their reservations. */
 static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
-			 bool (*drop)(struct ipam_ctx *x, const cJSON *entry), struct cni_err *err)
+			 bool (*drop)(void *arg, const cJSON *entry), void *arg, struct cni_err *err)
 {
 	struct pool_view v = { 0 };
 	struct gone {
 		pool_off_t off;
 		char id[CNI_CONTAINERID_MAX + 1];
-	} gone[SKIP_MAX];
+	} gone[IPAM_RELEASE_MAX];
 	size_t n_gone = 0;
 	char name[POOL_NAME_MAX];
 	long long deadline = now_ms() + x->cfg->retry_budget_ms;
@@ -698,7 +707,7 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 		cJSON_ArrayForEach(it, v.allocs) {
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
 
-			if (n_gone >= SKIP_MAX || !drop(x, it) ||
+			if (n_gone >= IPAM_RELEASE_MAX || !drop(arg, it) ||
 			    pool_off_parse(it->string, &gone[n_gone].off) < 0)
 				continue;
 			(void) snprintf(gone[n_gone++].id, sizeof(gone[0].id), "%s", id->valuestring);
@@ -722,9 +731,17 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 	return r < 0 ? r : 0;
 }
 
-static bool drop_owner(struct ipam_ctx *x, const cJSON *entry)
+static bool drop_owner(void *arg, const cJSON *entry)
 {
+	const struct ipam_ctx *x = arg;
+
 	return entry_is(entry, x->who);
+}
+
+int ipam_k8s_release(struct ipam_ctx *x, const struct pool_range *rg,
+		     bool (*drop)(void *arg, const cJSON *entry), void *arg, struct cni_err *err)
+{
+	return release_range(x, rg, drop, arg, err);
 }
 
 int ipam_k8s_add(struct ipam_ctx *x, struct cni_result *res, struct cni_err *err)
@@ -743,7 +760,7 @@ int ipam_k8s_add(struct ipam_ctx *x, struct cni_result *res, struct cni_err *err
 	if (r < 0) {
 		/* dual-stack is all or nothing: give back what the earlier ranges gave */
 		while (i-- > 0)
-			(void) release_range(x, &cfg->ranges[i], drop_owner, NULL);
+			(void) release_range(x, &cfg->ranges[i], drop_owner, x, NULL);
 		res->n_ips = 0;
 		return r;
 	}
@@ -759,7 +776,7 @@ int ipam_k8s_del(struct ipam_ctx *x, struct cni_err *err)
 	int r = 0;
 
 	for (unsigned i = 0; i < x->cfg->n_ranges; i++) {
-		int r2 = release_range(x, &x->cfg->ranges[i], drop_owner, err);
+		int r2 = release_range(x, &x->cfg->ranges[i], drop_owner, x, err);
 		if (r2 < 0 && r >= 0)
 			r = r2;
 	}
@@ -804,8 +821,9 @@ int ipam_k8s_check(struct ipam_ctx *x, struct cni_err *err)
 	return r < 0 ? r : 0;
 }
 
-static bool drop_invalid(struct ipam_ctx *x, const cJSON *entry)
+static bool drop_invalid(void *arg, const cJSON *entry)
 {
+	const struct ipam_ctx *x = arg;
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(entry, "id");
 	const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(entry, "ifname");
 	const cJSON *it;
@@ -826,7 +844,7 @@ int ipam_k8s_gc(struct ipam_ctx *x, struct cni_err *err)
 	int r = 0;
 
 	for (unsigned i = 0; i < x->cfg->n_ranges; i++) {
-		int r2 = release_range(x, &x->cfg->ranges[i], drop_invalid, err);
+		int r2 = release_range(x, &x->cfg->ranges[i], drop_invalid, x, err);
 		if (r2 < 0 && r >= 0)
 			r = r2;
 	}

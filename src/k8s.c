@@ -518,3 +518,54 @@ int k8s_request(struct k8s_client *k, const char *method, const char *path, cons
 {
 	return k8s_request_type(k, method, path, K8S_JSON, body, status, resp);
 }
+
+int k8s_list(struct k8s_client *k, const char *path, unsigned limit, cJSON **items)
+{
+	_cleanup_(cJSON_Deletep) cJSON *all = cJSON_CreateArray();
+	char url[K8S_PATH_MAX], cont[K8S_PATH_MAX / 2] = "";
+	long status;
+	int r;
+
+	*items = NULL;
+	if (!all)
+		return fail(k, -ENOMEM, "out of memory");
+	for (unsigned pages = 0;; pages++) {
+		_cleanup_(cJSON_Deletep) cJSON *page = NULL;
+		cJSON *got, *it;
+		const cJSON *c;
+		size_t n;
+
+		n = (size_t) snprintf(url, sizeof(url), "%s%climit=%u%s%s", path,
+				      strchr(path, '?') ? '&' : '?', limit ? limit : 500,
+				      cont[0] ? "&continue=" : "", cont);
+		if (n >= sizeof(url))
+			return fail(k, -ENAMETOOLONG, "GET %s: continue token too long", path);
+		r = k8s_request(k, "GET", url, NULL, &status, &page);
+		if (r < 0)
+			return r;
+		got = cJSON_GetObjectItemCaseSensitive(page, "items");
+		if (got && !cJSON_IsNull(got) && !cJSON_IsArray(got))
+			return fail(k, -EBADMSG, "GET %s: items is not an array", path);
+		while (got && cJSON_IsArray(got) && (it = cJSON_DetachItemFromArray(got, 0)))
+			cJSON_AddItemToArray(all, it);
+		if (cJSON_GetArraySize(all) > 1000000 || pages > 100000)
+			return fail(k, -E2BIG, "GET %s: too many items", path);
+		c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(page, "metadata"),
+						     "continue");
+		if (!cJSON_IsString(c) || !c->valuestring[0])
+			break;
+		/* base64url: only '=' needs escaping in a query */
+		n = 0;
+		for (const char *s = c->valuestring; *s; s++) {
+			if (n + 4 >= sizeof(cont))
+				return fail(k, -ENAMETOOLONG, "GET %s: continue token too long", path);
+			if (*s == '=' || *s == '+' || *s == '/' || *s == '&' || *s == '%')
+				n += (size_t) snprintf(cont + n, sizeof(cont) - n, "%%%02X", (unsigned char) *s);
+			else
+				cont[n++] = *s;
+		}
+		cont[n] = 0;
+	}
+	*items = TAKE_PTR(all);
+	return 0;
+}

@@ -8,6 +8,8 @@
 #define IPAM_API_GROUP "whereabouts.cni.cncf.io"
 #define IPAM_API_VERSION "v1alpha1"
 #define IPAM_PODREF_MAX (K8S_NAMESPACE_MAX + 1 + 253)
+/* + namespace + "/ippools" or "/overlappingrangeipreservations" */
+#define IPAM_API_PATH "/apis/" IPAM_API_GROUP "/" IPAM_API_VERSION "/namespaces/"
 
 /* Who an allocation belongs to. podref "namespace/name" may be "" (no K8S_POD_* in CNI_ARGS). */
 struct ipam_owner {
@@ -34,3 +36,17 @@ int ipam_k8s_check(struct ipam_ctx *x, struct cni_err *err);
 int ipam_k8s_gc(struct ipam_ctx *x, struct cni_err *err);
 /* The API answers and every pool is readable (absent is fine: created on first ADD). */
 int ipam_k8s_status(struct ipam_ctx *x, struct cni_err *err);
+
+/*
+ * For `reconcile`, the path DEL takes: rereads the pool of rg (named after cfg->network_name),
+ * removes the entries drop(arg, entry) selects (entry->string is the offset key), notes their
+ * release, then deletes their reservations if still theirs. Fine when the pool is gone. At most
+ * IPAM_RELEASE_MAX entries per call: call again for more.
+ */
+#define IPAM_RELEASE_MAX 256
+int ipam_k8s_release(struct ipam_ctx *x, const struct pool_range *rg,
+		     bool (*drop)(void *arg, const struct cJSON *entry), void *arg,
+		     struct cni_err *err);
+/* Deletes reservation name under a uid precondition: fine when gone or re-created meanwhile. */
+int ipam_k8s_unreserve_uid(struct ipam_ctx *x, const char *name, const char *uid,
+			   struct cni_err *err);

@@ -88,3 +88,10 @@ void k8s_global_cleanup(void);
  */
 int k8s_yaml_parse(const char *text, size_t len, struct cJSON **out, char *why, size_t why_len);
 int k8s_base64_decode(const char *in, size_t len, char **out, size_t *out_len);
+
+/*
+ * GET a list path (no query, or one without limit/continue) page by page (limit items each, 0:
+ * 500), following metadata.continue; *items receives all items as one cJSON array. Errors as
+ * k8s_request (a continue token outliving compaction is -ESTALE: start over).
+ */
+int k8s_list(struct k8s_client *k, const char *path, unsigned limit, struct cJSON **items);

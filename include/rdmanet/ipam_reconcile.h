@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ipam_reconcile.h - `rdmanet-ipam reconcile`: release allocations of pods that are gone and
+ * delete OverlappingRangeIPReservations no pool entry holds. */
+#pragma once
+#include <stdbool.h>
+
+#include "rdmanet/err.h"
+#include "rdmanet/k8s.h"
+
+struct ipam_reconcile_opts {
+	const char *ns;		/* where the IPPools and reservations live */
+	unsigned grace_s;	/* spares young objects and recent deletions (--grace, 60) */
+	bool dry_run;		/* log what would be done, change nothing */
+};
+
+struct ipam_reconcile_stats {
+	unsigned pools, allocations, released, orphans, kept;
+};
+
+/*
+ * One pass: lists the IPPools of o->ns and every pod (paginated), releases (as DEL does) each
+ * allocation whose pod is gone, has been deleting for over grace_s, or (older than grace_s)
+ * carries a network-status annotation without the address; then deletes reservations no pool
+ * entry holds that are older than grace_s. Logs one line per action. API failures: -errno with
+ * err naming the URL and status.
+ */
+int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
+		   struct ipam_reconcile_stats *st, struct cni_err *err);

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ipam_reconcile.c - `rdmanet-ipam reconcile`: what DEL never got to release.
+ *
+ * A pod whose DEL never ran (node lost, runtime crash) keeps its address, and an ADD killed
+ * between claiming and recording leaves a reservation without a pool entry. One pass reads every
+ * IPPool of the namespace and every pod of the cluster, releases the allocations whose pod is
+ * gone (through ipam_k8s_release, the path DEL takes, which rereads the pool and releases only
+ * an entry still held by the same container), then deletes reservations no pool entry holds.
+ * Young objects (--grace) are spared: an ADD in flight has a reservation before its pool entry,
+ * and a pod being attached has no network-status yet.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include <cjson/cJSON.h>
+
+#include "rdmanet/cleanup.h"
+#include "rdmanet/ipam_config.h"
+#include "rdmanet/ipam_k8s.h"
+#include "rdmanet/ipam_reconcile.h"
+#include "rdmanet/log.h"
+#include "rdmanet/pool.h"
+
+DEFINE_CLEANUP(cJSON *, cJSON_Delete)
+
+#define NETWORK_STATUS "k8s.v1.cni.cncf.io/network-status"
+#define PAGE 500
+
+static const cJSON *field(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+
+	return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
+}
+
+static const char *str(const cJSON *v)
+{
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* RFC 3339 as the API writes it ("2026-01-02T03:04:05Z", optional fraction or offset); -1 bad. */
+static time_t rfc3339(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	time_t t;
+
+	if (!s || !(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return -1;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	t = timegm(&tm);
+	if (*p == 'Z' && !p[1])
+		return t;
+	if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+		int h = atoi(p + 1), m = atoi(p + 4), off = (h * 60 + m) * 60;
+
+		return *p == '+' ? t - off : t + off;
+	}
+	return -1;
+}
+
+/* Seconds since the object's timestamp field; -1 when absent or unreadable. */
+static long long age_of(const cJSON *obj, const char *ts_field, time_t now)
+{
+	time_t t = rfc3339(str(field(obj, "metadata", ts_field)));
+
+	return t < 0 ? -1 : (long long) (now - t);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* A sorted set of strings (pods "ns/name"; reservations "name/containerid"). */
+struct strset {
+	char **v;
+	size_t n, cap;
+};
+
+static void strset_free(struct strset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int strset_add(struct strset *s, const char *a, const char *b)
+{
+	char *e;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	if (asprintf(&e, "%s/%s", a, b) < 0)
+		return -ENOMEM;
+	s->v[s->n++] = e;
+	return 0;
+}
+
+static void strset_sort(struct strset *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+}
+
+static bool strset_has(const struct strset *s, const char *key)
+{
+	return s->n && bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_str);
+}
+
+/* Pods by "namespace/name", pointing into the listed array. */
+struct pod_index {
+	struct pod_ref {
+		char key[IPAM_PODREF_MAX + 1];
+		const cJSON *pod;
+	} *v;
+	size_t n;
+};
+
+static int cmp_pod(const void *a, const void *b)
+{
+	return strcmp(((const struct pod_ref *) a)->key, ((const struct pod_ref *) b)->key);
+}
+
+static int pods_index(const cJSON *pods, struct pod_index *ix)
+{
+	const cJSON *p;
+
+	ix->n = 0;
+	ix->v = calloc((size_t) cJSON_GetArraySize(pods) + 1, sizeof(*ix->v));
+	if (!ix->v)
+		return -ENOMEM;
+	cJSON_ArrayForEach(p, pods) {
+		const char *ns = str(field(p, "metadata", "namespace"));
+		const char *name = str(field(p, "metadata", "name"));
+
+		if (!ns || !name ||
+		    (size_t) snprintf(ix->v[ix->n].key, sizeof(ix->v[0].key), "%s/%s", ns, name) >=
+			    sizeof(ix->v[0].key))
+			continue;
+		ix->v[ix->n++].pod = p;
+	}
+	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_pod);
+	return 0;
+}
+
+static const cJSON *pod_find(const struct pod_index *ix, const char *podref)
+{
+	struct pod_ref k;
+	const struct pod_ref *r;
+
+	if (!ix->n || strlen(podref) >= sizeof(k.key))
+		return NULL;
+	(void) snprintf(k.key, sizeof(k.key), "%s", podref);
+	r = bsearch(&k, ix->v, ix->n, sizeof(*ix->v), cmp_pod);
+	return r ? r->pod : NULL;
+}
+
+/* network-status of the pod lists addr in some entry's "ips": 1 yes, 0 no, -1 no usable
+ * annotation (absent, not a JSON array). */
+static int status_has_ip(const cJSON *pod, int family, const unsigned char addr[16])
+{
+	const char *ann = str(field(field(pod, "metadata", "annotations"), NETWORK_STATUS, NULL));
+	_cleanup_(cJSON_Deletep) cJSON *st = NULL;
+	const cJSON *net, *ip;
+
+	if (!ann || !(st = cJSON_Parse(ann)) || !cJSON_IsArray(st))
+		return -1;
+	cJSON_ArrayForEach(net, st)
+		cJSON_ArrayForEach(ip, cJSON_GetObjectItemCaseSensitive(net, "ips")) {
+			unsigned char a[16] = { 0 };
+			char text[INET6_ADDRSTRLEN + 8], *slash;
+
+			if (!cJSON_IsString(ip) || strlen(ip->valuestring) >= sizeof(text))
+				continue;
+			strcpy(text, ip->valuestring);
+			if ((slash = strchr(text, '/')))
+				*slash = 0;
+			if (inet_pton(family, text, a) == 1 &&
+			    !memcmp(a, addr, family == AF_INET ? 4 : 16))
+				return 1;
+		}
+	return 0;
+}
+
+/* Why the allocation of podref at addr should go, or NULL to keep it. */
+static const char *verdict(const struct pod_index *ix, const char *podref, int family,
+			   const unsigned char addr[16], unsigned grace_s, time_t now,
+			   char *why, size_t len)
+{
+	const cJSON *pod = pod_find(ix, podref);
+	long long del_age, age;
+
+	if (!pod)
+		return "its pod does not exist";
+	del_age = age_of(pod, "deletionTimestamp", now);
+	if (del_age >= (long long) grace_s) {
+		(void) snprintf(why, len, "its pod has been deleting for %lld s", del_age);
+		return why;
+	}
+	age = age_of(pod, "creationTimestamp", now);
+	if (age >= (long long) grace_s && status_has_ip(pod, family, addr) == 0)
+		return "its pod's " NETWORK_STATUS " does not list the address";
+	return NULL;
+}
+
+/* arg: the entries one pool gives up, "offset/containerid", checked again at release. */
+static bool drop_selected(void *arg, const cJSON *entry)
+{
+	const struct strset *d = arg;
+	const char *id = str(cJSON_GetObjectItemCaseSensitive(entry, "id"));
+	_cleanup_free_ char *k = NULL;
+
+	if (!id || asprintf(&k, "%s/%s", entry->string, id) < 0)
+		return false;
+	return strset_has(d, k);
+}
+
+/* The range of an IPPool and the network_name its name was built with. */
+static int pool_parse(const cJSON *pool, struct ipam_config *cfg, char *why, size_t len)
+{
+	const char *name = str(field(pool, "metadata", "name"));
+	const char *range = str(field(pool, "spec", "range"));
+	char base[POOL_NAME_MAX];
+	size_t nl, bl;
+
+	if (!name || !range) {
+		(void) snprintf(why, len, "no name or spec.range");
+		return -EINVAL;
+	}
+	if (pool_range_init(&cfg->ranges[0], range, NULL, NULL, why, len) < 0 ||
+	    pool_name(&cfg->ranges[0], "", base, sizeof(base)) < 0)
+		return -EINVAL;
+	nl = strlen(name);
+	bl = strlen(base);
+	if (nl == bl && !strcmp(name, base))
+		cfg->network_name[0] = 0;
+	else if (nl > bl + 1 && nl - bl - 1 <= IPAM_NETWORK_NAME_MAX && name[nl - bl - 1] == '-' &&
+		 !strcmp(name + nl - bl, base))
+		(void) snprintf(cfg->network_name, sizeof(cfg->network_name), "%.*s",
+				(int) (nl - bl - 1), name);
+	else {
+		(void) snprintf(why, len, "its name does not match its range '%s'", range);
+		return -EINVAL;
+	}
+	cfg->n_ranges = 1;
+	return 0;
+}
+
+static int api_fail(struct k8s_client *k, int r, struct cni_err *err, const char *what)
+{
+	return err_set(err, r, RDMANET_ERR_API, k8s_errmsg(k), "Kubernetes API: cannot %s", what);
+}
+
+/* Releases what it should in one pool; records every entry's reservation in held. */
+static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct pod_index *ix,
+			  const struct ipam_reconcile_opts *o, struct strset *held,
+			  struct ipam_reconcile_stats *st, struct cni_err *err)
+{
+	struct ipam_config cfg = { .overlapping = true, .quiet_s = 60, .retry_budget_ms = 30000,
+				   .log_level = -1 };
+	const char *pname = str(field(pool, "metadata", "name"));
+	const cJSON *allocs = field(pool, "spec", "allocations"), *e;
+	const cJSON *entries = cJSON_IsObject(allocs) ? allocs : NULL;
+	struct strset d = { 0 };
+	char why[256];
+	time_t now = time(NULL);
+	int r = 0;
+
+	st->pools++;
+	st->allocations += (unsigned) cJSON_GetArraySize(entries);
+	if (pool_parse(pool, &cfg, why, sizeof(why)) < 0) {
+		log_warn("IPPool '%s' skipped: %s", pname ? pname : "?", why);
+		return 0;
+	}
+	x->cfg = &cfg;
+	cJSON_ArrayForEach(e, entries) {
+		const struct pool_range *rg = &cfg.ranges[0];
+		const char *id = str(cJSON_GetObjectItemCaseSensitive(e, "id"));
+		const char *podref = str(cJSON_GetObjectItemCaseSensitive(e, "podref"));
+		char ip[INET6_ADDRSTRLEN] = "?", rname[POOL_NAME_MAX], reason[128];
+		const char *because;
+		unsigned char a[16];
+		pool_off_t off;
+
+		if (pool_off_parse(e->string, &off) < 0 || !id) {
+			log_warn("IPPool '%s': malformed allocation '%.40s' kept", pname, e->string);
+			continue;
+		}
+		pool_addr_at(rg, off, a);
+		(void) inet_ntop(rg->net.family, a, ip, sizeof(ip));
+		if (pool_reservation_name(rg->net.family, a, cfg.network_name, rname, sizeof(rname)) >= 0 &&
+		    strset_add(held, rname, id) < 0)
+			return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
+		if (!podref || !podref[0]) {
+			log_info("keep %s in IPPool '%s' (container '%.64s'): no podref", ip, pname, id);
+			continue;
+		}
+		because = verdict(ix, podref, rg->net.family, a, o->grace_s, now, reason, sizeof(reason));
+		if (!because)
+			continue;
+		log_info("%srelease %s in IPPool '%s' of pod '%s' (container '%.64s'): %s",
+			 o->dry_run ? "would " : "", ip, pname, podref, id, because);
+		if (strset_add(&d, e->string, id) < 0) {
+			strset_free(&d);
+			return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
+		}
+		st->released++;
+	}
+	strset_sort(&d);
+	/* each call rereads the pool and releases up to IPAM_RELEASE_MAX of those still there */
+	for (size_t done = 0; done < d.n && !o->dry_run && r >= 0; done += IPAM_RELEASE_MAX)
+		r = ipam_k8s_release(x, &cfg.ranges[0], drop_selected, &d, err);
+	strset_free(&d);
+	x->cfg = NULL;
+	return r;
+}
+
+int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
+		   struct ipam_reconcile_stats *st, struct cni_err *err)
+{
+	_cleanup_(cJSON_Deletep) cJSON *pools = NULL, *pods = NULL, *resvs = NULL;
+	struct ipam_ctx x = { .k = k };
+	struct pod_index ix = { 0 };
+	struct strset held = { 0 };
+	char path[K8S_PATH_MAX];
+	const cJSON *it;
+	time_t now;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	(void) snprintf(x.ns, sizeof(x.ns), "%s", o->ns);
+	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/ippools", o->ns);
+	r = k8s_list(k, path, PAGE, &pools);
+	if (r < 0)
+		return api_fail(k, r, err, "list IPPools");
+	r = k8s_list(k, "/api/v1/pods", PAGE, &pods);
+	if (r < 0)
+		return api_fail(k, r, err, "list pods");
+	if (pods_index(pods, &ix) < 0)
+		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
+	cJSON_ArrayForEach(it, pools) {
+		r = reconcile_pool(&x, it, &ix, o, &held, st, err);
+		if (r < 0)
+			goto out;
+	}
+	st->kept = st->allocations - st->released;
+	strset_sort(&held);
+
+	/* listed after the pools: a claim made since is young, and spared */
+	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/overlappingrangeipreservations", o->ns);
+	r = k8s_list(k, path, PAGE, &resvs);
+	if (r < 0) {
+		r = api_fail(k, r, err, "list OverlappingRangeIPReservations");
+		goto out;
+	}
+	now = time(NULL);
+	cJSON_ArrayForEach(it, resvs) {
+		const char *name = str(field(it, "metadata", "name"));
+		const char *cid = str(field(it, "spec", "containerid"));
+		_cleanup_free_ char *key = NULL;
+		long long age;
+
+		if (!name)
+			continue;
+		if (asprintf(&key, "%s/%s", name, cid ? cid : "") < 0) {
+			r = err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		if (strset_has(&held, key))
+			continue;
+		age = age_of(it, "creationTimestamp", now);
+		if (age < (long long) o->grace_s) {
+			log_info("keep reservation '%s' (container '%.64s'): no pool entry, but %s", name,
+				 cid ? cid : "", age < 0 ? "no creationTimestamp" : "younger than --grace");
+			continue;
+		}
+		log_info("%sdelete reservation '%s' (container '%.64s', %lld s old): no pool entry holds it",
+			 o->dry_run ? "would " : "", name, cid ? cid : "", age);
+		st->orphans++;
+		if (!o->dry_run) {
+			r = ipam_k8s_unreserve_uid(&x, name, str(field(it, "metadata", "uid")), err);
+			if (r < 0)
+				goto out;
+		}
+	}
+	r = 0;
+out:
+	free(ix.v);
+	strset_free(&held);
+	return r;
+}
