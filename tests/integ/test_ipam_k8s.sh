@@ -132,6 +132,12 @@ check "CHECK of a live allocation" succeeded_quietly
 ipam CHECK gone "$C"
 check "CHECK of an unknown container: error 105" failed_with 105 "no allocation for container 'gone'"
 
+# ---- STATUS: the API answers and the pools are readable
+ipam STATUS x "$(ipam_conf 1.1.0)"
+check "STATUS with the API up" succeeded_quietly
+ipam STATUS x "$(ipam_conf 1.1.0 ".ipam.kubernetes.kubeconfig=\"$T/wrong.kubeconfig\"")"
+check "STATUS with refused credentials: error 50" failed_with 50 "Kubernetes API"
+
 # ---- GC keeps exactly the valid attachments
 GCC=$(ipam_conf 1.1.0 '.["cni.dev/valid-attachments"]=[{containerID:"q2",ifname:"net1"},{containerID:"q3",ifname:"net1"}]')
 ipam GC x "$GCC"
@@ -229,4 +235,6 @@ ipam ADD down1 "$(ipam_conf 1.0.0 '.ipam.api_timeout_seconds=2')"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "API down: error 11 (try again later)" failed_with 11 "Kubernetes API"
 check "... within the request timeout ($ms ms)" test "$ms" -lt 3000
+ipam STATUS x "$(ipam_conf 1.1.0 '.ipam.api_timeout_seconds=2')"
+check "STATUS with the API down: error 50" failed_with 50 "Kubernetes API"
 finish
