@@ -199,6 +199,28 @@ check "$NCONC concurrent DELs leave the pool empty" jqt '.spec.allocations == {}
 check "... and no reservation of theirs" \
 	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid|startswith("cc"))] | length')" = 0
 
+# ---- without reservations (enable_overlapping_ranges false): read-modify-write under the
+# pool's resourceVersion, 409 Conflicts retried, still no duplicate
+NO=$(ipam_conf 1.0.0 '.ipam.range="10.81.0.0/24" | del(.ipam.gateway) | .ipam.enable_overlapping_ranges=false')
+api_admin() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" "$@"; }
+api_admin -X POST -d '{"reset":true}' "https://127.0.0.1:$PORT/_test/stats" >/dev/null
+pids=()
+for i in $(seq 24); do
+	( cni_env "$NO" CNI_COMMAND=ADD CNI_CONTAINERID=nr$i CNI_NETNS=/run/netns/none CNI_IFNAME=net1 \
+		CNI_PATH=/x CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=nr$i"
+	  echo "$RC $OUT" >"$T/nr.$i" ) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+check "24 concurrent ADDs without reservations all succeed" test "$(grep -l '^0 ' "$T"/nr.* | wc -l)" = 24
+check "... with 24 distinct addresses, all in the pool" eval \
+	'[ "$(cut -d" " -f2- "$T"/nr.* | jq -r ".ips[0].address" | sort -u | wc -l)" = 24 ] &&
+	 [ "$(pool 10.81.0.0-24 | jq "[.spec.allocations[]] | length")" = 24 ]'
+conflicts=$(api_admin "https://127.0.0.1:$PORT/_test/stats" | jq '.conflicts_by_reason.Conflict // 0')
+check "... the server answered 409 Conflict and they were retried ($conflicts)" test "$conflicts" -gt 0
+check "... and no reservation was made" \
+	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid|startswith("nr"))] | length')" = 0
+
 # ---- rdmanet + rdmanet-ipam end to end: a real macvlan with the address from the API store
 use_rdmanet
 mk_master x0 || die "create veth master x0"
