@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rdmanet/cni.h"
+#include "rdmanet/config.h"
 #include "rdmanet/err.h"
 #include "rdmanet/log.h"
 
@@ -43,4 +44,29 @@ static void apply_logging(int level, const char *file, const char *field)
 			log_warn("cannot open %s '%s': %s, logging to stderr only", field, file,
 				 strerror(-r));
 	}
+}
+
+/*
+ * The start every CNI invocation shares: log context, stdin, the requested version (for error
+ * JSON), the CNI_* environment, VERSION answered. Returns -1 to go on with a command, else the
+ * exit status (the error or VERSION already printed).
+ */
+static int cni_start(const char *prog, char **in, size_t *len, char version[CNI_VERSION_MAX],
+		     struct cni_env *env, struct cni_err *err)
+{
+	int r;
+
+	log_set_context(prog, getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
+	r = cni_read_stdin(in, len);
+	if (r < 0) {
+		(void) err_set(err, r, r == -E2BIG ? CNI_ERR_DECODE : CNI_ERR_IO, NULL,
+			       "cannot read the network configuration from stdin");
+		return fail(err, version);
+	}
+	(void) config_peek_version(*in, *len, version);
+	if (cni_env_parse(env, err) < 0)
+		return fail(err, version);
+	if (env->cmd == CNI_CMD_VERSION)
+		return print_owned(cni_version_format(version)) < 0;
+	return -1;
 }

@@ -243,18 +243,9 @@ int main(int argc, char **argv)
 		k8s_global_cleanup();
 		return r;
 	}
-	log_set_context("rdmanet-ipam", getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
-	r = cni_read_stdin(&in, &len);
-	if (r < 0) {
-		(void) err_set(&err, r, r == -E2BIG ? CNI_ERR_DECODE : CNI_ERR_IO, NULL,
-			       "cannot read the network configuration from stdin");
-		return fail(&err, version);
-	}
-	(void) config_peek_version(in, len, version);
-	if (cni_env_parse(&env, &err) < 0)
-		return fail(&err, version);
-	if (env.cmd == CNI_CMD_VERSION)
-		return print_owned(cni_version_format(version)) < 0;
+	r = cni_start("rdmanet-ipam", &in, &len, version, &env, &err);
+	if (r >= 0)
+		return r;
 
 	r = ipam_config_parse(in, len, env.cmd, &cfg, &err);
 	if (r >= 0) {

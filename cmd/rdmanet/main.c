@@ -53,18 +53,9 @@ int main(void)
 	int r;
 
 	(void) signal(SIGPIPE, SIG_IGN);
-	log_set_context("rdmanet", getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
-	r = cni_read_stdin(&in, &len);
-	if (r < 0) {
-		(void) err_set(&err, r, r == -E2BIG ? CNI_ERR_DECODE : CNI_ERR_IO, NULL,
-			       "cannot read the network configuration from stdin");
-		return fail(&err, version);
-	}
-	(void) config_peek_version(in, len, version);
-	if (cni_env_parse(&env, &err) < 0)
-		return fail(&err, version);
-	if (env.cmd == CNI_CMD_VERSION)
-		return print_owned(cni_version_format(version)) < 0;
+	r = cni_start("rdmanet", &in, &len, version, &env, &err);
+	if (r >= 0)
+		return r;
 
 	r = config_parse(in, len, env.cmd, &env.args, &cfg, &err);
 	if (r >= 0) {
