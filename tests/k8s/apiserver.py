@@ -1309,6 +1309,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if n < 0:
             raise err_bad_request("invalid Content-Length")
         if n > MAX_REQUEST_BODY:
+            # Drain what the client sends (bounded), as Go's server lingers before closing:
+            # answering mid-upload makes the client see a reset instead of the 413.
+            left = min(n, 64 << 20)
+            while left > 0:
+                chunk = self.rfile.read(min(left, 1 << 16))
+                if not chunk:
+                    break
+                left -= len(chunk)
             raise err_too_large("limit is %d" % MAX_REQUEST_BODY)
         return self.rfile.read(n) if n else b""
 
