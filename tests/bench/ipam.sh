@@ -20,37 +20,15 @@ fi
 [ "$NETS" -le 200 ] && [ "$CLIENTS" -le 250 ] || { echo "at most 200 networks of 250 clients (a /24 each)" >&2; exit 1; }
 ip link set lo up
 T=$(mktemp -d /tmp/rdmanet-bench-ipam.XXXXXX)
-SRV=
-trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+. tests/k8s/lib.sh
+trap 'k8s_server_stop; rm -rf "$T"' EXIT
 IPAM=$PWD/$BUILD/rdmanet-ipam
 ADMIN=admin-bench-$$-$RANDOM
 TOK=ipam-bench-$$-$RANDOM
 bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1
 echo "{\"$TOK\": {\"user\": \"rdmanet\", \"allow\": [\"*:ippools\", \"*:overlappingrangeipreservations\"]}}" >"$T/tokens.json"
-python3 tests/k8s/apiserver.py --listen 127.0.0.1:0 --cert "$T/pki/server.crt" --key "$T/pki/server.key" \
-	--tokens "$T/tokens.json" --admin-token "$ADMIN" --port-file "$T/port" >"$T/server.log" 2>&1 &
-SRV=$!
-for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
-PORT=$(cat "$T/port")
-cat >"$T/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: b
-  cluster:
-    server: https://127.0.0.1:$PORT
-    certificate-authority: $T/pki/ca.crt
-contexts:
-- name: b
-  context:
-    cluster: b
-    user: b
-current-context: b
-users:
-- name: b
-  user:
-    token: $TOK
-EOF
+k8s_server_start "$T" "$ADMIN" || { echo "apiserver.py did not start" >&2; exit 1; }
+k8s_kubeconfig "$T/kubeconfig" "$TOK"
 for n in $(seq "$NETS"); do
 	jq -nc --arg k "$T/kubeconfig" --arg r "10.$((100 + n / 200)).$((n % 200)).0/24" --arg nn "bench$n" \
 		'{cniVersion:"1.0.0",name:$nn,type:"rdmanet",ipam:{type:"rdmanet-ipam",range:$r,

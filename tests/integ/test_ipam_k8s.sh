@@ -13,47 +13,15 @@ command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "p
 ADMIN=admin-9c1e7a2b4d6f8e0a1b2c
 TOK=ipam-0f9e8d7c6b5a49382716
 TOK_WRONG=wrong-1a2b3c4d5e6f7a8b9c0d
-SRV_PID=
-stop_server() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null; SRV_PID=; }
-trap 'stop_server; integ_cleanup' EXIT
+. tests/k8s/lib.sh
+trap 'k8s_server_stop; integ_cleanup' EXIT
 bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations"]}}
 EOF
-start_server() {
-	rm -f "$T/port"
-	python3 tests/k8s/apiserver.py --listen 127.0.0.1:${1:-0} --cert "$T/pki/server.crt" \
-		--key "$T/pki/server.key" --tokens "$T/tokens.json" --admin-token "$ADMIN" \
-		--port-file "$T/port" >"$T/server.log" 2>&1 &
-	SRV_PID=$!
-	for _ in $(seq 100); do [ -s "$T/port" ] && { PORT=$(cat "$T/port"); return 0; }; sleep 0.1; done
-	return 1
-}
-start_server || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
-kubecfg() { # FILE TOKEN
-	cat >"$1" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$PORT
-    certificate-authority: $T/pki/ca.crt
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: test
-    namespace: kube-system
-current-context: test
-users:
-- name: test
-  user:
-    token: $2
-EOF
-}
-kubecfg "$T/kubeconfig" "$TOK"
-kubecfg "$T/wrong.kubeconfig" "$TOK_WRONG"
+k8s_server_start "$T" "$ADMIN" || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
+k8s_kubeconfig "$T/wrong.kubeconfig" "$TOK_WRONG" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }
 NSP=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/kube-system
 pool() { api "$NSP/ippools/$1"; }
@@ -165,7 +133,7 @@ check "... without the token anywhere in the output" eval '! grep -qF "$TOK_WRON
 
 # ---- 200 concurrent ADDs from 8 "nodes" (one kubeconfig each) on one pool: no duplicate, all recorded
 NCONC=200
-for n in $(seq 8); do kubecfg "$T/node$n.kubeconfig" "$TOK"; done
+for n in $(seq 8); do k8s_kubeconfig "$T/node$n.kubeconfig" "$TOK" kube-system; done
 CC=$(ipam_conf 1.0.0 '.ipam.range="10.79.0.0/24" | del(.ipam.gateway)')
 t0=$SECONDS
 pids=()
@@ -251,7 +219,7 @@ check "... and neither left an entry or a reservation" eval \
 	'pool $POOL | jqt ".spec.range" && ! pool $POOL | grep -qE "\"f(500|reset)\"" && ! api "$NSP/overlappingrangeipreservations" | grep -qE "\"f(500|reset)\""'
 
 # ---- the API server down: a clear, retryable error in bounded time
-stop_server
+k8s_server_stop
 t0=$(date +%s%N)
 ipam ADD down1 "$(ipam_conf 1.0.0 '.ipam.api_timeout_seconds=2')"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))

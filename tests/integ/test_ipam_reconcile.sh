@@ -17,47 +17,18 @@ command -v python3 >/dev/null && command -v openssl >/dev/null && command -v cur
 ADMIN=admin-4b7d1e9a2c5f8e3a6b0c
 TOK=recon-7e6d5c4b3a2918f7e6d5
 TOK_WRONG=wrong-9f8e7d6c5b4a39281706
-SRV_PID=
-stop_server() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null; SRV_PID=; }
-trap 'stop_server; integ_cleanup' EXIT
+. tests/k8s/lib.sh
+trap 'k8s_server_stop; integ_cleanup' EXIT
 bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 # the rights of conf-examples/rbac-ipam.yaml: the two custom resources, and reading pods
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
           "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
 EOF
-rm -f "$T/port"
-python3 tests/k8s/apiserver.py --listen 127.0.0.1:0 --cert "$T/pki/server.crt" \
-	--key "$T/pki/server.key" --tokens "$T/tokens.json" --admin-token "$ADMIN" \
-	--namespace apps --port-file "$T/port" >"$T/server.log" 2>&1 &
-SRV_PID=$!
-for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
-[ -s "$T/port" ] || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
-PORT=$(cat "$T/port")
-kubecfg() { # FILE TOKEN
-	cat >"$1" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$PORT
-    certificate-authority: $T/pki/ca.crt
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: test
-    namespace: kube-system
-current-context: test
-users:
-- name: test
-  user:
-    token: $2
-EOF
-}
-kubecfg "$T/kubeconfig" "$TOK"
-kubecfg "$T/wrong.kubeconfig" "$TOK_WRONG"
+k8s_server_start "$T" "$ADMIN" --namespace apps ||
+	die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
+k8s_kubeconfig "$T/wrong.kubeconfig" "$TOK_WRONG" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }
 admin() { # PATH JSON: a test hook
 	curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" -X POST -d "$2" \
