@@ -89,7 +89,7 @@ static int on_done(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-int netlink_open(struct netlink *nl)
+int netlink_open_protocol(struct netlink *nl, int protocol)
 {
 	int one = 1, r;
 
@@ -97,7 +97,7 @@ int netlink_open(struct netlink *nl)
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)
 		return -ENOMEM;
-	r = nl_connect(nl->sk, NETLINK_ROUTE);
+	r = nl_connect(nl->sk, protocol);
 	if (r < 0) {
 		nl_socket_free(nl->sk);
 		nl->sk = NULL;
@@ -106,6 +106,11 @@ int netlink_open(struct netlink *nl)
 	(void) setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	(void) setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	return 0;
+}
+
+int netlink_open(struct netlink *nl)
+{
+	return netlink_open_protocol(nl, NETLINK_ROUTE);
 }
 
 void netlink_close(struct netlink *nl)

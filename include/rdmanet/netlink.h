@@ -15,6 +15,8 @@ typedef int (*netlink_reply_fn)(struct nlmsghdr *h, void *arg);
 
 /* Opens a NETLINK_ROUTE socket in the caller's current netns. */
 int netlink_open(struct netlink *nl);
+/* Another netlink family (NETLINK_RDMA); -EPROTONOSUPPORT when the kernel lacks it. */
+int netlink_open_protocol(struct netlink *nl, int protocol);
 void netlink_close(struct netlink *nl);
 /*
  * Sends msg (NLM_F_REQUEST|NLM_F_ACK are added), feeds every reply message to on_reply (may be
