@@ -8,3 +8,22 @@ int netns_open(const char *path);
 int netns_enter(int target, int *saved);
 /* Returns to saved and closes it; -errno if setns failed (the caller must not go on). */
 int netns_restore(int *saved);
+
+/* What netns_leave_view() needs to come back: the previous net and mount namespaces, cwd. */
+struct netns_view {
+	int net;
+	int mnt;
+	int cwd;
+};
+
+/*
+ * Enters target with its own view of /sys, as `ip netns exec` does: RDMA and net sysfs show
+ * what the netns that mounted sysfs owns, and libibverbs enumerates devices through sysfs. The
+ * caller (single-threaded: unshare(CLONE_NEWNS) needs an unshared fs struct) goes into target
+ * and a private mount namespace (propagation slave, nothing leaks back) with a fresh sysfs on
+ * /sys. On failure nothing changed (or, if even going back failed, -errno and the caller must
+ * not go on). Needs CAP_SYS_ADMIN.
+ */
+int netns_enter_view(int target, struct netns_view *saved);
+/* Back to the saved mount namespace, cwd and netns; closes the fds. -errno if setns failed. */
+int netns_leave_view(struct netns_view *saved);
