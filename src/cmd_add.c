@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_add.c - ADD: child in the pod, label, sysctls, IPAM, addresses, up, routes; undone on failure. */
+/*
+ * cmd_add.c - ADD: child created in (or hostdev moved into) the pod, label, sysctls, IPAM,
+ * addresses, up, routes, RDMA GID and device info; every step undone on failure.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +21,7 @@
 #include "rdmanet/ipam_exec.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
+#include "rdmanet/state.h"
 
 /* arp_notify/ndisc_notify: neighbours learn the new MAC when an address moves between pods. */
 static int set_sysctls(int nsfd, const char *ifname, struct cni_err *err)
@@ -112,16 +118,32 @@ static int fill_result(const struct cni_env *env, const struct config *cfg,
 	return 0;
 }
 
+/* Returns a hostdev netdev to the host: original name and MTU, our label removed. */
+static void hostdev_return(struct netlink *pod, int ifindex, int hostfd, const struct state *st,
+			   const char *ifname)
+{
+	int r = iflink_change(pod, ifindex, hostfd, st->host_name, st->host_mtu, "");
+
+	if (r == -EEXIST) /* the name was taken meanwhile: keep the device, let the kernel name it */
+		r = iflink_change(pod, ifindex, hostfd, "dev%d", st->host_mtu, "");
+	if (r < 0 && r != -ENODEV)
+		log_warn("rollback: cannot return '%s' to the host as '%s': %s, ignoring", ifname,
+			 st->host_name, netlink_errmsg(pod) ? netlink_errmsg(pod) : strerror(-r));
+}
+
 int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_result *res,
 	    struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
 	_cleanup_(cni_result_free) struct cni_result ipam = { 0 };
-	_cleanup_close_ int nsfd = -1;
+	_cleanup_close_ int nsfd = -1, hostfd = -1;
 	struct iflink_info master, link = { 0 };
-	const struct iflink_ops *ops;
-	char alias[IFLINK_ALIAS_MAX];
-	bool ipam_ran = false;
+	const struct iflink_ops *ops = NULL;
+	char alias[IFLINK_ALIAS_MAX], bus_id[CONFIG_DEVICE_ID_MAX + 1] = "";
+	bool hostdev = cfg->link == LINK_HOSTDEV, ipam_ran = false, devinfo_created = false;
+	bool state_saved = false, rdma_moved = false;
+	struct rdma_plan plan;
+	struct state st = { .gid_index = -1 };
 	int r;
 
 	r = iflink_alias(env->containerid, env->ifname, alias);
@@ -133,23 +155,37 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	r = netlink_open(&host);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
-	r = iflink_find(&host, cfg->master, &master);
-	if (r == -ENOENT)
-		return err_set(err, 0, RDMANET_ERR_MASTER, NULL,
-			       "master '%s' not found in the host network namespace: check 'master' in the network config and the node's interface names",
-			       cfg->master);
+	if (hostdev) {
+		r = iflink_hostdev_find(&host, cfg, &master, bus_id, sizeof(bus_id), err);
+		if (r < 0)
+			return r;
+		hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (hostfd < 0)
+			return err_set(err, -errno, RDMANET_ERR_NETNS, NULL,
+				       "cannot open the host network namespace");
+	} else {
+		r = iflink_find(&host, cfg->master, &master);
+		if (r == -ENOENT)
+			return err_set(err, 0, RDMANET_ERR_MASTER, NULL,
+				       "master '%s' not found in the host network namespace: check 'master' in the network config and the node's interface names",
+				       cfg->master);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(&host),
+				       "cannot look up master '%s'", cfg->master);
+		ops = iflink_ops_select(cfg, &master, err);
+		if (!ops)
+			return -EINVAL;
+		if (cfg->mtu > master.mtu)
+			return err_set(err, 0, CNI_ERR_INVALID_CONFIG, NULL,
+				       "invalid network config: 'mtu' %u is larger than the MTU %u of master '%s'",
+				       cfg->mtu, master.mtu, master.name);
+		if (!(master.flags & IFF_UP))
+			log_warn("master '%s' is down: the pod's interface will have no carrier",
+				 master.name);
+	}
+	r = cmd_rdma_plan(cfg, &master, hostdev, bus_id, &plan, err);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(&host),
-			       "cannot look up master '%s'", cfg->master);
-	ops = iflink_ops_select(cfg, &master, err);
-	if (!ops)
-		return -EINVAL;
-	if (cfg->mtu > master.mtu)
-		return err_set(err, 0, CNI_ERR_INVALID_CONFIG, NULL,
-			       "invalid network config: 'mtu' %u is larger than the MTU %u of master '%s'",
-			       cfg->mtu, master.mtu, master.name);
-	if (!(master.flags & IFF_UP))
-		log_warn("master '%s' is down: the pod's interface will have no carrier", master.name);
+		return r;
 
 	r = cmd_netlink_in(nsfd, &pod, err);
 	if (r < 0)
@@ -162,34 +198,86 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	if (r != -ENOENT)
 		return err_set(err, r, RDMANET_ERR_NETNS, netlink_errmsg(&pod),
 			       "cannot list interfaces in the pod network namespace");
+	link.ifindex = 0;
 
-	/* 1. the child, created inside the pod under CNI_IFNAME, then labelled as ours */
-	r = cmd_fault("create");
-	if (r >= 0)
-		r = iflink_create(&host, ops, cfg, master.ifindex, nsfd, env->ifname);
-	if (r == -EEXIST)
-		return err_set(err, r, RDMANET_ERR_IFNAME_EXISTS, netlink_errmsg(&host),
-			       "interface '%s' appeared in CNI_NETNS '%s' meanwhile: another ADD for this pod and interface is running",
-			       env->ifname, env->netns);
-	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
-			       "cannot create %s child of master '%s' in the pod", ops->kind,
-			       cfg->master);
-	r = iflink_find(&pod, env->ifname, &link);
-	if (r < 0) {
-		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
-			    "'%s' is missing from the pod right after its creation", env->ifname);
-		goto undo_link;
-	}
-	log_info("created %s '%s' (ifindex %d) on master '%s' in '%s'", ops->kind, env->ifname,
-		 link.ifindex, cfg->master, env->netns);
-	r = cmd_fault("alias");
-	if (r >= 0)
-		r = iflink_set_alias(&pod, link.ifindex, alias);
-	if (r < 0) {
-		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod), "cannot label '%s'",
-			    env->ifname);
-		goto undo_link;
+	if (hostdev) {
+		/*
+		 * 1. what DEL must give back is on disk before anything moves; the RDMA device
+		 * goes first (moving it re-creates its IPoIB netdevs in the default netns), then
+		 * the netdev, renamed, with its MTU and our label, in one request
+		 */
+		(void) snprintf(st.network, sizeof(st.network), "%s", cfg->name);
+		strcpy(st.kind, "hostdev");
+		strcpy(st.host_name, master.name);
+		st.host_ifindex = master.ifindex;
+		st.host_mtu = master.mtu;
+		(void) snprintf(st.bus_id, sizeof(st.bus_id), "%s", bus_id);
+		if (plan.active) {
+			strcpy(st.rdma_device, plan.dev.name);
+			st.rdma_port = plan.port.port;
+			st.rdma_moved = plan.move;
+		}
+		r = cmd_fault("state");
+		if (r >= 0)
+			r = state_save(env->containerid, env->ifname, &st);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_INTERNAL, NULL,
+				       "cannot write the attachment state under " STATE_DIR);
+		state_saved = true;
+		if (plan.move) {
+			r = cmd_rdma_move_in(&plan, nsfd, err);
+			if (r < 0)
+				goto undo_link;
+			rdma_moved = true;
+		}
+		r = cmd_fault("move");
+		if (r >= 0)
+			r = iflink_change(&host, master.ifindex, nsfd, env->ifname, cfg->mtu, alias);
+		if (r < 0) {
+			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
+				    "cannot move '%s' into the pod as '%s'", master.name, env->ifname);
+			/* the kernel moves first: a refused MTU leaves the device in the pod */
+			if (iflink_find(&pod, env->ifname, &link) < 0)
+				link.ifindex = 0;
+			goto undo_link;
+		}
+		r = iflink_find(&pod, env->ifname, &link);
+		if (r < 0) {
+			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
+				    "'%s' is missing from the pod right after the move", env->ifname);
+			goto undo_link;
+		}
+		log_info("moved '%s' (ifindex %d%s%s) into '%s' as '%s'", master.name, master.ifindex,
+			 bus_id[0] ? ", device " : "", bus_id, env->netns, env->ifname);
+	} else {
+		/* 1. the child, created inside the pod under CNI_IFNAME, then labelled as ours */
+		r = cmd_fault("create");
+		if (r >= 0)
+			r = iflink_create(&host, ops, cfg, master.ifindex, nsfd, env->ifname);
+		if (r == -EEXIST)
+			return err_set(err, r, RDMANET_ERR_IFNAME_EXISTS, netlink_errmsg(&host),
+				       "interface '%s' appeared in CNI_NETNS '%s' meanwhile: another ADD for this pod and interface is running",
+				       env->ifname, env->netns);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
+				       "cannot create %s child of master '%s' in the pod", ops->kind,
+				       cfg->master);
+		r = iflink_find(&pod, env->ifname, &link);
+		if (r < 0) {
+			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
+				    "'%s' is missing from the pod right after its creation", env->ifname);
+			goto undo_link;
+		}
+		log_info("created %s '%s' (ifindex %d) on master '%s' in '%s'", ops->kind,
+			 env->ifname, link.ifindex, cfg->master, env->netns);
+		r = cmd_fault("alias");
+		if (r >= 0)
+			r = iflink_set_alias(&pod, link.ifindex, alias);
+		if (r < 0) {
+			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod), "cannot label '%s'",
+				    env->ifname);
+			goto undo_link;
+		}
 	}
 
 	/* 2. neighbours must learn the new MAC: addresses are reused across pods */
@@ -233,6 +321,37 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	if (r < 0)
 		goto undo_ipam;
 
+	/* 4. RDMA: the GID of the pod's IP, published in the label and the device-info file */
+	if (plan.active) {
+		char label[IFLINK_ALIAS_MAX];
+
+		r = cmd_fault("gid");
+		if (r < 0)
+			(void) err_set(err, r, RDMANET_ERR_RDMA, NULL, "cannot find the GID");
+		else
+			r = cmd_rdma_gid(&plan, nsfd, &ipam, err);
+		if (r >= 0 && (r = cmd_rdma_alias(&plan, alias, label)) >= 0)
+			r = iflink_set_alias(&pod, link.ifindex, label);
+		if (r < 0) {
+			(void) err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
+				       "cannot label '%s' with its RDMA device", env->ifname);
+			goto undo_ipam;
+		}
+		if (hostdev && plan.gid_index >= 0) {
+			st.gid_index = plan.gid_index;
+			(void) state_save(env->containerid, env->ifname, &st);
+		}
+		r = cmd_fault("devinfo");
+		if (r < 0)
+			(void) err_set(err, r, RDMANET_ERR_INTERNAL, NULL,
+				       "cannot write the device-info file");
+		else
+			r = cmd_rdma_devinfo(cfg, &plan, plan.pci[0] ? plan.pci : bus_id,
+					     &devinfo_created, err);
+		if (r < 0)
+			goto undo_ipam;
+	}
+
 	r = cmd_fault("result");
 	if (r < 0)
 		(void) err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot build the result");
@@ -242,11 +361,21 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		cni_result_free(res);
 		goto undo_ipam;
 	}
-	log_info("attached '%s' (%s) in '%s' with %u address(es)", env->ifname, res->ifaces[0].mac,
-		 env->netns, res->n_ips);
+	if (hostdev && bus_id[0] && strchr(bus_id, ':'))
+		(void) snprintf(res->ifaces[0].pci_id, sizeof(res->ifaces[0].pci_id), "%s", bus_id);
+	if (plan.active)
+		log_info("attached '%s' (%s) in '%s' with %u address(es), RDMA device '%s' port %u GID index %d",
+			 env->ifname, res->ifaces[0].mac, env->netns, res->n_ips, plan.dev.name,
+			 plan.port.port, plan.gid_index);
+	else
+		log_info("attached '%s' (%s) in '%s' with %u address(es)", env->ifname,
+			 res->ifaces[0].mac, env->netns, res->n_ips);
 	return 0;
 
 undo_ipam:
+	if (devinfo_created && unlink(cfg->devinfo_file) < 0)
+		log_warn("rollback: cannot remove '%s': %s, ignoring", cfg->devinfo_file,
+			 strerror(errno));
 	if (ipam_ran) {
 		struct cni_err ignored = { 0 };
 		char *out = NULL;
@@ -256,7 +385,24 @@ undo_ipam:
 		free(out);
 	}
 undo_link:
-	if (link.ifindex > 0) {
+	if (hostdev) {
+		if (link.ifindex > 0)
+			hostdev_return(&pod, link.ifindex, hostfd, &st, env->ifname);
+		if (rdma_moved) {
+			int r2 = cmd_rdma_move_out(plan.dev.name, nsfd);
+
+			if (r2 < 0)
+				log_warn("rollback: cannot return RDMA device '%s' to the host: %s, ignoring",
+					 plan.dev.name, strerror(-r2));
+		}
+		if (state_saved) {
+			int r2 = state_remove(env->containerid, env->ifname);
+
+			if (r2 < 0 && r2 != -ENOENT)
+				log_warn("rollback: cannot remove the state file: %s, ignoring",
+					 strerror(-r2));
+		}
+	} else if (link.ifindex > 0) {
 		int r2 = iflink_delete(&pod, link.ifindex);
 
 		if (r2 < 0 && r2 != -ENOENT)

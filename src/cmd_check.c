@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_check.c - CHECK: the pod's interface still matches prevResult; then IPAM CHECK. */
+/* cmd_check.c - CHECK: the pod's interface and RDMA device still match prevResult; then IPAM CHECK. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,9 @@
 #include "rdmanet/ipaddr.h"
 #include "rdmanet/ipam_exec.h"
 #include "rdmanet/log.h"
+#include "rdmanet/netns.h"
+#include "rdmanet/state.h"
+#include "rdmanet/verbs.h"
 
 static int find_iface(const struct cni_result *prev, const struct cni_env *env)
 {
@@ -30,11 +34,11 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 {
 	char alias[IFLINK_ALIAS_MAX], mac[64];
 
-	if (strcmp(link->kind, "macvlan"))
+	if (cfg->link != LINK_HOSTDEV && strcmp(link->kind, "macvlan"))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "'%s' in the pod is a '%s' link, not the macvlan rdmanet created",
 			       env->ifname, link->kind[0] ? link->kind : "physical");
-	if (iflink_alias(env->containerid, env->ifname, alias) < 0 || strcmp(alias, link->alias))
+	if (iflink_alias(env->containerid, env->ifname, alias) < 0 || !iflink_alias_matches(link->alias, alias))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "'%s' in the pod was not created by rdmanet for container '%.64s' (alias '%s')",
 			       env->ifname, env->containerid, link->alias);
@@ -50,6 +54,157 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 				       "'%s' is in macvlan mode '%s', the config says '%s'", env->ifname,
 				       config_macvlan_mode_name(link->macvlan_mode),
 				       config_macvlan_mode_name(cfg->macvlan_mode));
+	}
+	return 0;
+}
+
+/* "rdma=<dev> port=<n> gid=<i>" after the base alias; false when the label has none. */
+static bool parse_rdma_label(const char *alias, char *dev, size_t len, unsigned *port, int *gid)
+{
+	const char *p = strstr(alias, " rdma=");
+	size_t n;
+
+	*port = 1;
+	*gid = -1;
+	if (!p)
+		return false;
+	p += 6;
+	n = strcspn(p, " ");
+	if (!n || n >= len)
+		return false;
+	memcpy(dev, p, n);
+	dev[n] = '\0';
+	if ((p = strstr(p, " port=")))
+		*port = (unsigned) strtoul(p + 6, NULL, 10);
+	if ((p = strstr(alias, " gid=")))
+		*gid = (int) strtol(p + 5, NULL, 10);
+	return *port > 0 && *port < 256;
+}
+
+/* The GID index of ip, through libibverbs as a workload sees it, or sysfs without it. */
+static int gid_of(bool verbs, const char *dev, unsigned port, const struct cni_ip *ip,
+		  struct rdmadev_gid *g)
+{
+	unsigned char want[16] = { 0 };
+	unsigned index;
+	int r;
+
+	if (!verbs)
+		return rdmadev_gid_find(dev, port, ip->family, ip->addr, g);
+	if (ip->family == AF_INET) {
+		want[10] = want[11] = 0xff;
+		memcpy(want + 12, ip->addr, 4);
+	} else {
+		memcpy(want, ip->addr, 16);
+	}
+	r = verbs_gid_find(dev, port, want, &index);
+	if (r < 0)
+		return r;
+	memset(g, 0, sizeof(*g));
+	g->index = index;
+	memcpy(g->gid, want, 16);
+	return 0;
+}
+
+/*
+ * What the pod sees, from inside its netns and with its own sysfs view: the RDMA device named in
+ * the label, its port ACTIVE with the expected link layer (libibverbs, as a workload would
+ * open it), and the GID of the pod's IP at the published index (RoCE).
+ */
+static int check_rdma(const struct cni_env *env, const struct config *cfg, int nsfd,
+		      const struct iflink_info *link, const struct cni_result *prev, int idx,
+		      struct cni_err *err)
+{
+	char dev[RDMADEV_NAME_MAX], buf[INET6_ADDRSTRLEN], why[256];
+	struct netns_view view;
+	struct verbs_port vp;
+	struct rdmadev_gid g;
+	const struct cni_ip *ip = NULL;
+	bool want_eth = link->type == ARPHRD_ETHER;
+	unsigned port;
+	bool verbs;
+	int gid, r, r2, code = 0;
+
+	if (!parse_rdma_label(link->alias, dev, sizeof(dev), &port, &gid)) {
+		if (cfg->rdma_mode == RDMA_MODE_SHARED || cfg->rdma_mode == RDMA_MODE_EXCLUSIVE)
+			return err_set(err, -ENODEV, RDMANET_ERR_CHECK, NULL,
+				       "'%s' has no RDMA device, and rdma.mode '%s' requires one",
+				       env->ifname, config_rdma_mode_name(cfg->rdma_mode));
+		log_info("'%s' was attached without an RDMA device", env->ifname);
+		return 0;
+	}
+	for (unsigned i = 0; i < prev->n_ips && !ip; i++)
+		if ((prev->ips[i].iface < 0 || prev->ips[i].iface == idx) && prev->ips[i].family == AF_INET)
+			ip = &prev->ips[i];
+	for (unsigned i = 0; i < prev->n_ips && !ip; i++)
+		if (prev->ips[i].iface < 0 || prev->ips[i].iface == idx)
+			ip = &prev->ips[i];
+
+	r = netns_enter_view(nsfd, &view);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_NETNS, NULL,
+			       "cannot enter the pod network namespace with its sysfs view");
+	why[0] = '\0';
+	r = verbs_load(why, sizeof(why));
+	verbs = r >= 0;
+	if (verbs) {
+		r = verbs_query_port(dev, port, &vp);
+		if (r == -ENODEV) {
+			code = 1;
+		} else if (r == -ENOENT) {
+			code = 6;
+			r = 0;
+		} else if (r >= 0 && vp.state != 4 /* ACTIVE */) {
+			code = 2;
+		} else if (r >= 0 && (vp.link_layer == VERBS_LINK_LAYER_ETHERNET) != want_eth) {
+			code = 3;
+		}
+	} else {
+		log_warn("%s: checking RDMA device '%s' through sysfs only", why, dev);
+		r = 0;
+	}
+	if (r >= 0 && !code && want_eth && ip) {
+		r = gid_of(verbs, dev, port, ip, &g);
+		if (r == -ENOENT) {
+			code = 4;
+			r = 0;
+		} else if (r >= 0 && gid >= 0 && (int) g.index != gid) {
+			code = 5;
+		}
+	}
+	r2 = netns_leave_view(&view);
+	if (r2 < 0)
+		return err_set(err, r2, RDMANET_ERR_NETNS, NULL, "cannot return to the host namespaces");
+	if (r < 0 && r != -ENODEV)
+		return err_set(err, r, RDMANET_ERR_CHECK, NULL, "cannot query RDMA device '%s' in the pod",
+			       dev);
+	if (ip)
+		(void) inet_ntop(ip->family, ip->addr, buf, sizeof(buf));
+	switch (code) {
+	case 1:
+		return err_set(err, -ENODEV, RDMANET_ERR_CHECK, NULL,
+			       "RDMA device '%s' is not visible in the pod: in exclusive mode it must be in the pod's netns", dev);
+	case 2:
+		return err_set(err, -ENETDOWN, RDMANET_ERR_CHECK, NULL,
+			       "port %u of RDMA device '%s' is %s, not ACTIVE", port, dev,
+			       cmd_rdma_port_state_name(vp.state));
+	case 3:
+		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+			       "port %u of RDMA device '%s' has link layer %s, '%s' is %s", port, dev,
+			       want_eth ? "InfiniBand" : "Ethernet", env->ifname,
+			       want_eth ? "Ethernet" : "InfiniBand");
+	case 6:
+		return err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
+			       "RDMA device '%s' has no uverbs device node (/dev/infiniband/uverbsN): load ib_uverbs on the node",
+			       dev);
+	case 4:
+		return err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
+			       "the GID table of RDMA device '%s' port %u has no entry for %s", dev, port,
+			       buf);
+	case 5:
+		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+			       "%s is at GID index %u of RDMA device '%s', the label of '%s' says %d",
+			       buf, g.index, dev, env->ifname, gid);
 	}
 	return 0;
 }
@@ -113,10 +268,22 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 	r = netlink_open(&host);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
-	r = iflink_find(&host, cfg->master, &master);
-	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(&host),
-			       "master '%s' not found in the host network namespace", cfg->master);
+	if (cfg->link == LINK_HOSTDEV) {
+		struct state st;
+
+		/* the device itself is in the pod: what it was in the host is in the state */
+		r = state_load(env->containerid, env->ifname, &st);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_CHECK, NULL,
+				       "no readable attachment state for '%s' under " STATE_DIR,
+				       env->ifname);
+	} else {
+		r = iflink_find(&host, cfg->master, &master);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(&host),
+				       "master '%s' not found in the host network namespace",
+				       cfg->master);
+	}
 
 	nsfd = cmd_open_netns(env, err);
 	if (nsfd < 0)
@@ -134,6 +301,8 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 	r = check_link(env, cfg, &link, &prev.ifaces[idx], err);
 	if (r >= 0)
 		r = check_addrs(&pod, env, link.ifindex, idx, &prev, err);
+	if (r >= 0 && cfg->rdma_mode != RDMA_MODE_NONE)
+		r = check_rdma(env, cfg, nsfd, &link, &prev, idx, err);
 	if (r < 0)
 		return r;
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_del.c - DEL: IPAM first, then the link; idempotent, fine without a netns. */
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include "rdmanet/ipam_exec.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
+#include "rdmanet/state.h"
 
 /*
  * Is the pod's CNI_IFNAME ours? Its alias says so. Without an alias it is ours only when it is
@@ -23,10 +26,125 @@ static bool link_is_ours(const struct iflink_info *info, const char *alias, stru
 	struct iflink_info master;
 
 	if (info->alias[0])
-		return !strcmp(info->alias, alias);
+		return iflink_alias_matches(info->alias, alias);
 	if (strcmp(info->kind, "macvlan") || !cfg->master[0] || !info->link)
 		return false;
 	return iflink_find(host, cfg->master, &master) >= 0 && master.ifindex == info->link;
+}
+
+struct alias_search {
+	const char *alias;
+	struct iflink_info *out;
+	bool found;
+};
+
+static int match_alias(const struct iflink_info *info, void *arg)
+{
+	struct alias_search *a = arg;
+
+	if (!a->found && iflink_alias_matches(info->alias, a->alias)) {
+		*a->out = *info;
+		a->found = true;
+	}
+	return 0;
+}
+
+/*
+ * A hostdev netdev back in the host (its pod's netns died, or an earlier DEL moved it and
+ * stopped): our label travels with it; give it its name, MTU and empty alias back.
+ */
+static int hostdev_restore_in_host(struct netlink *host, const char *alias, const struct state *st,
+				   struct cni_err *err)
+{
+	struct iflink_info info;
+	struct alias_search a = { alias, &info, false };
+	int r = iflink_foreach(host, match_alias, &a);
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(host),
+			       "cannot list the host's interfaces");
+	if (!a.found) {
+		log_info("'%s' is not in the host: a virtual device dies with its netns",
+			 st->host_name);
+		return 0;
+	}
+	if (strcmp(info.name, st->host_name) && info.flags & IFF_UP)
+		(void) iflink_set_down(host, info.ifindex);
+	r = iflink_change(host, info.ifindex, -1, strcmp(info.name, st->host_name) ? st->host_name : NULL,
+			  st->host_mtu != info.mtu ? st->host_mtu : 0, "");
+	if (r == -EEXIST) {
+		log_warn("cannot rename '%s' back to '%s': the name is taken, leaving it as '%s'",
+			 info.name, st->host_name, info.name);
+		r = iflink_change(host, info.ifindex, -1, NULL, st->host_mtu, "");
+	}
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(host),
+			       "cannot restore '%s' in the host as '%s'", info.name, st->host_name);
+	log_info("restored '%s' in the host as '%s'", info.name, st->host_name);
+	return 0;
+}
+
+/* hostdev: netdev back first (reverse of ADD), then the RDMA device, then forget the state. */
+static int hostdev_del(const struct cni_env *env, const struct state *st, int nsfd,
+		       const char *alias, struct cni_err *err)
+{
+	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
+	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct iflink_info info;
+	int r;
+
+	if (hostfd < 0)
+		return err_set(err, -errno, RDMANET_ERR_NETNS, NULL,
+			       "cannot open the host network namespace");
+	r = netlink_open(&host);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
+	if (nsfd >= 0) {
+		r = cmd_netlink_in(nsfd, &pod, err);
+		if (r < 0)
+			return r;
+		r = iflink_find(&pod, env->ifname, &info);
+		if (r >= 0 && iflink_alias_matches(info.alias, alias)) {
+			r = iflink_change(&pod, info.ifindex, hostfd, st->host_name, st->host_mtu, "");
+			if (r == -EEXIST) {
+				log_warn("'%s' is taken in the host: '%s' returns under a kernel-chosen name",
+					 st->host_name, env->ifname);
+				r = iflink_change(&pod, info.ifindex, hostfd, "dev%d", st->host_mtu, "");
+			}
+			if (r < 0)
+				return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
+					       "cannot return '%s' from the pod to the host as '%s'",
+					       env->ifname, st->host_name);
+			log_info("returned '%s' to the host as '%s'", env->ifname, st->host_name);
+		} else if (r >= 0) {
+			log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname,
+				 info.alias);
+		} else if (r == -ENOENT) {
+			r = hostdev_restore_in_host(&host, alias, st, err);
+			if (r < 0)
+				return r;
+		} else {
+			return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
+				       "cannot look up '%s' in the pod", env->ifname);
+		}
+		if (st->rdma_moved && st->rdma_device[0]) {
+			r = cmd_rdma_move_out(st->rdma_device, nsfd);
+			if (r < 0 && r != -ENOENT)
+				return err_set(err, r, RDMANET_ERR_RDMA, NULL,
+					       "cannot return RDMA device '%s' from the pod to the host",
+					       st->rdma_device);
+		}
+	} else {
+		/* the kernel returned physical devices and RDMA devices to the host itself */
+		r = hostdev_restore_in_host(&host, alias, st, err);
+		if (r < 0)
+			return r;
+	}
+	r = state_remove(env->containerid, env->ifname);
+	if (r < 0 && r != -ENOENT)
+		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL,
+			       "cannot remove the attachment state under " STATE_DIR);
+	return 0;
 }
 
 static int delete_link(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
@@ -35,21 +153,30 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 	_cleanup_close_ int nsfd = -1;
 	char alias[IFLINK_ALIAS_MAX];
 	struct iflink_info info;
+	struct state st;
 	int r;
 
-	if (!env->netns || !*env->netns)
-		return 0; /* the runtime removes the netns, and the link with it */
-	nsfd = netns_open(env->netns);
-	if (nsfd == -ENOENT || nsfd == -EINVAL) {
-		log_info("CNI_NETNS '%s' is gone: its interfaces went with it", env->netns);
-		return 0;
-	}
-	if (nsfd < 0)
-		return err_set(err, nsfd, RDMANET_ERR_NETNS, NULL, "cannot open CNI_NETNS '%s'",
-			       env->netns);
 	r = iflink_alias(env->containerid, env->ifname, alias);
 	if (r < 0)
 		return err_set(err, r, CNI_ERR_INVALID_ENV, NULL, "CNI_CONTAINERID is too long");
+	if (env->netns && *env->netns) {
+		nsfd = netns_open(env->netns);
+		if (nsfd < 0 && nsfd != -ENOENT && nsfd != -EINVAL)
+			return err_set(err, nsfd, RDMANET_ERR_NETNS, NULL,
+				       "cannot open CNI_NETNS '%s'", env->netns);
+	}
+	r = state_load(env->containerid, env->ifname, &st);
+	if (r >= 0 && !strcmp(st.kind, "hostdev"))
+		return hostdev_del(env, &st, nsfd, alias, err);
+	if (r < 0 && r != -ENOENT)
+		log_warn("unreadable attachment state for '%s': %s, ignoring", env->ifname,
+			 strerror(-r));
+	if (nsfd < 0) {
+		/* the runtime removes the netns, and the child with it */
+		log_info("CNI_NETNS '%s' is gone: its interfaces went with it",
+			 env->netns ? env->netns : "");
+		return 0;
+	}
 	r = netlink_open(&host);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");

@@ -18,11 +18,25 @@ int cmd_status(const struct cni_env *env, const struct config *cfg, struct cni_e
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 };
 	struct iflink_info master;
+	struct rdma_plan plan;
+	char bus_id[CONFIG_DEVICE_ID_MAX + 1] = "";
 	int r;
 
 	r = netlink_open(&host);
 	if (r < 0)
 		return err_set(err, r, CNI_ERR_NOT_AVAILABLE, NULL, "cannot open a netlink socket");
+	if (cfg->link == LINK_HOSTDEV) {
+		/* each pod brings its own device: the node is ready when the RDMA side is */
+		memset(&master, 0, sizeof(master));
+		if (cfg->master[0] || cfg->device_id[0]) {
+			r = iflink_hostdev_find(&host, cfg, &master, bus_id, sizeof(bus_id), err);
+			if (r < 0) {
+				err->code = CNI_ERR_NOT_AVAILABLE;
+				return r;
+			}
+		}
+		goto rdma;
+	}
 	r = iflink_find(&host, cfg->master, &master);
 	if (r == -ENOENT)
 		return err_set(err, r, CNI_ERR_NOT_AVAILABLE, NULL,
@@ -39,6 +53,17 @@ int cmd_status(const struct cni_env *env, const struct config *cfg, struct cni_e
 		return err_set(err, -ENETDOWN, CNI_ERR_LIMITED_CONNECTIVITY, NULL,
 			       "master '%s' has no carrier: check the cable, the switch port or the subnet manager",
 			       cfg->master);
+rdma:
+	/* the RDMA side: stack loaded, mode as required, port ACTIVE, GID entries left */
+	if (master.ifindex > 0 || cfg->link != LINK_HOSTDEV) {
+		r = cmd_rdma_plan(cfg, &master, cfg->link == LINK_HOSTDEV, bus_id, &plan, err);
+		if (r < 0) {
+			err->code = err->code == RDMANET_ERR_RDMA && r == -ENETDOWN ?
+					    CNI_ERR_LIMITED_CONNECTIVITY :
+					    CNI_ERR_NOT_AVAILABLE;
+			return r;
+		}
+	}
 	r = cmd_ipam_optional(env, cfg, CNI_CMD_STATUS, err);
 	if (r < 0 && (err->code != CNI_ERR_NOT_AVAILABLE && err->code != CNI_ERR_LIMITED_CONNECTIVITY))
 		err->code = CNI_ERR_NOT_AVAILABLE; /* STATUS speaks only 50/51 */

@@ -438,6 +438,7 @@ static int parse_ifaces(const cJSON *arr, const char *what, int code, struct cni
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
 		const cJSON *mac = cJSON_GetObjectItemCaseSensitive(it, "mac");
 		const cJSON *sb = cJSON_GetObjectItemCaseSensitive(it, "sandbox");
+		const cJSON *pci = cJSON_GetObjectItemCaseSensitive(it, "pciID");
 		int mtu;
 
 		if (res->n_ifaces >= CNI_MAX_IFACES)
@@ -450,7 +451,11 @@ static int parse_ifaces(const cJSON *arr, const char *what, int code, struct cni
 			return bad(err, code, what, "'interfaces[].sandbox'", "must be a path");
 		if (opt_int(it, "mtu", 0, 65535, &mtu) < 0)
 			return bad(err, code, what, "'interfaces[].mtu'", "must be 0-65535");
+		if (pci && (!cJSON_IsString(pci) || strlen(pci->valuestring) >= sizeof(f->pci_id)))
+			return bad(err, code, what, "'interfaces[].pciID'", "must be a PCI address");
 		f = &res->ifaces[res->n_ifaces++];
+		if (pci)
+			strcpy(f->pci_id, pci->valuestring);
 		strcpy(f->name, name->valuestring);
 		if (mac)
 			strcpy(f->mac, mac->valuestring);
@@ -613,6 +618,8 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 				ok &= cJSON_AddNumberToObject(o, "mtu", f->mtu) != NULL;
 			if (f->sandbox)
 				ok &= cJSON_AddStringToObject(o, "sandbox", f->sandbox) != NULL;
+			if (v11 && f->pci_id[0])
+				ok &= cJSON_AddStringToObject(o, "pciID", f->pci_id) != NULL;
 		}
 	}
 	if (res->n_ips) {

@@ -24,7 +24,35 @@ static const struct {
 	{ "passthru", MACVLAN_MODE_PASSTHRU },
 };
 
-static const char *const link_names[] = { [LINK_AUTO] = "auto", [LINK_MACVLAN] = "macvlan" };
+static const char *const link_names[] = {
+	[LINK_AUTO] = "auto",
+	[LINK_MACVLAN] = "macvlan",
+	[LINK_HOSTDEV] = "hostdev",
+};
+
+static const char *const rdma_mode_names[] = {
+	[RDMA_MODE_AUTO] = "auto",
+	[RDMA_MODE_EXCLUSIVE] = "exclusive",
+	[RDMA_MODE_SHARED] = "shared",
+	[RDMA_MODE_NONE] = "none",
+};
+
+const char *config_rdma_mode_name(enum rdma_mode mode)
+{
+	return mode < ARRAY_SIZE(rdma_mode_names) ? rdma_mode_names[mode] : "?";
+}
+
+bool config_device_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > CONFIG_DEVICE_ID_MAX || !isalnum((unsigned char) s[0]) || strstr(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char) *s) && !strchr(":._-", *s))
+			return false;
+	return true;
+}
 
 const char *config_link_name(enum link_kind kind)
 {
@@ -113,7 +141,7 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 {
 	const cJSON *rc = cJSON_GetObjectItemCaseSensitive(root, "runtimeConfig");
 	const cJSON *ips, *it;
-	const char *mac;
+	const char *mac, *s;
 	int r;
 
 	if (!rc || cJSON_IsNull(rc))
@@ -128,6 +156,26 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 			return config_invalid(err, "runtimeConfig.mac",
 				       "'%s' is not a unicast MAC address (aa:bb:cc:dd:ee:ff)", mac);
 		cfg->has_mac = true;
+	}
+	r = config_string(rc, "deviceID", "runtimeConfig.deviceID", CONFIG_DEVICE_ID_MAX, &s, err);
+	if (r < 0)
+		return r;
+	if (s && *s) {
+		if (!config_device_id_valid(s))
+			return config_invalid(err, "runtimeConfig.deviceID",
+				       "'%s' is not a PCI address (0000:3b:00.2) or auxiliary device (mlx5_core.sf.2)",
+				       s);
+		strcpy(cfg->device_id, s);
+	}
+	r = config_string(rc, "CNIDeviceInfoFile", "runtimeConfig.CNIDeviceInfoFile",
+			  sizeof(cfg->devinfo_file) - 1, &s, err);
+	if (r < 0)
+		return r;
+	if (s && *s) {
+		if (s[0] != '/' || strstr(s, "/../") || strstr(s, "/./"))
+			return config_invalid(err, "runtimeConfig.CNIDeviceInfoFile",
+				       "'%s' must be an absolute path without '.' or '..' components", s);
+		strcpy(cfg->devinfo_file, s);
 	}
 	ips = cJSON_GetObjectItemCaseSensitive(rc, "ips");
 	if (ips && !cJSON_IsNull(ips)) {
@@ -207,9 +255,12 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 	cfg->link = LINK_AUTO;
 	if (link && !strcmp(link, "macvlan"))
 		cfg->link = LINK_MACVLAN;
+	else if (link && !strcmp(link, "hostdev"))
+		cfg->link = LINK_HOSTDEV;
 	else if (link && strcmp(link, "auto"))
 		return config_invalid(err, "link",
-			       "'%s' is not supported: use 'auto' (the default) or 'macvlan'", link);
+			       "'%s' is not supported: use 'auto' (the default), 'macvlan' or 'hostdev'",
+			       link);
 
 	r = config_string(root, "mode", "mode", 16, &mode, err);
 	if (r < 0)
@@ -236,6 +287,71 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 			return config_invalid(err, "mtu", "must be an integer from 68 to 65535 (0: inherit from master)");
 		cfg->mtu = (unsigned) mtu->valueint;
 	}
+	return 0;
+}
+
+/* rdma: {"device": "mlx5_0", "mode": "auto|exclusive|shared|none"}; deviceID from Multus. */
+static int parse_rdma(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const cJSON *rdma = cJSON_GetObjectItemCaseSensitive(root, "rdma"), *it;
+	const char *s;
+	int r;
+
+	/* Multus puts the device plugin's device at the top level for NADs with a resourceName */
+	for (size_t i = 0; i < 2 && !cfg->device_id[0]; i++) {
+		const char *key = i ? "pciBusID" : "deviceID";
+
+		r = config_string(root, key, key, CONFIG_DEVICE_ID_MAX, &s, err);
+		if (r < 0)
+			return r;
+		if (!s || !*s)
+			continue;
+		if (!config_device_id_valid(s))
+			return config_invalid(err, key,
+				       "'%s' is not a PCI address (0000:3b:00.2) or auxiliary device (mlx5_core.sf.2)",
+				       s);
+		strcpy(cfg->device_id, s);
+	}
+	cfg->rdma_mode = RDMA_MODE_AUTO;
+	if (!rdma || cJSON_IsNull(rdma))
+		return 0;
+	if (!cJSON_IsObject(rdma))
+		return config_invalid(err, "rdma", "must be an object such as {\"mode\": \"auto\"}");
+	cJSON_ArrayForEach(it, rdma)
+		if (strcmp(it->string, "device") && strcmp(it->string, "mode"))
+			return config_invalid(err, "rdma", "has unknown key '%.32s': use 'device' and 'mode'",
+				       it->string);
+	r = config_string(rdma, "device", "rdma.device", CONFIG_RDMADEV_MAX, &s, err);
+	if (r < 0)
+		return r;
+	if (s && *s) {
+		for (const char *c = s; *c; c++)
+			if (!isalnum((unsigned char) *c) && !strchr("_.-", *c))
+				return config_invalid(err, "rdma.device",
+					       "'%s' is not an RDMA device name (letters, digits, _ . -)", s);
+		if (s[0] == '.')
+			return config_invalid(err, "rdma.device", "'%s' is not an RDMA device name", s);
+		strcpy(cfg->rdma_device, s);
+	}
+	r = config_string(rdma, "mode", "rdma.mode", 16, &s, err);
+	if (r < 0)
+		return r;
+	if (s && *s) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(rdma_mode_names); i++)
+			if (!strcmp(s, rdma_mode_names[i]))
+				break;
+		if (i == ARRAY_SIZE(rdma_mode_names))
+			return config_invalid(err, "rdma.mode",
+				       "'%s' is not one of auto, exclusive, shared, none", s);
+		cfg->rdma_mode = (enum rdma_mode) i;
+	}
+	if (cfg->rdma_mode == RDMA_MODE_NONE && cfg->rdma_device[0])
+		return config_invalid(err, "rdma.device", "makes no sense with rdma.mode 'none'");
+	if (cfg->rdma_mode == RDMA_MODE_EXCLUSIVE && cfg->link == LINK_MACVLAN)
+		return config_invalid(err, "rdma.mode",
+			       "'exclusive' needs link 'hostdev': in exclusive mode an RDMA device lives in one netns, so a macvlan child cannot share its parent's device (use 'shared' or 'auto')");
 	return 0;
 }
 
@@ -433,7 +549,8 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	if ((r = parse_logging(cfg->root, cfg, err)) < 0 || (r = parse_ipam(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_ipam_timeout(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_link(cfg->root, cfg, err)) < 0 ||
-	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 || (r = parse_gc(cfg->root, cfg, err)) < 0)
+	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 ||
+	    (r = parse_rdma(cfg->root, cfg, err)) < 0 || (r = parse_gc(cfg->root, cfg, err)) < 0)
 		return r;
 	if (!cfg->has_mac && args && args->has_mac) {
 		memcpy(cfg->mac, args->mac, sizeof(cfg->mac));
@@ -453,8 +570,15 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 		cfg->prev_result = pr;
 	}
 
-	if ((cmd == CNI_CMD_ADD || cmd == CNI_CMD_CHECK || cmd == CNI_CMD_STATUS) && !cfg->master[0])
-		return config_invalid(err, "master", "is required: name the RDMA parent netdev (e.g. 'ib0' or 'ens1f0')");
+	if (cfg->link == LINK_HOSTDEV && cfg->has_mac)
+		return config_invalid(err, "runtimeConfig.mac",
+			       "cannot be set with link 'hostdev': the device keeps its own address");
+	if ((cmd == CNI_CMD_ADD || cmd == CNI_CMD_CHECK || cmd == CNI_CMD_STATUS) && !cfg->master[0] &&
+	    !(cfg->link == LINK_HOSTDEV && cfg->device_id[0]))
+		return config_invalid(err, "master",
+			       cfg->link == LINK_HOSTDEV ?
+				       "or 'deviceID' is required with link 'hostdev': name the netdev or the PCI address of the VF/SF/PF to move into the pod" :
+				       "is required: name the RDMA parent netdev (e.g. 'ib0' or 'ens1f0')");
 	if (cmd == CNI_CMD_CHECK && cni_version_cmp(cfg->cni_version, "0.4.0") < 0)
 		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
 			       "CHECK needs cniVersion 0.4.0 or later, the config has '%s'",

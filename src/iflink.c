@@ -155,6 +155,10 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 	case LINK_MACVLAN:
 		ops = &iflink_macvlan_ops;
 		break;
+	case LINK_HOSTDEV:
+		(void) err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL,
+			       "link 'hostdev' moves the device itself: it has no child kind");
+		return NULL;
 	case LINK_AUTO:
 		if (master->type == ARPHRD_ETHER) {
 			ops = &iflink_macvlan_ops;
@@ -200,6 +204,34 @@ int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct
 	return netlink_talk(nl, msg, NULL, NULL);
 }
 
+int iflink_change(struct netlink *nl, int ifindex, int netns_fd, const char *name, unsigned mtu,
+		  const char *alias)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (netns_fd >= 0 && nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t) netns_fd) < 0)
+		return -EMSGSIZE;
+	if (name && nla_put_string(msg, IFLA_IFNAME, name) < 0)
+		return -EMSGSIZE;
+	if (mtu && nla_put_u32(msg, IFLA_MTU, mtu) < 0)
+		return -EMSGSIZE;
+	/* an empty alias removes it */
+	if (alias && nla_put(msg, IFLA_IFALIAS, (int) strlen(alias), alias) < 0)
+		return -EMSGSIZE;
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
+int iflink_set_down(struct netlink *nl, int ifindex)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, 0, IFF_UP);
+
+	if (!msg)
+		return -ENOMEM;
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
 /* Separate from creation: the kernel ignores IFLA_IFALIAS in a create request. */
 int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias)
 {
@@ -237,6 +269,13 @@ int iflink_alias(const char *containerid, const char *ifname, char out[IFLINK_AL
 	int n = snprintf(out, IFLINK_ALIAS_MAX, "rdmanet:%s:%s", containerid, ifname);
 
 	return n < 0 || n >= IFLINK_ALIAS_MAX ? -ENAMETOOLONG : 0;
+}
+
+bool iflink_alias_matches(const char *have, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !strncmp(have, base, n) && (have[n] == '\0' || have[n] == ' ');
 }
 
 void iflink_format_hwaddr(const unsigned char *addr, unsigned len, char *out, size_t outlen)

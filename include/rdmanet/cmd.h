@@ -3,7 +3,9 @@
 #pragma once
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
+#include "rdmanet/iflink.h"
 #include "rdmanet/netlink.h"
+#include "rdmanet/rdmadev.h"
 
 /* On success *res holds the attachment to print. */
 int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_result *res,
@@ -27,3 +29,40 @@ int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum 
 int cmd_open_netns(const struct cni_env *env, struct cni_err *err);
 /* Opens a netlink socket inside the netns behind fd. */
 int cmd_netlink_in(int fd, struct netlink *nl, struct cni_err *err);
+
+/* The RDMA side of one attachment, decided before anything is created (cmd_rdma.c). */
+struct rdma_plan {
+	bool active;			/* an RDMA device goes with this attachment */
+	bool warning;			/* rdma.mode auto found none: a plain netdev */
+	bool move;			/* exclusive mode + hostdev: the device follows the pod */
+	bool roce;			/* Ethernet link layer: GIDs carry IPs */
+	enum rdmadev_netns_mode mode;
+	struct rdmadev dev;
+	struct rdmadev_port port;
+	char driver[32];
+	char link_layer[16];
+	char pci[16];			/* of the RDMA device, "" when none (rxe) */
+	int gid_index;			/* of the pod's IP; -1 unknown */
+	char gid_type[16];
+};
+
+/*
+ * Finds the RDMA device behind netdev (in the host netns), reads the netns mode and checks
+ * what the config requires: mode, port ACTIVE, a free GID entry for child kinds; refuses a
+ * child kind in exclusive mode. Changes nothing.
+ */
+int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bool hostdev,
+		  const char *bus_id, struct rdma_plan *plan, struct cni_err *err);
+/* Exclusive mode: moves plan's device into the netns behind nsfd. */
+int cmd_rdma_move_in(const struct rdma_plan *plan, int nsfd, struct cni_err *err);
+/* Moves RDMA device dev from the netns behind nsfd back to ours; -ENOENT when not there. */
+int cmd_rdma_move_out(const char *dev, int nsfd);
+/* Waits (bounded) for the GID of the pod's first IP (IPv4 first) and records its index. */
+int cmd_rdma_gid(struct rdma_plan *plan, int nsfd, const struct cni_result *ipam,
+		 struct cni_err *err);
+/* "<base> rdma=<dev> port=<n> gid=<i>": what the pod reads in /sys/class/net/<if>/ifalias. */
+int cmd_rdma_alias(const struct rdma_plan *plan, const char *base, char out[IFLINK_ALIAS_MAX]);
+/* Writes/extends the Device Information Specification file Multus passed, if any. */
+int cmd_rdma_devinfo(const struct config *cfg, const struct rdma_plan *plan, const char *pci,
+		     bool *created, struct cni_err *err);
+const char *cmd_rdma_port_state_name(unsigned state);

@@ -72,6 +72,7 @@ struct cni_iface {
 	char mac[64];		/* colon form; up to 20-byte hardware addresses */
 	char *sandbox;		/* owned */
 	unsigned mtu;		/* 0: unknown */
+	char pci_id[16];	/* 1.1 "pciID" of a hostdev attachment, "" when none */
 };
 
 struct cni_ip {

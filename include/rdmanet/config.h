@@ -19,7 +19,19 @@ struct cJSON;
 enum link_kind {
 	LINK_AUTO,
 	LINK_MACVLAN,
+	LINK_HOSTDEV,	/* the whole netdev (VF, SF, PF) and its RDMA device move into the pod */
 };
+
+/* rdma.mode: what the operator requires of the node's RDMA netns mode. */
+enum rdma_mode {
+	RDMA_MODE_AUTO,		/* follow the node; a parent without RDMA device is a plain netdev */
+	RDMA_MODE_EXCLUSIVE,	/* require exclusive mode (hostdev only) */
+	RDMA_MODE_SHARED,	/* require shared mode */
+	RDMA_MODE_NONE,		/* IP only: do not look for or touch RDMA devices */
+};
+
+#define CONFIG_RDMADEV_MAX 63
+#define CONFIG_DEVICE_ID_MAX 64
 
 struct config {
 	char cni_version[CNI_VERSION_MAX];
@@ -30,6 +42,11 @@ struct config {
 	unsigned mtu;		/* 0: inherit from master */
 	bool has_mac;
 	unsigned char mac[6];
+	char rdma_device[CONFIG_RDMADEV_MAX + 1];	/* rdma.device, "" to look it up */
+	enum rdma_mode rdma_mode;
+	/* runtimeConfig.deviceID, else deviceID/pciBusID (Multus injects these): PCI or aux id */
+	char device_id[CONFIG_DEVICE_ID_MAX + 1];
+	char devinfo_file[CONFIG_PATH_MAX];	/* runtimeConfig.CNIDeviceInfoFile */
 	bool has_ipam;
 	char ipam_type[64];
 	unsigned ipam_timeout_ms;
@@ -54,6 +71,9 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 void config_free(struct config *cfg);
 const char *config_link_name(enum link_kind kind);
 const char *config_macvlan_mode_name(uint32_t mode);
+const char *config_rdma_mode_name(enum rdma_mode mode);
+/* A PCI address (0000:3b:00.2) or an auxiliary device name (mlx5_core.sf.2). */
+bool config_device_id_valid(const char *s);
 /*
  * The document-level checks every plugin of ours applies to stdin: size, bytes Go would read
  * differently, one JSON object, no duplicate keys, a supported cniVersion (copied to version,

@@ -27,6 +27,8 @@ enum cni_code {
 	RDMANET_ERR_INTERNAL = 107,	/* out of memory or another local failure */
 	RDMANET_ERR_API = 108,		/* the Kubernetes API refused a request (auth, RBAC, schema) */
 	RDMANET_ERR_EXHAUSTED = 109,	/* no free address left in a range */
+	RDMANET_ERR_RDMA = 110,		/* RDMA device missing, wrong netns mode, port down, GID table
+					   full, or a device that cannot change netns */
 };
 
 struct cni_err {

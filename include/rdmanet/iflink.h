@@ -59,11 +59,29 @@ int iflink_foreach(struct netlink *nl, int (*fn)(const struct iflink_info *info,
 int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
 		  int master, int netns_fd, const char *name);
 int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias);
+/*
+ * One RTM_NEWLINK for an existing link: into the netns behind netns_fd (-1: stay) under name
+ * (NULL: keep; renaming needs the link down, and a move takes it down), with mtu (0: keep) and
+ * alias (NULL: keep, "": remove). The kernel moves first, then applies the rest.
+ */
+int iflink_change(struct netlink *nl, int ifindex, int netns_fd, const char *name, unsigned mtu,
+		  const char *alias);
+int iflink_set_down(struct netlink *nl, int ifindex);
 int iflink_set_up(struct netlink *nl, int ifindex);
 /* -ENOENT when absent. */
 int iflink_delete(struct netlink *nl, int ifindex);
 
+/*
+ * hostdev: the netdev to move, named by cfg->master or found from cfg->device_id (a PCI VF/PF
+ * or an auxiliary SF) in nl's netns; fills bus_id when known. Errors say whether the device
+ * does not exist or is already in another netns (attached to another pod).
+ */
+int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct iflink_info *dev,
+			char *bus_id, size_t bus_id_len, struct cni_err *err);
+
 /* The alias that marks our links: "rdmanet:<containerid>:<ifname>". */
 int iflink_alias(const char *containerid, const char *ifname, char out[IFLINK_ALIAS_MAX]);
+/* Whether a link's alias is ours: the base alias, alone or followed by " rdma=..." details. */
+bool iflink_alias_matches(const char *have, const char *base);
 /* Colon hex form, "" for no address. */
 void iflink_format_hwaddr(const unsigned char *addr, unsigned len, char *out, size_t outlen);

@@ -46,6 +46,7 @@ integ_cleanup() {
 	local ns
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
 	umount /run/netns 2>/dev/null
+	umount /var/lib/cni 2>/dev/null || umount /var/lib 2>/dev/null
 	[ -n "$T" ] && rm -rf "$T"
 }
 
@@ -58,6 +59,12 @@ integ_setup() {
 	[ -x "$CNI_BIN/host-local" ] && [ -x "$CNI_BIN/static" ] ||
 		die "setup" "Debian's reference IPAM plugins are missing from $CNI_BIN"
 	mkdir -p /run/netns && mount -t tmpfs rdmanet-integ /run/netns || die "setup" "cannot mount /run/netns"
+	# hostdev state goes to /var/lib/cni/rdmanet: a private tmpfs keeps it off the host
+	if [ -d /var/lib/cni ]; then
+		mount -t tmpfs rdmanet-state /var/lib/cni || die "setup" "cannot mount /var/lib/cni"
+	else
+		mount -t tmpfs rdmanet-state /var/lib || die "setup" "cannot mount /var/lib"
+	fi
 	T=$(mktemp -d /tmp/rdmanet-integ.XXXXXX) || die "setup" "mktemp"
 	trap integ_cleanup EXIT
 	mkdir -p "$T/ipam" "$T/bin"

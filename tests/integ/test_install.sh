@@ -52,14 +52,14 @@ ip netns add ipod
 mount -t proc proc "$R/proc" && mount --rbind /run/netns "$R/run/netns"
 conf='{"cniVersion":"1.0.0","name":"inst","type":"rdmanet","master":"inst0"}'
 env_cni() { env -i CNI_COMMAND="$1" CNI_CONTAINERID=inst CNI_NETNS=/run/netns/ipod CNI_IFNAME=net1 CNI_PATH=/opt/cni/bin "${@:2}"; }
-out=$(echo "$conf" | env_cni ADD /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>&1)
+out=$(echo "$conf" | env_cni ADD /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>/dev/null)
 if jq -e '.interfaces[0].name == "net1"' <<<"$out" >/dev/null &&
 	[ "$(ip -n ipod -j -d link show net1 | jq -r '.[0].linkinfo.info_kind')" = macvlan ]; then
 	ok "L2 ADD in a bare chroot creates the macvlan in the pod"
 else
 	nok "L2 ADD in a bare chroot" "$out"
 fi
-out=$(echo "$conf" | env_cni DEL /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>&1)
+out=$(echo "$conf" | env_cni DEL /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>/dev/null)
 if [ -z "$out" ] && ! ip -n ipod link show net1 >/dev/null 2>&1; then ok "DEL in a bare chroot"; else nok "DEL in a bare chroot" "$out"; fi
 
 echo "$pass passed, $fail failed"
