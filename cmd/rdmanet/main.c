@@ -11,6 +11,7 @@
 #include "rdmanet/cmd.h"
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
+#include "rdmanet/doctor.h"
 #include "rdmanet/log.h"
 
 #include "../main_common.h"
@@ -42,7 +43,37 @@ static int dispatch(const struct cni_env *env, const struct config *cfg, struct 
 	}
 }
 
-int main(void)
+/* `rdmanet doctor ...`: the report on stdout; 0 no errors found, 1 errors found, 2 usage. */
+static int doctor(int argc, char **argv)
+{
+	_cleanup_free_ char *report = NULL;
+	struct doctor_opts opts;
+	char msg[512];
+	int r;
+
+	log_set_context("rdmanet doctor", NULL, NULL);
+	r = doctor_parse_args(argc, argv, &opts, msg, sizeof(msg));
+	if (r < 0) {
+		(void) fprintf(stderr, "rdmanet doctor: %s\n%s", msg, doctor_usage);
+		return 2;
+	}
+	if (opts.help)
+		return fputs(doctor_usage, stdout) == EOF || fflush(stdout) ? 2 : 0;
+	r = doctor_run(&opts, &report, msg, sizeof(msg));
+	if (r < 0) {
+		/* -ENOENT, -EINVAL: --netns names no netns, a usage error like the others */
+		(void) fprintf(stderr, "rdmanet doctor: %s\n%s",
+			       r == -ENOMEM ? strerror(ENOMEM) : msg,
+			       r == -ENOENT || r == -EINVAL ? doctor_usage : "");
+		return 2;
+	}
+	if (fputs(report, stdout) == EOF || (opts.json && fputc('\n', stdout) == EOF) ||
+	    fflush(stdout) != 0)
+		return 2;
+	return r > 0;
+}
+
+int main(int argc, char **argv)
 {
 	_cleanup_free_ char *in = NULL;
 	struct cni_err err = { 0 };
@@ -53,6 +84,8 @@ int main(void)
 	int r;
 
 	(void) signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && !strcmp(argv[1], "doctor"))
+		return doctor(argc - 2, argv + 2);
 	r = cni_start("rdmanet", &in, &len, version, &env, &err);
 	if (r >= 0)
 		return r;
