@@ -50,6 +50,11 @@ const char *cmd_rdma_port_state_name(unsigned state)
 	return port_state_name(state);
 }
 
+static bool is_software(const char *driver)
+{
+	return !strcmp(driver, "rdma_rxe") || !strcmp(driver, "siw");
+}
+
 /* No RDMA device: fine for rdma.mode auto (a plain netdev, with a warning), an error otherwise. */
 static int no_rdma(const struct config *cfg, struct rdma_plan *plan, struct cni_err *err,
 		   const char *why)
@@ -153,7 +158,9 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 	if (rdmadev_link_layer(plan->dev.name, plan->port.port, plan->link_layer,
 			       sizeof(plan->link_layer)) < 0)
 		plan->link_layer[0] = '\0';
-	if (rdmadev_pci_address(plan->dev.name, plan->pci, sizeof(plan->pci)) < 0)
+	/* software devices (rxe) have no PCI parent: their netdev's PCI function carries RDMA */
+	if (rdmadev_pci_address(plan->dev.name, plan->pci, sizeof(plan->pci)) < 0 &&
+	    rdmadev_netdev_pci_address(netdev->name, plan->pci, sizeof(plan->pci)) < 0)
 		plan->pci[0] = '\0';
 	log_info("RDMA device '%s' port %u (driver '%s', %s, %s) is behind '%s'; netns mode %s",
 		 plan->dev.name, plan->port.port, plan->driver,
@@ -166,6 +173,17 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 			       "the node's RDMA subsystem is in exclusive netns mode, where RDMA device '%s' of '%s' lives in one network namespace only: moving it into this pod would take it from the host and every other pod, so a child link cannot give the pod RDMA. Use link 'hostdev' with a dedicated VF or SF, switch the node to shared mode (the ib_core default), or set rdma.mode 'none' for IP only",
 			       plan->dev.name, netdev->name);
 	plan->move = plan->mode == RDMADEV_NETNS_EXCLUSIVE;
+	/*
+	 * rdma_rxe and siw hang off a netdev and unregister when it leaves its netns: in shared
+	 * mode (where the device itself is not moved first, and refuses to be) handing the netdev
+	 * to a pod would destroy the host's RDMA device. Exclusive mode tries the device move
+	 * first, which such drivers refuse with EOPNOTSUPP.
+	 */
+	if (hostdev && !plan->move && is_software(plan->driver))
+		return err_set(err, -EOPNOTSUPP, RDMANET_ERR_RDMA, NULL,
+			       "RDMA device '%s' is a software device (%s) bound to netdev '%s': moving '%s' into a pod would destroy it. Attach pods to '%s' with link 'macvlan' (they share '%s'), or set rdma.mode 'none' to hand over the netdev without RDMA",
+			       plan->dev.name, plan->driver, netdev->name, netdev->name, netdev->name,
+			       plan->dev.name);
 
 	if (plan->port.state != 4 /* IB_PORT_ACTIVE */)
 		return err_set(err, -ENETDOWN, RDMANET_ERR_RDMA, NULL,

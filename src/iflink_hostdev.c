@@ -25,8 +25,13 @@ static void bus_id_of(const char *ifname, char *out, size_t len)
 	target[n] = '\0';
 	b = strrchr(target, '/');
 	b = b ? b + 1 : target;
-	if (strlen(b) < len)
+	/* a VF/PF: its PCI function; an SF: its auxiliary device; virtio-net: virtioN's PCI parent */
+	if (!strncmp(b, "virtio", 6)) {
+		if (rdmadev_sysfs_pci(path, out, len) < 0)
+			out[0] = '\0';
+	} else if (strlen(b) < len) {
 		strcpy(out, b);
+	}
 }
 
 int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct iflink_info *dev,

@@ -141,8 +141,11 @@ int rdmadev_parse_dev(const struct nlmsghdr *h, struct rdmadev *dev)
 int rdmadev_parse_port(const struct nlmsghdr *h, struct rdmadev_port *port)
 {
 	struct nlattr *tb[ATTR_MAX + 1];
+	/* a dump answers with PORT_GET, a single PORT_GET with GET (the kernel's choice) */
 	int r = parse(h, RDMA_NLDEV_CMD_PORT_GET, tb);
 
+	if (r == -EBADMSG)
+		r = parse(h, RDMA_NLDEV_CMD_GET, tb);
 	if (r < 0)
 		return r;
 	memset(port, 0, sizeof(*port));
@@ -481,17 +484,14 @@ static bool is_pci_bdf(const char *s, size_t n)
 	return true;
 }
 
-int rdmadev_pci_address(const char *dev, char *out, size_t len)
+int rdmadev_sysfs_pci(const char *syspath, char *out, size_t len)
 {
-	char path[PATH_MAX], real[PATH_MAX];
+	char real[PATH_MAX];
 	const char *best = NULL, *c;
 
-	if (!name_ok(dev))
+	if (!realpath(syspath, real))
 		return -ENOENT;
-	(void) snprintf(path, sizeof(path), SYS_IB "/%s/device", dev);
-	if (!realpath(path, real))
-		return -ENOENT;
-	/* a sub-function's parent is on the auxiliary bus below its PCI function: the last BDF */
+	/* an SF sits on the auxiliary bus below its PCI function, virtio-net below virtioN */
 	for (c = real; (c = strchr(c, '/')); c++) {
 		size_t n = strcspn(c + 1, "/");
 
@@ -505,6 +505,26 @@ int rdmadev_pci_address(const char *dev, char *out, size_t len)
 	memcpy(out, best, 12);
 	out[12] = '\0';
 	return 0;
+}
+
+int rdmadev_pci_address(const char *dev, char *out, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (!name_ok(dev))
+		return -ENOENT;
+	(void) snprintf(path, sizeof(path), SYS_IB "/%s/device", dev);
+	return rdmadev_sysfs_pci(path, out, len);
+}
+
+int rdmadev_netdev_pci_address(const char *ifname, char *out, size_t len)
+{
+	char path[PATH_MAX];
+
+	if (!name_ok(ifname))
+		return -ENOENT;
+	(void) snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	return rdmadev_sysfs_pci(path, out, len);
 }
 
 int rdmadev_driver(const char *dev, char *out, size_t len)
@@ -537,6 +557,27 @@ static bool bus_id_ok(const char *id)
 	return true;
 }
 
+/* virtio-net hangs its netdev below virtioN, not below the PCI function: one level deeper. */
+static int child_entry(const char *bus, const char *bus_id, const char *sub, char *out, size_t len)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char path[PATH_MAX];
+	struct dirent *e;
+
+	(void) snprintf(path, sizeof(path), "%s/%s", bus, bus_id);
+	d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "virtio", 6))
+			continue;
+		(void) snprintf(path, sizeof(path), "%s/%s/%s/%s", bus, bus_id, e->d_name, sub);
+		if (first_entry(path, out, len) >= 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 static int bus_entry(const char *bus_id, const char *sub, char *out, size_t len)
 {
 	static const char *const buses[] = { "/sys/bus/pci/devices", "/sys/bus/auxiliary/devices" };
@@ -549,6 +590,9 @@ static int bus_entry(const char *bus_id, const char *sub, char *out, size_t len)
 
 		(void) snprintf(path, sizeof(path), "%s/%s/%s", buses[i], bus_id, sub);
 		r = first_entry(path, out, len);
+		if (r != -ENOENT)
+			return r;
+		r = child_entry(buses[i], bus_id, sub, out, len);
 		if (r != -ENOENT)
 			return r;
 	}

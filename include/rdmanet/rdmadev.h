@@ -72,6 +72,10 @@ int rdmadev_parse_port(const struct nlmsghdr *h, struct rdmadev_port *port);
 /* sysfs: what RDMA netlink does not say. All read the caller's view of /sys. */
 /* "0000:3b:00.1" of the PCI function behind the device, -ENOENT (e.g. rxe). */
 int rdmadev_pci_address(const char *dev, char *out, size_t len);
+/* The same for a netdev of the caller's netns. */
+int rdmadev_netdev_pci_address(const char *ifname, char *out, size_t len);
+/* The last PCI function in the resolved sysfs path. */
+int rdmadev_sysfs_pci(const char *syspath, char *out, size_t len);
 /* Kernel driver ("mlx5_core"), or "rdma_rxe"/"siw" for software devices; -ENOENT. */
 int rdmadev_driver(const char *dev, char *out, size_t len);
 /* RDMA devices of a PCI function or auxiliary device ("0000:3b:00.2", "mlx5_core.sf.2"). */
