@@ -40,9 +40,10 @@ for BUILD in $BUILDS; do
 		[ -f "$t" ] && run_suite "$BUILD: $(basename "$(dirname "$t")")/$(basename "$t" .sh)" unshare --mount --net --propagation private bash "$t"
 	done
 done
-if [ -n "${RDMANET_VM_TESTS:-}" ]; then
+# Real-kernel RDMA suites in a qemu VM (tests/vm), with the first build; RDMANET_VM_TESTS=0 skips.
+if [ "${RDMANET_VM_TESTS:-1}" != 0 ]; then
 	for t in tests/vm/test_*.sh; do
-		[ -f "$t" ] && run_suite "vm/$(basename "$t" .sh)" bash "$t"
+		[ -f "$t" ] && run_suite "vm/$(basename "$t" .sh)" env BUILD="${BUILDS%% *}" bash "$t"
 	done
 fi
 
