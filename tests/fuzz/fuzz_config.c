@@ -65,8 +65,14 @@ static void one_command(const char *buf, size_t size, enum cni_command cmd,
 	invariant((r < 0) == (err.code != 0), "config_parse: return value and error disagree");
 	if (r >= 0) {
 		invariant(cni_version_supported(cfg.cni_version), "accepted an unsupported version");
-		invariant(cmd == CNI_CMD_DEL || cmd == CNI_CMD_GC || cni_ifname_valid(cfg.master),
+		invariant(cmd == CNI_CMD_DEL || cmd == CNI_CMD_GC || cni_ifname_valid(cfg.master) ||
+				  (cfg.link == LINK_HOSTDEV && !cfg.master[0] &&
+				   config_device_id_valid(cfg.device_id)),
 			  "accepted an invalid master");
+		invariant(!cfg.device_id[0] || config_device_id_valid(cfg.device_id),
+			  "accepted an invalid deviceID");
+		invariant(!cfg.devinfo_file[0] || cfg.devinfo_file[0] == '/',
+			  "accepted a relative CNIDeviceInfoFile");
 		invariant(cfg.mtu == 0 || (cfg.mtu >= 68 && cfg.mtu <= 65535), "mtu out of range");
 		invariant(cfg.raw_len == size && !memcmp(cfg.raw, buf, size), "raw bytes differ");
 		if (cfg.prev_result) {

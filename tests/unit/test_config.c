@@ -713,6 +713,57 @@ static void test_peek_version(void)
 	CHECK_INT(config_peek_version("{}", CONFIG_STDIN_MAX + 1, v), -E2BIG);
 }
 
+/* rdma.* and the device a device plugin hands over, where Multus puts it. */
+static void test_good_rdma_and_hostdev(void)
+{
+	struct config cfg;
+
+	CHECK_INT(GOOD("rdma-shared.json", CNI_CMD_ADD, &cfg), 0);
+	CHECK_INT(cfg.rdma_mode, RDMA_MODE_SHARED);
+	CHECK_STR(cfg.rdma_device, "mlx5_0");
+	CHECK_STR(cfg.device_id, "");
+	config_free(&cfg);
+	CHECK_INT(GOOD("minimal-100.json", CNI_CMD_ADD, &cfg), 0);
+	CHECK_INT(cfg.rdma_mode, RDMA_MODE_AUTO);
+	config_free(&cfg);
+	CHECK_INT(GOOD("rdma-none.json", CNI_CMD_ADD, &cfg), 0);
+	CHECK_INT(cfg.rdma_mode, RDMA_MODE_NONE);
+	config_free(&cfg);
+	CHECK_INT(GOOD("hostdev-deviceid-runtime.json", CNI_CMD_ADD, &cfg), 0);
+	CHECK_INT(cfg.link, LINK_HOSTDEV);
+	CHECK_STR(cfg.master, "");
+	CHECK_STR(cfg.device_id, "0000:3b:00.2");
+	CHECK_STR(cfg.devinfo_file, "/var/run/k8s.cni.cncf.io/devinfo/cni/abc-net1");
+	CHECK_INT(cfg.rdma_mode, RDMA_MODE_EXCLUSIVE);
+	config_free(&cfg);
+	CHECK_INT(GOOD("hostdev-deviceid-multus.json", CNI_CMD_ADD, &cfg), 0);
+	CHECK_STR(cfg.device_id, "0000:3b:00.2");
+	config_free(&cfg);
+	CHECK_INT(GOOD("hostdev-sf.json", CNI_CMD_ADD, &cfg), 0);
+	CHECK_STR(cfg.device_id, "mlx5_core.sf.2");
+	config_free(&cfg);
+	CHECK(config_device_id_valid("0000:3b:00.2"));
+	CHECK(config_device_id_valid("mlx5_core.sf.2"));
+	CHECK(!config_device_id_valid("../x"));
+	CHECK(!config_device_id_valid("0000:3b:00.2/net"));
+	CHECK(!config_device_id_valid(""));
+	CHECK_STR(config_rdma_mode_name(RDMA_MODE_EXCLUSIVE), "exclusive");
+}
+
+/* runtimeConfig.deviceID (the deviceID capability) wins over the top-level one. */
+static void test_device_id_precedence(void)
+{
+	static const char conf[] = "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"rdmanet\","
+				   "\"link\":\"hostdev\",\"deviceID\":\"0000:3b:00.2\","
+				   "\"runtimeConfig\":{\"deviceID\":\"0000:3b:00.5\"}}";
+	struct cni_err err = { 0 };
+	struct config cfg;
+
+	CHECK_INT(config_parse(conf, sizeof(conf) - 1, CNI_CMD_ADD, NULL, &cfg, &err), 0);
+	CHECK_STR(cfg.device_id, "0000:3b:00.5");
+	config_free(&cfg);
+}
+
 int main(int argc, char **argv)
 {
 	(void) argc;
@@ -729,6 +780,8 @@ int main(int argc, char **argv)
 	RUN(test_good_check_prev_result);
 	RUN(test_good_gc);
 	RUN(test_bad_fixtures);
+	RUN(test_good_rdma_and_hostdev);
+	RUN(test_device_id_precedence);
 	RUN(test_master_required_per_command);
 	RUN(test_version_gates);
 	RUN(test_version_kept_on_later_error);
