@@ -164,6 +164,8 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 			return err_set(err, -errno, RDMANET_ERR_NETNS, NULL,
 				       "cannot open the host network namespace");
 	} else {
+		/* a device plugin's deviceID names the RDMA function when the netdev does not */
+		(void) snprintf(bus_id, sizeof(bus_id), "%s", cfg->device_id);
 		r = iflink_find(&host, cfg->master, &master);
 		if (r == -ENOENT)
 			return err_set(err, 0, RDMANET_ERR_MASTER, NULL,
@@ -229,6 +231,14 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 			if (r < 0)
 				goto undo_link;
 			rdma_moved = true;
+			/* the move re-creates the device's IPoIB netdevs in the host: look again */
+			r = iflink_find(&host, st.host_name, &master);
+			if (r < 0) {
+				r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
+					    "'%s' vanished from the host when RDMA device '%s' moved",
+					    st.host_name, plan.dev.name);
+				goto undo_link;
+			}
 		}
 		r = cmd_fault("move");
 		if (r >= 0)

@@ -130,7 +130,7 @@ static int check_rdma(const struct cni_env *env, const struct config *cfg, int n
 			return err_set(err, -ENODEV, RDMANET_ERR_CHECK, NULL,
 				       "'%s' has no RDMA device, and rdma.mode '%s' requires one",
 				       env->ifname, config_rdma_mode_name(cfg->rdma_mode));
-		log_info("'%s' was attached without an RDMA device", env->ifname);
+		log_warn("'%s' was attached without an RDMA device: the pod has IP only", env->ifname);
 		return 0;
 	}
 	for (unsigned i = 0; i < prev->n_ips && !ip; i++)
