@@ -29,15 +29,18 @@ static int find_iface(const struct cni_result *prev, const struct cni_env *env)
 }
 
 static int check_link(const struct cni_env *env, const struct config *cfg,
-		      const struct iflink_info *link, const struct cni_iface *want,
-		      struct cni_err *err)
+		      const struct iflink_info *master, const struct iflink_info *link,
+		      const struct cni_iface *want, struct cni_err *err)
 {
 	char alias[IFLINK_ALIAS_MAX], mac[64];
+	const char *kind = cfg->link == LINK_IPOIB ? "ipoib" :
+			   cfg->link == LINK_MACVLAN ? "macvlan" :
+			   master->type == ARPHRD_INFINIBAND ? "ipoib" : "macvlan";
 
-	if (cfg->link != LINK_HOSTDEV && strcmp(link->kind, "macvlan"))
+	if (cfg->link != LINK_HOSTDEV && strcmp(link->kind, kind))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
-			       "'%s' in the pod is a '%s' link, not the macvlan rdmanet created",
-			       env->ifname, link->kind[0] ? link->kind : "physical");
+			       "'%s' in the pod is a '%s' link, not the %s rdmanet created",
+			       env->ifname, link->kind[0] ? link->kind : "physical", kind);
 	if (iflink_alias(env->containerid, env->ifname, alias) < 0 || !iflink_alias_matches(link->alias, alias))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "'%s' in the pod was not created by rdmanet for container '%.64s' (alias '%s')",
@@ -48,7 +51,17 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 			       "'%s' has MAC %s, prevResult says %s", env->ifname, mac, want->mac);
 	if (!(link->flags & IFF_UP))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL, "'%s' is down", env->ifname);
-	if (cfg->link == LINK_MACVLAN || cfg->link == LINK_AUTO) {
+	if (!strcmp(link->kind, "ipoib") && cfg->link != LINK_HOSTDEV) {
+		if (cfg->pkey >= 0 && (link->ipoib_pkey | 0x8000) != (unsigned) cfg->pkey)
+			return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+				       "'%s' has P_Key 0x%04x, the config says 0x%04x", env->ifname,
+				       link->ipoib_pkey, (unsigned) cfg->pkey);
+		if (cfg->ipoib_mode >= 0 && link->ipoib_mode != (unsigned) cfg->ipoib_mode)
+			return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+				       "'%s' is in IPoIB mode '%s', the config says '%s'", env->ifname,
+				       config_ipoib_mode_name((int) link->ipoib_mode),
+				       config_ipoib_mode_name(cfg->ipoib_mode));
+	} else if (cfg->link == LINK_MACVLAN || cfg->link == LINK_AUTO) {
 		if (link->macvlan_mode != cfg->macvlan_mode)
 			return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 				       "'%s' is in macvlan mode '%s', the config says '%s'", env->ifname,
@@ -253,7 +266,7 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
 	_cleanup_(cni_result_free) struct cni_result prev = { 0 };
 	_cleanup_close_ int nsfd = -1;
-	struct iflink_info link, master;
+	struct iflink_info link, master = { 0 };
 	int r, idx;
 
 	r = cni_result_parse(cfg->prev_result, "prevResult", CNI_ERR_INVALID_CONFIG, &prev, err);
@@ -298,7 +311,7 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(&pod),
 			       "cannot look up '%s' in the pod", env->ifname);
-	r = check_link(env, cfg, &link, &prev.ifaces[idx], err);
+	r = check_link(env, cfg, &master, &link, &prev.ifaces[idx], err);
 	if (r >= 0)
 		r = check_addrs(&pod, env, link.ifindex, idx, &prev, err);
 	if (r >= 0 && cfg->rdma_mode != RDMA_MODE_NONE)

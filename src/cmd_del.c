@@ -27,7 +27,8 @@ static bool link_is_ours(const struct iflink_info *info, const char *alias, stru
 
 	if (info->alias[0])
 		return iflink_alias_matches(info->alias, alias);
-	if (strcmp(info->kind, "macvlan") || !cfg->master[0] || !info->link)
+	if ((strcmp(info->kind, "macvlan") && strcmp(info->kind, "ipoib")) || !cfg->master[0] ||
+	    !info->link)
 		return false;
 	return iflink_find(host, cfg->master, &master) >= 0 && master.ifindex == info->link;
 }

@@ -191,6 +191,18 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 			       plan->port.port, plan->dev.name, port_state_name(plan->port.state),
 			       phys_state_name(plan->port.phys_state), netdev->name);
 	plan->roce = !strcmp(plan->link_layer, "Ethernet");
+	if (!plan->roce && cfg->pkey >= 0) {
+		uint16_t pkeys[256];
+		int n = rdmadev_pkeys(plan->dev.name, plan->port.port, pkeys, 256);
+		bool found = false;
+
+		for (int i = 0; i < n; i++)
+			found |= (pkeys[i] & 0x7fff) == (cfg->pkey & 0x7fff);
+		if (n > 0 && !found)
+			return err_set(err, -ENOENT, RDMANET_ERR_RDMA, NULL,
+				       "P_Key 0x%04x is not in the P_Key table of RDMA device '%s' port %u: the subnet manager has not made this node a member of that partition (see `rdmanet doctor`), or 'pkey' is wrong",
+				       (unsigned) cfg->pkey, plan->dev.name, plan->port.port);
+	}
 	if (plan->roce && !hostdev && !rdmadev_gid_has_free(plan->dev.name, plan->port.port, 2)) {
 		unsigned used = 0, total = 0;
 

@@ -28,7 +28,35 @@ static const char *const link_names[] = {
 	[LINK_AUTO] = "auto",
 	[LINK_MACVLAN] = "macvlan",
 	[LINK_HOSTDEV] = "hostdev",
+	[LINK_IPOIB] = "ipoib",
 };
+
+const char *config_ipoib_mode_name(int mode)
+{
+	return mode == IPOIB_MODE_CONNECTED ? "connected" : mode == IPOIB_MODE_DATAGRAM ? "datagram" : "?";
+}
+
+unsigned config_ipoib_mtu_max(int mode)
+{
+	return mode == IPOIB_MODE_CONNECTED ? 65520 : 4092;
+}
+
+int config_pkey_parse(const char *s, int *pkey)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s || strlen(s) > 8 || !isdigit((unsigned char) s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? strtoul(s + 2, &end, 16) :
+							      strtoul(s, &end, 10);
+	if (errno || *end || end == s || (s[1] == 'x' && end == s + 2) || v > 0xffff ||
+	    !(v & 0x7fff))
+		return -EINVAL;
+	*pkey = (int) (v | 0x8000);
+	return 0;
+}
 
 static const char *const rdma_mode_names[] = {
 	[RDMA_MODE_AUTO] = "auto",
@@ -257,9 +285,11 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 		cfg->link = LINK_MACVLAN;
 	else if (link && !strcmp(link, "hostdev"))
 		cfg->link = LINK_HOSTDEV;
+	else if (link && !strcmp(link, "ipoib"))
+		cfg->link = LINK_IPOIB;
 	else if (link && strcmp(link, "auto"))
 		return config_invalid(err, "link",
-			       "'%s' is not supported: use 'auto' (the default), 'macvlan' or 'hostdev'",
+			       "'%s' is not supported: use 'auto' (the default), 'macvlan', 'ipoib' or 'hostdev'",
 			       link);
 
 	r = config_string(root, "mode", "mode", 16, &mode, err);
@@ -349,9 +379,69 @@ static int parse_rdma(const cJSON *root, struct config *cfg, struct cni_err *err
 	}
 	if (cfg->rdma_mode == RDMA_MODE_NONE && cfg->rdma_device[0])
 		return config_invalid(err, "rdma.device", "makes no sense with rdma.mode 'none'");
-	if (cfg->rdma_mode == RDMA_MODE_EXCLUSIVE && cfg->link == LINK_MACVLAN)
+	if (cfg->rdma_mode == RDMA_MODE_EXCLUSIVE && (cfg->link == LINK_MACVLAN || cfg->link == LINK_IPOIB))
 		return config_invalid(err, "rdma.mode",
 			       "'exclusive' needs link 'hostdev': in exclusive mode an RDMA device lives in one netns, so a macvlan child cannot share its parent's device (use 'shared' or 'auto')");
+	return 0;
+}
+
+/* pkey, ipoibMode, umcast: IPoIB children only, each inherited from the parent when unset. */
+static int parse_ipoib(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const cJSON *pk = cJSON_GetObjectItemCaseSensitive(root, "pkey");
+	const cJSON *um = cJSON_GetObjectItemCaseSensitive(root, "umcast");
+	const char *mode;
+	int r;
+
+	cfg->pkey = cfg->ipoib_mode = cfg->umcast = -1;
+	if (pk && !cJSON_IsNull(pk)) {
+		char buf[32];
+
+		if (cJSON_IsNumber(pk)) {
+			if (pk->valuedouble < 0 || pk->valuedouble > 0xffff ||
+			    pk->valuedouble != (double) (int) pk->valuedouble)
+				return config_invalid(err, "pkey", "must be a P_Key from 0x0001 to 0xffff");
+			(void) snprintf(buf, sizeof(buf), "%d", pk->valueint);
+		} else if (cJSON_IsString(pk) && strlen(pk->valuestring) < sizeof(buf)) {
+			strcpy(buf, pk->valuestring);
+		} else {
+			return config_invalid(err, "pkey", "must be a P_Key such as \"0x8001\" or 32769");
+		}
+		if (config_pkey_parse(buf, &cfg->pkey) < 0)
+			return config_invalid(err, "pkey",
+				       "'%.16s' is not a P_Key: hex (0x8001) or decimal from 1 to 0xffff; 0 and 0x8000 name no partition",
+				       buf);
+	}
+	r = config_string(root, "ipoibMode", "ipoibMode", 16, &mode, err);
+	if (r < 0)
+		return r;
+	if (mode && *mode) {
+		if (!strcmp(mode, "datagram"))
+			cfg->ipoib_mode = IPOIB_MODE_DATAGRAM;
+		else if (!strcmp(mode, "connected"))
+			cfg->ipoib_mode = IPOIB_MODE_CONNECTED;
+		else
+			return config_invalid(err, "ipoibMode", "'%s' is not 'datagram' or 'connected'",
+				       mode);
+	}
+	if (um && !cJSON_IsNull(um)) {
+		if (cJSON_IsBool(um))
+			cfg->umcast = cJSON_IsTrue(um);
+		else if (cJSON_IsNumber(um) && (um->valuedouble == 0 || um->valuedouble == 1))
+			cfg->umcast = um->valueint;
+		else
+			return config_invalid(err, "umcast", "must be true or false");
+	}
+	if ((cfg->pkey >= 0 || cfg->ipoib_mode >= 0 || cfg->umcast >= 0) &&
+	    (cfg->link == LINK_MACVLAN || cfg->link == LINK_HOSTDEV))
+		return config_invalid(err, cfg->pkey >= 0 ? "pkey" : cfg->ipoib_mode >= 0 ? "ipoibMode" : "umcast",
+			       "applies to IPoIB children only, not link '%s'",
+			       config_link_name(cfg->link));
+	if (cfg->ipoib_mode >= 0 && cfg->mtu > config_ipoib_mtu_max(cfg->ipoib_mode))
+		return config_invalid(err, "mtu",
+			       "%u is above %u, the largest MTU of an IPoIB child in %s mode%s", cfg->mtu,
+			       config_ipoib_mtu_max(cfg->ipoib_mode), config_ipoib_mode_name(cfg->ipoib_mode),
+			       cfg->ipoib_mode == IPOIB_MODE_DATAGRAM ? " (the 4096-byte IB MTU minus the 4-byte IPoIB header)" : "");
 	return 0;
 }
 
@@ -550,7 +640,8 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	    (r = parse_ipam_timeout(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_link(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 ||
-	    (r = parse_rdma(cfg->root, cfg, err)) < 0 || (r = parse_gc(cfg->root, cfg, err)) < 0)
+	    (r = parse_rdma(cfg->root, cfg, err)) < 0 || (r = parse_ipoib(cfg->root, cfg, err)) < 0 ||
+	    (r = parse_gc(cfg->root, cfg, err)) < 0)
 		return r;
 	if (!cfg->has_mac && args && args->has_mac) {
 		memcpy(cfg->mac, args->mac, sizeof(cfg->mac));

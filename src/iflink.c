@@ -47,6 +47,20 @@ static void parse_linkinfo(struct nlattr *li, struct iflink_info *info)
 	    nla_parse_nested(data, IFLA_MACVLAN_MAX, tb[IFLA_INFO_DATA], NULL) >= 0 &&
 	    data[IFLA_MACVLAN_MODE] && nla_len(data[IFLA_MACVLAN_MODE]) >= 4)
 		info->macvlan_mode = nla_get_u32(data[IFLA_MACVLAN_MODE]);
+	if (!strcmp(info->kind, "ipoib") && tb[IFLA_INFO_DATA]) {
+		struct nlattr *ib[IFLA_IPOIB_MAX + 1];
+
+		if (nla_parse_nested(ib, IFLA_IPOIB_MAX, tb[IFLA_INFO_DATA], NULL) < 0)
+			return;
+		if (ib[IFLA_IPOIB_PKEY] && nla_len(ib[IFLA_IPOIB_PKEY]) >= 2) {
+			info->ipoib_pkey = nla_get_u16(ib[IFLA_IPOIB_PKEY]);
+			info->has_ipoib = true;
+		}
+		if (ib[IFLA_IPOIB_MODE] && nla_len(ib[IFLA_IPOIB_MODE]) >= 2)
+			info->ipoib_mode = nla_get_u16(ib[IFLA_IPOIB_MODE]);
+		if (ib[IFLA_IPOIB_UMCAST] && nla_len(ib[IFLA_IPOIB_UMCAST]) >= 2)
+			info->ipoib_umcast = nla_get_u16(ib[IFLA_IPOIB_UMCAST]);
+	}
 }
 
 static int parse_link(struct nlmsghdr *h, struct iflink_info *info)
@@ -71,6 +85,11 @@ static int parse_link(struct nlmsghdr *h, struct iflink_info *info)
 		int n = nla_len(tb[IFLA_ADDRESS]);
 		info->addr_len = (unsigned) (n > IFLINK_HWADDR_MAX ? IFLINK_HWADDR_MAX : n);
 		memcpy(info->addr, nla_data(tb[IFLA_ADDRESS]), info->addr_len);
+	}
+	if (tb[IFLA_BROADCAST]) {
+		int n = nla_len(tb[IFLA_BROADCAST]);
+		info->broadcast_len = (unsigned) (n > IFLINK_HWADDR_MAX ? IFLINK_HWADDR_MAX : n);
+		memcpy(info->broadcast, nla_data(tb[IFLA_BROADCAST]), info->broadcast_len);
 	}
 	if (tb[IFLA_LINK] && nla_len(tb[IFLA_LINK]) >= 4)
 		info->link = (int) nla_get_u32(tb[IFLA_LINK]);
@@ -155,6 +174,9 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 	case LINK_MACVLAN:
 		ops = &iflink_macvlan_ops;
 		break;
+	case LINK_IPOIB:
+		ops = &iflink_ipoib_ops;
+		break;
 	case LINK_HOSTDEV:
 		(void) err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL,
 			       "link 'hostdev' moves the device itself: it has no child kind");
@@ -164,8 +186,12 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 			ops = &iflink_macvlan_ops;
 			break;
 		}
+		if (master->type == ARPHRD_INFINIBAND) {
+			ops = &iflink_ipoib_ops;
+			break;
+		}
 		(void) err_set(err, -EOPNOTSUPP, RDMANET_ERR_MASTER, NULL,
-			       "master '%s' has link type %u, which rdmanet cannot pick a child kind for: 'auto' supports Ethernet (RoCE) parents with macvlan children",
+			       "master '%s' has link type %u, which rdmanet cannot pick a child kind for: 'auto' supports Ethernet (RoCE) parents with macvlan children and InfiniBand parents with IPoIB children",
 			       master->name, master->type);
 		return NULL;
 	}
@@ -174,33 +200,43 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 	return ops;
 }
 
-int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
-		  int master, int netns_fd, const char *name)
+struct nl_msg *iflink_create_msg(const struct iflink_ops *ops, const struct config *cfg,
+				 const struct iflink_info *master, int netns_fd, const char *name)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg =
 		link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0);
+	unsigned mtu = ops->mtu(cfg, master);
 	struct nlattr *li, *data;
-	int r;
 
 	if (!msg)
-		return -ENOMEM;
+		return NULL;
 	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
-	    nla_put_u32(msg, IFLA_LINK, (uint32_t) master) < 0 ||
-	    nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t) netns_fd) < 0)
-		return -EMSGSIZE;
-	if (cfg->mtu && nla_put_u32(msg, IFLA_MTU, cfg->mtu) < 0)
-		return -EMSGSIZE;
+	    nla_put_u32(msg, IFLA_LINK, (uint32_t) master->ifindex) < 0 ||
+	    (netns_fd >= 0 && nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t) netns_fd) < 0))
+		return NULL;
+	if (mtu && nla_put_u32(msg, IFLA_MTU, mtu) < 0)
+		return NULL;
 	if (cfg->has_mac && nla_put(msg, IFLA_ADDRESS, sizeof(cfg->mac), cfg->mac) < 0)
-		return -EMSGSIZE;
+		return NULL;
 	if (!(li = nla_nest_start(msg, IFLA_LINKINFO)) ||
 	    nla_put_string(msg, IFLA_INFO_KIND, ops->kind) < 0 ||
 	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)))
-		return -EMSGSIZE;
-	r = ops->fill_data(msg, cfg);
-	if (r < 0)
-		return r;
+		return NULL;
+	if (ops->fill_data(msg, cfg, master) < 0)
+		return NULL;
 	(void) nla_nest_end(msg, data);
 	(void) nla_nest_end(msg, li);
+	return TAKE_PTR(msg);
+}
+
+int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
+		  const struct iflink_info *master, int netns_fd, const char *name)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg =
+		iflink_create_msg(ops, cfg, master, netns_fd, name);
+
+	if (!msg)
+		return -ENOMEM;
 	return netlink_talk(nl, msg, NULL, NULL);
 }
 

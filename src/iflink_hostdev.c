@@ -70,8 +70,10 @@ int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct ifl
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(nl),
 			       "cannot look up netdev '%s'", name);
+	/* children (an IPoIB child names its parent in IFLA_LINK) belong to their parent */
 	if (dev->type == ARPHRD_LOOPBACK || !strcmp(dev->kind, "macvlan") ||
-	    !strcmp(dev->kind, "ipoib") || !strcmp(dev->kind, "bridge"))
+	    !strcmp(dev->kind, "bridge") ||
+	    (!strcmp(dev->kind, "ipoib") && dev->link > 0 && dev->link != dev->ifindex))
 		return err_set(err, -EINVAL, RDMANET_ERR_MASTER, NULL,
 			       "netdev '%s' (%s) cannot be handed to a pod with link 'hostdev': name a VF, SF or PF",
 			       name, dev->kind[0] ? dev->kind : "loopback");

@@ -16,18 +16,30 @@ static int macvlan_check_master(const struct iflink_info *master, const struct c
 		return err_set(err, -EINVAL, RDMANET_ERR_MASTER, NULL,
 			       "master '%s' is not an Ethernet netdev (link type %u): macvlan needs an Ethernet/RoCE parent%s",
 			       master->name, master->type,
-			       master->type == ARPHRD_INFINIBAND ? "; this one is InfiniBand" : "");
-	(void) cfg;
+			       master->type == ARPHRD_INFINIBAND ? "; this one is InfiniBand: use link 'ipoib'" : "");
+	if (cfg->mtu > master->mtu)
+		return err_set(err, 0, CNI_ERR_INVALID_CONFIG, NULL,
+			       "invalid network config: 'mtu' %u is larger than the MTU %u of master '%s'",
+			       cfg->mtu, master->mtu, master->name);
 	return 0;
 }
 
-static int macvlan_fill_data(struct nl_msg *msg, const struct config *cfg)
+static int macvlan_fill_data(struct nl_msg *msg, const struct config *cfg,
+			     const struct iflink_info *master)
 {
+	(void) master;
 	return nla_put_u32(msg, IFLA_MACVLAN_MODE, cfg->macvlan_mode) < 0 ? -EMSGSIZE : 0;
+}
+
+static unsigned macvlan_mtu(const struct config *cfg, const struct iflink_info *master)
+{
+	(void) master;
+	return cfg->mtu; /* 0: the kernel gives a macvlan its parent's MTU */
 }
 
 const struct iflink_ops iflink_macvlan_ops = {
 	.kind = "macvlan",
 	.check_master = macvlan_check_master,
 	.fill_data = macvlan_fill_data,
+	.mtu = macvlan_mtu,
 };

@@ -20,6 +20,7 @@ enum link_kind {
 	LINK_AUTO,
 	LINK_MACVLAN,
 	LINK_HOSTDEV,	/* the whole netdev (VF, SF, PF) and its RDMA device move into the pod */
+	LINK_IPOIB,	/* an IPoIB child of an InfiniBand parent */
 };
 
 /* rdma.mode: what the operator requires of the node's RDMA netns mode. */
@@ -39,6 +40,10 @@ struct config {
 	char master[IF_NAMESIZE];
 	enum link_kind link;
 	uint32_t macvlan_mode;	/* MACVLAN_MODE_* from linux/if_link.h */
+	/* IPoIB children; each -1 when unset: inherited from the parent */
+	int pkey;		/* 0x0001-0xffff with the full-membership bit 0x8000 set */
+	int ipoib_mode;		/* IPOIB_MODE_DATAGRAM or IPOIB_MODE_CONNECTED */
+	int umcast;		/* 0 or 1 */
 	unsigned mtu;		/* 0: inherit from master */
 	bool has_mac;
 	unsigned char mac[6];
@@ -72,6 +77,14 @@ void config_free(struct config *cfg);
 const char *config_link_name(enum link_kind kind);
 const char *config_macvlan_mode_name(uint32_t mode);
 const char *config_rdma_mode_name(enum rdma_mode mode);
+const char *config_ipoib_mode_name(int mode);
+/*
+ * A P_Key as text ("0x8001", "32769") or number: 1-0xffff, neither 0 nor 0x8000 (no partition);
+ * returned with the full-membership bit set, as the kernel sets it. -EINVAL otherwise.
+ */
+int config_pkey_parse(const char *s, int *pkey);
+/* The largest MTU of an IPoIB child: datagram 4092 (4096-byte IB MTU - 4-byte header), connected 65520. */
+unsigned config_ipoib_mtu_max(int mode);
 /* A PCI address (0000:3b:00.2) or an auxiliary device name (mlx5_core.sf.2). */
 bool config_device_id_valid(const char *s);
 /*

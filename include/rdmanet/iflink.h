@@ -26,6 +26,10 @@ struct iflink_info {
 	unsigned operstate;	/* IF_OPER_* */
 	char alias[IFLINK_ALIAS_MAX];
 	unsigned macvlan_mode;	/* IFLA_MACVLAN_MODE when kind is macvlan */
+	bool has_ipoib;		/* kind ipoib with IFLA_INFO_DATA (parents report it too) */
+	unsigned ipoib_pkey, ipoib_mode, ipoib_umcast;
+	unsigned char broadcast[IFLINK_HWADDR_MAX];	/* IFLA_BROADCAST */
+	unsigned broadcast_len;
 };
 
 /* What each child kind adds to the generic create request and checks about the parent. */
@@ -35,10 +39,14 @@ struct iflink_ops {
 	int (*check_master)(const struct iflink_info *master, const struct config *cfg,
 			    struct cni_err *err);
 	/* Appends the kind's attributes inside IFLA_INFO_DATA. */
-	int (*fill_data)(struct nl_msg *msg, const struct config *cfg);
+	int (*fill_data)(struct nl_msg *msg, const struct config *cfg,
+			 const struct iflink_info *master);
+	/* The MTU to ask for (0: the kernel's default). */
+	unsigned (*mtu)(const struct config *cfg, const struct iflink_info *master);
 };
 
 extern const struct iflink_ops iflink_macvlan_ops;
+extern const struct iflink_ops iflink_ipoib_ops;
 
 /* Picks the ops for cfg->link ("auto": by the parent's link type). */
 const struct iflink_ops *iflink_ops_select(const struct config *cfg,
@@ -57,7 +65,10 @@ int iflink_foreach(struct netlink *nl, int (*fn)(const struct iflink_info *info,
  * killed ADD leaves a link on the host. cfg->mtu 0 inherits; no cfg->mac: the kernel's choice.
  */
 int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
-		  int master, int netns_fd, const char *name);
+		  const struct iflink_info *master, int netns_fd, const char *name);
+/* The RTM_NEWLINK request iflink_create sends (for the tests against iproute2's). */
+struct nl_msg *iflink_create_msg(const struct iflink_ops *ops, const struct config *cfg,
+				 const struct iflink_info *master, int netns_fd, const char *name);
 int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias);
 /*
  * One RTM_NEWLINK for an existing link: into the netns behind netns_fd (-1: stay) under name
