@@ -2,6 +2,7 @@
 /* ipaddr.c - RTM_NEWADDR/RTM_NEWROUTE, their CHECK counterparts, sysctls and gratuitous ARP. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <net/if_arp.h>
 #include <linux/if_ether.h>
@@ -223,29 +224,46 @@ int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, c
 	return 0;
 }
 
-int ipaddr_garp(int ifindex, const unsigned char mac[6], const unsigned char addr[4])
+int ipaddr_garp_packet(unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
+		       const unsigned char addr[4], unsigned char *out, size_t outlen)
 {
-	struct {
-		struct arphdr h;
-		unsigned char sha[6], spa[4], tha[6], tpa[4];
-	} __attribute__((packed)) pkt = {
-		.h = { htons(ARPHRD_ETHER), htons(ETH_P_IP), 6, 4, htons(ARPOP_REQUEST) },
-	};
-	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ARP),
-		.sll_ifindex = ifindex,
-		.sll_halen = 6,
-		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-	};
-	_cleanup_close_ int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	size_t n = sizeof(struct arphdr) + 2 * (hwlen + 4);
+	struct arphdr h = { htons(hwtype), htons(ETH_P_IP), (unsigned char) hwlen, 4,
+			    htons(ARPOP_REQUEST) };
+	unsigned char *p = out;
 
+	if (!hwlen || hwlen > 32 || n > outlen)
+		return -EINVAL;
+	memset(out, 0, n);
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	memcpy(p, hw, hwlen);			/* sender hardware address */
+	memcpy(p + hwlen, addr, 4);		/* sender IP */
+	memcpy(p + 2 * hwlen + 4, addr, 4);	/* target IP = sender: an announcement (RFC 5227) */
+	return (int) n;
+}
+
+int ipaddr_garp(int ifindex, unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
+		const unsigned char *bcast, unsigned blen, const unsigned char addr[4])
+{
+	/* IPoIB's 20-byte addresses do not fit sll_addr[8]: the kernel reads sll_halen bytes */
+	struct {
+		struct sockaddr_ll ll;
+		unsigned char more[32];
+	} to = { .ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+			 .sll_ifindex = ifindex, .sll_halen = (unsigned char) blen } };
+	unsigned char pkt[sizeof(struct arphdr) + 2 * (32 + 4)];
+	_cleanup_close_ int fd = -1;
+	int n = ipaddr_garp_packet(hwtype, hw, hwlen, addr, pkt, sizeof(pkt));
+
+	if (n < 0 || !blen || blen > 8 + sizeof(to.more))
+		return -EINVAL;
+	memcpy((unsigned char *) &to + offsetof(struct sockaddr_ll, sll_addr), bcast, blen);
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
 	if (fd < 0)
 		return -errno;
-	memcpy(pkt.sha, mac, 6);
-	memcpy(pkt.spa, addr, 4);
-	memcpy(pkt.tpa, addr, 4); /* sender == target: an announcement (RFC 5227) */
-	if (sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *) &to, sizeof(to)) < 0)
+	if (sendto(fd, pkt, (size_t) n, 0, (struct sockaddr *) &to,
+		   (socklen_t) (offsetof(struct sockaddr_ll, sll_addr) + blen)) < 0)
 		return -errno;
 	return 0;
 }

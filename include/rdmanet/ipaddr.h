@@ -25,5 +25,13 @@ int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt
  * -ENOENT when the tree is absent (IPv6 disabled).
  */
 int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, const char *value);
-/* Gratuitous ARP (RFC 5227 announcement) from addr on ifindex; must run inside the netns. */
-int ipaddr_garp(int ifindex, const unsigned char mac[6], const unsigned char addr[4]);
+/*
+ * Gratuitous ARP (RFC 5227 announcement) from addr on ifindex to the link's broadcast address;
+ * must run inside the netns. hwtype ARPHRD_ETHER (6-byte addresses) or ARPHRD_INFINIBAND
+ * (IPoIB: 20-byte addresses and broadcast).
+ */
+int ipaddr_garp(int ifindex, unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
+		const unsigned char *bcast, unsigned blen, const unsigned char addr[4]);
+/* The ARP payload ipaddr_garp sends; returns its length. */
+int ipaddr_garp_packet(unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
+		       const unsigned char addr[4], unsigned char *out, size_t outlen);
