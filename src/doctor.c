@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -235,6 +236,34 @@ static int gid_to_json(const struct rdmadev_gid *g, void *arg)
 	return 0;
 }
 
+/* kernel "5.7.0-..." older than major.minor */
+static bool kernel_older(const char *release, unsigned major, unsigned minor)
+{
+	unsigned a = 0, b = 0;
+
+	if (sscanf(release, "%u.%u", &a, &b) != 2)
+		return false;
+	return a < major || (a == major && b < minor);
+}
+
+/*
+ * mlx5 runs IPoIB in Enhanced mode (offloaded, ConnectX-4 on); before Linux 5.8 two IPoIB
+ * children of one such port could not reach each other, so pods on one node could not talk.
+ */
+static void enhanced_ipoib(struct doctor *d, const char *dev)
+{
+	char drv[64];
+	struct utsname u;
+
+	if (uname(&u) < 0 || !kernel_older(u.release, 5, 8))
+		return;
+	if (rdmadev_driver(dev, drv, sizeof(drv)) < 0 || strncmp(drv, "mlx5", 4))
+		return;
+	finding(d, SEV_WARN, "%s runs Enhanced IPoIB on kernel %s, older than 5.8\nIPoIB children "
+		"of one port cannot reach each other there: pods on the same node cannot talk over "
+		"the IPoIB network\nupgrade the node's kernel to 5.8 or later", dev, u.release);
+}
+
 static cJSON *port_json(struct doctor *d, const struct rdmadev_port *p)
 {
 	cJSON *o = cJSON_CreateObject(), *nd = NULL, *g, *a;
@@ -285,6 +314,7 @@ static cJSON *port_json(struct doctor *d, const struct rdmadev_port *p)
 				   cJSON_AddArrayToObject(g, "entries"));
 	if (strcmp(ll, "InfiniBand"))
 		return o;
+	enhanced_ipoib(d, p->dev_name);
 	a = cJSON_AddArrayToObject(o, "pkeys");
 	n = rdmadev_pkeys(p->dev_name, p->port, pk, ARRAY_SIZE(pk));
 	for (int i = 0; i < n; i++) {
