@@ -1,7 +1,7 @@
 # guest_shared.sh - rdmanet on a real kernel RDMA stack, shared netns mode (the kernel default):
 # rxe0 on veth0, rxe1 on the VM's PCI NIC. Runs inside the VM (busybox sh).
 . /vmtest/guest_lib.sh
-for m in crc32_generic ib_core ib_uverbs rdma_rxe macvlan veth; do modprobe "$m" || die "modprobe $m"; done
+for m in crc32_generic ib_core ib_uverbs rdma_rxe macvlan veth ib_ipoib; do modprobe "$m" || die "modprobe $m"; done
 setup_common
 for n in pod1 pod2 pod3 pod4 pod5; do /usr/sbin/ip netns add $n && /usr/sbin/ip -n $n link set lo up; done
 C=$(conf veth0)
@@ -122,6 +122,19 @@ check "doctor shows the usage and flags the full table" eval 'echo "$out" | grep
 cni ADD g2 /run/netns/pod1 net1 "$C"
 check "with entries free again ADD succeeds" succeeded
 cni DEL g2 /run/netns/pod1 net1 "$C"
+check "... DEL" succeeded_quietly
+
+# ---- IPoIB children need an InfiniBand parent (rxe ports are Ethernet; ib_ipoib is loaded)
+before=$(rdma_devs)$(/usr/sbin/ip -br link | sort | tr '\n' ' ')
+cni ADD i1 /run/netns/pod1 net1 "$(conf veth0 '.link = "ipoib" | .pkey = "0x8001"')"
+check "link ipoib on Ethernet veth0: 100, pointing to macvlan" failed_with 100 "not an InfiniBand netdev.*macvlan"
+check "... nothing created, nothing allocated" \
+	eval '[ -z "$(pod_links pod1)$(allocs)" ] && [ "$(rdma_devs)$(/usr/sbin/ip -br link | sort | tr "\n" " ")" = "$before" ]'
+check "... the kernel agrees: it refuses an IPoIB child of veth0 (ENODEV)" \
+	eval '! /usr/sbin/ip link add link veth0 name ib0.8001 type ipoib pkey 0x8001 2>/tmp/ipoib.err && grep -qi "no such device" /tmp/ipoib.err'
+cni ADD i2 /run/netns/pod1 net1 "$C"
+check "link auto on veth0 picks macvlan" eval 'succeeded && [ "$(lq pod1 net1 .linkinfo.info_kind)" = macvlan ]'
+cni DEL i2 /run/netns/pod1 net1 "$C"
 check "... DEL" succeeded_quietly
 
 # ---- hostdev in shared mode. A software RDMA device dies with its netdev's move: refused.
