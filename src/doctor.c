@@ -57,6 +57,11 @@ struct doctor {
 	size_t n_devs, n_ports;
 	bool any_active;
 	unsigned errors, warnings;
+	/* the GID table of the port last asked about: an interface may hold many IPs */
+	char gid_dev[RDMADEV_NAME_MAX];
+	unsigned gid_port;
+	struct rdmadev_gid *gids;
+	size_t n_gids, cap_gids;
 };
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
@@ -455,6 +460,53 @@ static const char *find_port(struct doctor *d, const struct iflink_info *li,
 	return !m.found ? NULL : ipoib ? "ipoib" : "gid";
 }
 
+static int cache_gid(const struct rdmadev_gid *g, void *arg)
+{
+	struct doctor *d = arg;
+
+	if (d->n_gids == d->cap_gids) {
+		size_t cap = d->cap_gids ? 2 * d->cap_gids : 64;
+		struct rdmadev_gid *n = cap > 65536 ? NULL : realloc(d->gids, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		d->gids = n;
+		d->cap_gids = cap;
+	}
+	d->gids[d->n_gids++] = *g;
+	return 0;
+}
+
+/* rdmadev_gid_find over a table read once per port (sysfs reads are slow on big tables). */
+static int gid_find(struct doctor *d, const struct rdmadev_port *p, int family, const void *addr,
+		    struct rdmadev_gid *out)
+{
+	unsigned char want[16] = { 0 };
+	const struct rdmadev_gid *best = NULL;
+
+	if (strcmp(d->gid_dev, p->dev_name) || d->gid_port != p->port) {
+		d->n_gids = 0;
+		(void) snprintf(d->gid_dev, sizeof(d->gid_dev), "%s", p->dev_name);
+		d->gid_port = p->port;
+		if (rdmadev_gid_foreach(p->dev_name, p->port, cache_gid, d) < 0)
+			d->gid_dev[0] = '\0';
+	}
+	if (family == AF_INET) {
+		want[10] = want[11] = 0xff;
+		memcpy(want + 12, addr, 4);
+	} else {
+		memcpy(want, addr, 16);
+	}
+	for (size_t i = 0; i < d->n_gids; i++)
+		if (!memcmp(d->gids[i].gid, want, 16) &&
+		    (!best || (strstr(d->gids[i].type, "v2") && !strstr(best->type, "v2"))))
+			best = &d->gids[i];
+	if (!best)
+		return -ENOENT;
+	*out = *best;
+	return 0;
+}
+
 static void addr_json(struct doctor *d, const struct iflink_info *li,
 		      const struct rdmadev_port *p, int family, const void *addr, cJSON *arr)
 {
@@ -467,7 +519,7 @@ static void addr_json(struct doctor *d, const struct iflink_info *li,
 	(void) inet_ntop(family, addr, s, sizeof(s));
 	cJSON_AddItemToArray(arr, o);
 	cJSON_AddStringToObject(o, "address", s);
-	if (rdmadev_gid_find(p->dev_name, p->port, family, addr, &g) >= 0) {
+	if (gid_find(d, p, family, addr, &g) >= 0) {
 		cJSON_AddNumberToObject(o, "gidIndex", g.index);
 		cJSON_AddStringToObject(o, "gidType", g.type);
 		return;
@@ -728,6 +780,8 @@ static void run(struct doctor *d)
 		netlink_close(&d->rt);
 	if (d->rdma.sk)
 		netlink_close(&d->rdma);
+	free(d->gids);
+	d->gids = NULL;
 }
 
 int doctor_run(const struct doctor_opts *o, char **report, char *msg, size_t len)
