@@ -46,13 +46,18 @@ int config_pkey_parse(const char *s, int *pkey)
 	unsigned long v;
 	char *end;
 
-	if (!s || !*s || strlen(s) > 8 || !isdigit((unsigned char) s[0]))
+	bool hex = s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
+
+	if (!s || !*digits || strlen(s) > 8)
 		return -EINVAL;
+	/* strtoul alone would take blanks and a sign after "0x" */
+	for (const char *c = digits; *c; c++)
+		if (hex ? !isxdigit((unsigned char) *c) : !isdigit((unsigned char) *c))
+			return -EINVAL;
 	errno = 0;
-	v = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? strtoul(s + 2, &end, 16) :
-							      strtoul(s, &end, 10);
-	if (errno || *end || end == s || (s[1] == 'x' && end == s + 2) || v > 0xffff ||
-	    !(v & 0x7fff))
+	v = strtoul(digits, &end, hex ? 16 : 10);
+	if (errno || *end || v > 0xffff || !(v & 0x7fff))
 		return -EINVAL;
 	*pkey = (int) (v | 0x8000);
 	return 0;
