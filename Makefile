@@ -55,6 +55,15 @@ IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8
              src/ipam_reconcile.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 IPAM_LIBS := $(shell $(PKG_CONFIG) --libs libcurl)
+# rdmanet-ipam finds libcurl and its whole closure (OpenSSL, nghttp2, GSSAPI, LDAP, ...), which
+# `make install` bundles in $(LIBDIR), through an RPATH, not a RUNPATH: the loader applies a
+# binary's RUNPATH to the binary's own NEEDED entries only, so libcurl's dependencies would be
+# looked up on the node; an RPATH also serves the dependencies of dependencies (ld.so(8)).
+ifeq ($(LINK),dynamic)
+IPAM_RPATH :=
+else
+IPAM_RPATH := -Wl,--disable-new-dtags,-rpath,$(LIBDIR)
+endif
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -71,7 +80,7 @@ $(BUILD)/librdmanet-ipam.a: $(IPAM_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/rdmanet-ipam: $(BUILD)/cmd/rdmanet-ipam/main.o $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) $(IPAM_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) $(IPAM_LIBS) $(IPAM_RPATH)
 
 $(BUILD)/rdmanet: $(BUILD)/cmd/rdmanet/main.o $(BUILD)/librdmanet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PLUGIN_LIBS)
@@ -104,46 +113,74 @@ bench: all
 bench-ipam: all
 	BUILD=$(BUILD) tests/bench/ipam.sh
 
+# Libraries first (the closure of both binaries minus glibc, each under its SONAME), then the
+# binaries; every file through a temporary name and a rename, so that a running kubelet never
+# executes, nor a running plugin maps, a half-written file.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
-	install -m 0755 $(BUILD)/rdmanet $(DESTDIR)$(BINDIR)/.rdmanet.tmp
-	mv -f $(DESTDIR)$(BINDIR)/.rdmanet.tmp $(DESTDIR)$(BINDIR)/rdmanet
-	install -m 0644 $$(readlink -f $$($(CC) -print-file-name=libcjson.so.1)) \
-		$(DESTDIR)$(LIBDIR)/libcjson.so.1
+	CC="$(CC)" scripts/bundle-libs.sh $(DESTDIR)$(LIBDIR) $(BUILD)/rdmanet $(BUILD)/rdmanet-ipam
+	for b in rdmanet-ipam rdmanet; do \
+		install -m 0755 $(BUILD)/$$b $(DESTDIR)$(BINDIR)/.$$b.tmp && \
+		mv -f $(DESTDIR)$(BINDIR)/.$$b.tmp $(DESTDIR)$(BINDIR)/$$b || exit 1; \
+	done
+
+# Size of the install and start-up of the installed rdmanet-ipam (bundled libcurl closure).
+bench-install: all
+	BUILD=$(BUILD) tests/bench/install.sh
 
 clean:
 	rm -rf build build-san build-dyn
 
-# Fuzzing. The corpus is replayed through the targets by a plain driver built with $(CC), part
-# of `tests` and `check`; `make fuzz` builds the libFuzzer binaries with clang into build-fuzz/,
-# `make fuzz-run [FUZZ_TIME=seconds]` runs each over its corpus (new inputs go to build-fuzz/).
+# Fuzzing. Each tests/fuzz/fuzz_<name>.c is a libFuzzer target with its corpus in
+# tests/fuzz/corpus/<name>/. The corpora are replayed through the targets by plain drivers built
+# with $(CC) (replay.c + one target each: $(BUILD)/tests/fuzz-replay-<name>), part of `tests` and
+# `check`; `make fuzz` builds the libFuzzer binaries with clang into build-fuzz/, and
+# `make fuzz-run [FUZZ_TIME=seconds each]` runs each over its corpus (new inputs go to
+# build-fuzz/corpus/<name>/, crashes to build-fuzz/artifacts/<name>/).
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz-replay-%)
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang
-FUZZ_TIME    ?= 600
+FUZZ_TIME    ?= 300
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c
+FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/pool.c src/ipam_config.c \
+                src/kubeconfig.c
+FUZZ_LIBOBJS := $(FUZZ_LIBSRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_LDLIBS  := $(shell $(PKG_CONFIG) --libs libcjson) $(IPAM_LIBS)
 
-$(BUILD)/tests/fuzz-replay: $(BUILD)/tests/fuzz/replay.o $(FUZZ_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/librdmanet.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PLUGIN_LIBS)
+$(BUILD)/tests/fuzz-replay-%: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/fuzz_%.o \
+		$(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PLUGIN_LIBS) $(IPAM_LIBS)
 
-tests: $(BUILD)/tests/fuzz-replay
-check: $(BUILD)/tests/fuzz-replay
+tests: $(FUZZ_REPLAYS)
+check: $(FUZZ_REPLAYS)
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIBSRCS) $(wildcard include/rdmanet/*.h)
+$(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIBSRCS) $(shell $(PKG_CONFIG) --libs libcjson)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-fuzz: $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+# what a target needs beyond FUZZ_LIBSRCS (fuzz_ipam_k8s stands in for k8s.c itself)
+$(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s.o
+$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LDLIBS)
+
+fuzz: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 fuzz-run: fuzz
-	@for t in $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%); do \
+	@for t in $(FUZZ_NAMES); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t && \
-		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+		echo "=== fuzz_$$t for $(FUZZ_TIME) s" && \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+			-print_final_stats=1 \
 			$$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
 			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
-			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+			>$(FUZZ_BUILD)/fuzz_$$t.log 2>&1; rc=$$?; \
+		tail -n 12 $(FUZZ_BUILD)/fuzz_$$t.log; [ $$rc = 0 ] || exit 1; \
 	done
 
 clean-fuzz:
@@ -155,4 +192,13 @@ clean: clean-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all tests unit check bench bench-ipam install clean
+.PHONY: all tests unit check bench bench-ipam bench-install install clean
+
+# config-check: runs a network config through rdmanet's and rdmanet-ipam's own parsers, for
+# tests/integ/test_manifests.sh (every NetworkAttachmentDefinition under conf-examples/).
+$(BUILD)/tests/config-check: tests/tools/config_check.c $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a \
+		$(PLUGIN_LIBS) $(IPAM_LIBS)
+tests: $(BUILD)/tests/config-check
+check: $(BUILD)/tests/config-check

@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS="gcc make pkg-config libc6-dev libnl-3-dev libnl-route-3-dev libibverbs-dev libcjson-dev
       libcurl4-openssl-dev containernetworking-plugins iproute2 jq util-linux kmod procps iputils-ping
-      python3 openssl curl"
+      python3 python3-yaml openssl curl valgrind strace debootstrap"
 missing=()
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
