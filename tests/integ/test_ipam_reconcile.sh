@@ -20,7 +20,7 @@ TOK_WRONG=wrong-9f8e7d6c5b4a39281706
 . tests/k8s/lib.sh
 trap 'k8s_server_stop; integ_cleanup' EXIT
 bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
-# the rights of conf-examples/rbac-ipam.yaml: the two custom resources, and reading pods
+# the rights of deploy/rbac.yaml (rdmanet-reconcile): the two custom resources, and reading pods
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
           "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}

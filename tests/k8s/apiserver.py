@@ -4,7 +4,7 @@
 
 It serves what rdmanet-ipam uses, the way kube-apiserver does: whereabouts' IPPool and
 OverlappingRangeIPReservation custom resources (whereabouts.cni.cncf.io/v1alpha1, namespaced,
-validated and pruned like their structural CRD schemas in conf-examples/crds.yaml) and core/v1
+validated and pruned like their structural CRD schemas in deploy/crds.yaml) and core/v1
 pods, with bearer-token and client-certificate authentication, RBAC-like authorization, etcd-like
 resourceVersions (one global revision counter, MVCC snapshots for paginated lists, compaction),
 and the apiserver's own error Status objects.  Every behaviour was written against the apiserver,

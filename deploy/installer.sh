@@ -1,0 +1,265 @@
+#!/bin/sh
+# installer.sh - entrypoint of the rdmanet DaemonSet (deploy/rdmanet.yaml), one pod per node.
+#
+# 1. Installs rdmanet-lib/ (libraries first), then rdmanet-ipam, then rdmanet from the image into
+#    the node's CNI binary directory. Each file is copied to a temporary name in the same
+#    directory, fsync'ed and renamed over the old one: kubelet or Multus never execute a
+#    half-written file, and a plugin already running keeps the inode it started from.
+#    rdmanet-ipam goes before rdmanet, since rdmanet runs it.
+# 2. Writes the kubeconfig rdmanet-ipam uses on the node (ipam.kubernetes.kubeconfig in the
+#    NetworkAttachmentDefinitions) from this pod's service account: the API server from
+#    KUBERNETES_SERVICE_HOST/PORT, a copy of the CA, a copy of the token (referenced with
+#    tokenFile, never inline), the pod's namespace. All three are written atomically, 0600.
+# 3. Creates the readiness file, then every RDMANET_POLL_SECONDS compares the projected token
+#    and CA with the copies and rewrites a copy only when its content changed (kubelet rotates
+#    the token well before it expires), and reinstalls a binary someone removed.
+# 4. On SIGTERM or SIGINT: removes the readiness file and any temporary file, exits 0. The
+#    installed files stay: pods keep working while the DaemonSet is updated or deleted.
+#
+# Environment (defaults are the DaemonSet's paths; the tests point them into a temp dir):
+#   RDMANET_SRC_DIR        /opt/cni/bin          the image's tree: rdmanet, rdmanet-ipam, rdmanet-lib/
+#   RDMANET_HOST_BIN_DIR   /host/opt/cni/bin     the node's /opt/cni/bin, mounted
+#   RDMANET_HOST_CONF_DIR  /host/etc/cni/net.d/rdmanet.d   where the kubeconfig, token and CA go
+#   RDMANET_SA_DIR         /var/run/secrets/kubernetes.io/serviceaccount   token, ca.crt, namespace
+#   RDMANET_READY_FILE     /tmp/ready            for the exec readinessProbe
+#   RDMANET_POLL_SECONDS   10                    how often to look at the token (decimals allowed)
+#   RDMANET_API_SERVER     https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT
+#                          set it to the API server's own address when the node cannot reach
+#                          the kubernetes Service's ClusterIP from its host network namespace
+#   RDMANET_NAMESPACE      the service account's namespace (where the IPPools live)
+#   RDMANET_INSTALL_ONCE   0                     1: install, write the kubeconfig, exit 0
+#
+# The token is never read into a variable nor printed: files are compared with cmp and copied.
+set -eu
+umask 077
+
+SRC_DIR=${RDMANET_SRC_DIR:-/opt/cni/bin}
+BIN_DIR=${RDMANET_HOST_BIN_DIR:-/host/opt/cni/bin}
+CONF_DIR=${RDMANET_HOST_CONF_DIR:-/host/etc/cni/net.d/rdmanet.d}
+SA_DIR=${RDMANET_SA_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
+READY_FILE=${RDMANET_READY_FILE:-/tmp/ready}
+POLL=${RDMANET_POLL_SECONDS:-10}
+ONCE=${RDMANET_INSTALL_ONCE:-0}
+
+LIB=rdmanet-lib
+BINARIES="rdmanet-ipam rdmanet"		# in this order: rdmanet execs rdmanet-ipam
+KUBECONFIG_NAME=rdmanet-ipam.kubeconfig
+TOKEN_NAME=rdmanet-ipam.token
+CA_NAME=rdmanet-ipam.ca.crt
+TMP_TAG=.rdmanet-tmp			# temporary files: .<name>.rdmanet-tmp.<pid>
+
+TMP=
+SLEEP_PID=
+
+log() { printf 'rdmanet-installer: %s\n' "$*"; }
+die() { log "error: $*" >&2; cleanup; exit 1; }
+cleanup() {
+	[ -z "$TMP" ] || rm -f "$TMP"
+	TMP=
+	rm -f "$READY_FILE"
+}
+on_signal() {
+	[ -z "$SLEEP_PID" ] || kill "$SLEEP_PID" 2>/dev/null || true
+	cleanup
+	log "stopping on signal; the installed files stay in place"
+	exit 0
+}
+trap on_signal TERM INT
+
+# tmp_for DEST: a temporary name in DEST's directory (rename(2) needs the same file system).
+tmp_for() { TMP="$(dirname "$1")/.$(basename "$1")$TMP_TAG.$$"; rm -f "$TMP"; }
+
+# commit DEST: fsync the temporary file and rename it over DEST. Every step is checked by hand:
+# `set -e` does not apply inside functions called from an `if`.
+commit() {
+	if [ ! -L "$TMP" ]; then
+		sync "$TMP" || die "cannot fsync $TMP"
+	fi
+	mv -f -T "$TMP" "$1" || die "cannot rename $TMP to $1"
+	TMP=
+}
+
+# copy_file SRC DEST MODE: DEST becomes a copy of SRC's content (symlinks followed, as the
+# service account's files are kubelet's symlinks) unless it is one already. 0 when it wrote.
+copy_file() {
+	if [ -f "$2" ] && [ ! -L "$2" ] && cmp -s "$1" "$2"; then
+		return 1
+	fi
+	tmp_for "$2"
+	cp "$1" "$TMP" || die "cannot copy $1 to $TMP"
+	chmod "$3" "$TMP" || die "cannot chmod $TMP"
+	commit "$2"
+	return 0
+}
+
+# link_file SRC DEST: DEST becomes a symlink with SRC's target (a library's soname link).
+link_file() {
+	target=$(readlink "$1") || die "cannot read the link $1"
+	if [ -L "$2" ] && [ "$(readlink "$2")" = "$target" ]; then
+		return 1
+	fi
+	tmp_for "$2"
+	ln -s "$target" "$TMP" || die "cannot create the link $TMP"
+	commit "$2"
+	return 0
+}
+
+# write_generated DEST MODE COMMAND...: DEST gets COMMAND's output unless it holds that already.
+write_generated() {
+	dest=$1 mode=$2
+	shift 2
+	tmp_for "$dest"
+	"$@" >"$TMP" || die "cannot write $TMP"
+	chmod "$mode" "$TMP" || die "cannot chmod $TMP"
+	if [ -f "$dest" ] && cmp -s "$TMP" "$dest"; then
+		rm -f "$TMP"
+		TMP=
+		return 1
+	fi
+	commit "$dest"
+	return 0
+}
+
+short_sum() { sha256sum "$1" | cut -c1-12; }
+
+# Libraries first (regular files, then the symlinks that point at them), binaries last.
+install_all() {
+	mkdir -p "$BIN_DIR/$LIB" || die "cannot create $BIN_DIR/$LIB"
+	for f in "$SRC_DIR/$LIB"/*; do
+		if [ -L "$f" ] || [ ! -e "$f" ]; then
+			continue
+		elif [ -d "$f" ]; then
+			log "warning: skipping directory $f"
+		elif copy_file "$f" "$BIN_DIR/$LIB/${f##*/}" 0644; then
+			log "installed $LIB/${f##*/}"
+		fi
+	done
+	for f in "$SRC_DIR/$LIB"/*; do
+		if [ -L "$f" ] && link_file "$f" "$BIN_DIR/$LIB/${f##*/}"; then
+			log "installed $LIB/${f##*/} -> $(readlink "$f")"
+		fi
+	done
+	for b in $BINARIES; do
+		if copy_file "$SRC_DIR/$b" "$BIN_DIR/$b" 0755; then
+			log "installed $b (sha256 $(short_sum "$BIN_DIR/$b"))"
+		else
+			log "$b is up to date (sha256 $(short_sum "$BIN_DIR/$b"))"
+		fi
+	done
+}
+
+# A binary removed or changed behind our back is put back at the next poll.
+reinstall_missing() {
+	for b in $BINARIES; do
+		if [ ! -x "$BIN_DIR/$b" ] || [ ! -e "$BIN_DIR/$LIB" ]; then
+			log "$BIN_DIR/$b or $LIB is gone: installing again"
+			install_all
+			return
+		fi
+	done
+}
+
+api_server() {
+	if [ -n "${RDMANET_API_SERVER:-}" ]; then
+		printf '%s' "$RDMANET_API_SERVER"
+		return
+	fi
+	host=${KUBERNETES_SERVICE_HOST:-}
+	port=${KUBERNETES_SERVICE_PORT:-}
+	if [ -z "$host" ] || [ -z "$port" ]; then
+		die "KUBERNETES_SERVICE_HOST/PORT are not set (not in a pod?); set RDMANET_API_SERVER"
+	fi
+	case $host in *:*) host="[$host]" ;; esac	# IPv6 literal
+	printf 'https://%s:%s' "$host" "$port"
+}
+
+kubeconfig() { # SERVER NAMESPACE
+	cat <<EOF
+# Written by the rdmanet installer (DaemonSet rdmanet), rewritten when it changes: do not edit.
+# rdmanet-ipam reads it on every CNI call. The paths are relative to this file's directory
+# (kubectl and rdmanet-ipam resolve them so); the token file follows the service account's
+# projected token as it rotates.
+apiVersion: v1
+kind: Config
+clusters:
+- name: rdmanet
+  cluster:
+    server: $1
+    certificate-authority: $CA_NAME
+users:
+- name: rdmanet-ipam
+  user:
+    tokenFile: $TOKEN_NAME
+contexts:
+- name: rdmanet
+  context:
+    cluster: rdmanet
+    user: rdmanet-ipam
+    namespace: $2
+current-context: rdmanet
+EOF
+}
+
+# The token and CA copies, then the kubeconfig that names them (so it never points at a
+# file not yet written). Each is rewritten only when its content changed.
+sync_credentials() {
+	[ -r "$SA_DIR/token" ] || die "no service account token at $SA_DIR/token (automountServiceAccountToken off?)"
+	[ -r "$SA_DIR/ca.crt" ] || die "no CA certificate at $SA_DIR/ca.crt"
+	if copy_file "$SA_DIR/token" "$CONF_DIR/$TOKEN_NAME" 0600; then
+		log "wrote $TOKEN_NAME (a new or rotated service account token)"
+	fi
+	if copy_file "$SA_DIR/ca.crt" "$CONF_DIR/$CA_NAME" 0600; then
+		log "wrote $CA_NAME"
+	fi
+	ns=${RDMANET_NAMESPACE:-}
+	if [ -z "$ns" ] && [ -r "$SA_DIR/namespace" ]; then
+		ns=$(cat "$SA_DIR/namespace")
+	fi
+	ns=${ns:-kube-system}
+	case $ns in
+	*[!a-z0-9-]* | -* | *-) die "namespace '$ns' is not a namespace name" ;;
+	esac
+	if write_generated "$CONF_DIR/$KUBECONFIG_NAME" 0600 kubeconfig "$SERVER" "$ns"; then
+		log "wrote $KUBECONFIG_NAME (server $SERVER, namespace $ns)"
+	fi
+}
+
+case $POLL in
+'' | *[!0-9.]* | *.*.* | .* | *.) die "RDMANET_POLL_SECONDS '$POLL' is not a number of seconds" ;;
+esac
+[ -n "$(printf '%s' "$POLL" | tr -d '0.')" ] || die "RDMANET_POLL_SECONDS must be above 0"
+[ -d "$SRC_DIR/$LIB" ] || die "$SRC_DIR/$LIB is missing from the image"
+for b in $BINARIES; do
+	[ -x "$SRC_DIR/$b" ] || die "$SRC_DIR/$b is missing from the image"
+done
+[ -d "$BIN_DIR" ] || die "$BIN_DIR does not exist: mount the node's /opt/cni/bin there"
+SERVER=$(api_server) || exit 1
+case $SERVER in
+https://*[!\ ]) ;;
+*) die "the API server '$SERVER' is not an https:// URL" ;;
+esac
+case $SERVER in
+*[[:space:]\"\'#]*) die "the API server '$SERVER' holds a space, a quote or '#'" ;;
+esac
+
+# Leftovers of an installer killed mid-copy.
+rm -f "$BIN_DIR"/.*"$TMP_TAG".* "$BIN_DIR/$LIB"/.*"$TMP_TAG".* "$CONF_DIR"/.*"$TMP_TAG".* 2>/dev/null || true
+mkdir -p "$CONF_DIR"
+chmod 0700 "$CONF_DIR"
+
+install_all
+sync_credentials
+if [ "$ONCE" = 1 ]; then
+	log "installed once; exiting"
+	exit 0
+fi
+: >"$READY_FILE"
+log "ready; watching the service account token every ${POLL}s"
+while :; do
+	sleep "$POLL" &
+	SLEEP_PID=$!
+	wait "$SLEEP_PID" || true
+	SLEEP_PID=
+	sync_credentials
+	reinstall_missing
+done

@@ -1,0 +1,251 @@
+#!/bin/bash
+# test_installer.sh - deploy/installer.sh, the DaemonSet's entrypoint, against a fake node: an
+# image tree from `make install DESTDIR=`, the node's /opt/cni/bin and /etc/cni/net.d (with a
+# plugin and a config of someone else's), a service account directory laid out as kubelet
+# projects it (token, ca.crt, namespace behind the ..data symlink), and the test API server
+# (tests/k8s/apiserver.py, TLS on 127.0.0.1) that knows the service account's token.
+# Checks: bad setups refused before anything is written; binaries and rdmanet-lib/ installed
+# executable and identical, nothing else touched, no temporary file left; the kubeconfig (0600)
+# naming the server, the copied CA and the copied token file, which the installed rdmanet-ipam
+# uses for real (ADD/DEL of the RoCE example network, reconcile); the readiness file; a token
+# rotation (kubelet's atomic ..data swap) copied within a bounded time and used, the copies not
+# rewritten while nothing changes; a removed binary put back; an upgrade by rename (a running
+# plugin keeps its inode); SIGTERM ends it with status 0; the token never printed.
+. "$(dirname "$0")/lib.sh"
+integ_setup "$@"
+if [ "$BUILD" != build ]; then
+	# a shell script over `make install`: checked once, with the shipped build
+	echo "ok - skipped for $BUILD (the installer is checked with the shipped build) # SKIP"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+fi
+command -v python3 >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null ||
+	die "setup" "python3/openssl/curl missing"
+PY=	# python3 with the yaml module (python3-yaml)
+for p in python3 /usr/bin/python3; do "$p" -c 'import yaml' 2>/dev/null && { PY=$p; break; }; done
+[ -n "$PY" ] || die "setup" "no python3 with the yaml module (apt-get install python3-yaml)"
+INSTALLER=$ROOT/deploy/installer.sh
+INST_PID=
+
+ADMIN=admin-1f2e3d4c5b6a79880716
+TOK1=eyJhbGciOiJSUzI1NiJ9.installer-token-one.c2lnbmF0dXJlLW9uZQ
+TOK2=eyJhbGciOiJSUzI1NiJ9.installer-token-two.c2lnbmF0dXJlLXR3bw
+. tests/k8s/lib.sh
+stop_installer() { [ -n "$INST_PID" ] && kill "$INST_PID" 2>/dev/null && wait "$INST_PID" 2>/dev/null; INST_PID=; }
+trap 'stop_installer; k8s_server_stop; integ_cleanup' EXIT
+bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
+tokens() { # TOKEN...: the server accepts these, with the rights of deploy/rbac.yaml
+	local t sep=
+	{
+		echo "{"
+		for t; do
+			printf '%s"%s": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}\n' "$sep" "$t"
+			sep=,
+		done
+		echo "}"
+	} >"$T/tokens.json.tmp" && mv "$T/tokens.json.tmp" "$T/tokens.json"
+}
+tokens "$TOK1"
+k8s_server_start "$T" "$ADMIN" || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+
+# ---------------------------------------------------------------- the image, the node, the pod
+IMG=$T/image/opt/cni/bin
+make -s install DESTDIR="$T/image" >"$T/make.log" 2>&1 || die "setup" "make install: $(tail -3 "$T/make.log")"
+if [ ! -x "$IMG/rdmanet-ipam" ]; then	# an install target that does not install it yet
+	echo "# note: make install did not install rdmanet-ipam; the test image takes $BUILD's"
+	install -m 0755 "$BUILD/rdmanet-ipam" "$IMG/rdmanet-ipam"
+fi
+# a soname link, as bundled libraries may have one
+lib1=$(cd "$IMG/rdmanet-lib" && ls | head -1)
+ln -s "$lib1" "$IMG/rdmanet-lib/libfake-link.so"
+HOST=$T/host
+BIN=$HOST/opt/cni/bin
+NETD=$HOST/etc/cni/net.d
+CONF=$NETD/rdmanet.d
+mkdir -p "$BIN" "$NETD"
+cp "$CNI_BIN/host-local" "$BIN/host-local"
+echo '{"cniVersion":"1.0.0","name":"multus-cni-network","type":"multus"}' >"$NETD/00-multus.conf"
+before_other=$(cd "$HOST" && sha256sum opt/cni/bin/host-local etc/cni/net.d/00-multus.conf)
+
+# kubelet's projection: files behind ..data -> ..<timestamp>/, swapped by one rename
+SA=$T/sa
+project() { # N TOKEN: a new projection of the service account, made current atomically
+	local d="..2026_01_0${1}_00_00_00.00000000$1"
+	mkdir -p "$SA/$d"
+	printf '%s' "$2" >"$SA/$d/token"
+	cp "$T/pki/ca.crt" "$SA/$d/ca.crt"
+	printf 'kube-system' >"$SA/$d/namespace"
+	ln -sfn "$d" "$SA/..data_tmp" && mv -T "$SA/..data_tmp" "$SA/..data"
+	for f in token ca.crt namespace; do [ -L "$SA/$f" ] || ln -s "..data/$f" "$SA/$f"; done
+}
+mkdir -p "$SA"
+project 1 "$TOK1"
+
+ienv=(RDMANET_SRC_DIR="$IMG" RDMANET_HOST_BIN_DIR="$BIN" RDMANET_HOST_CONF_DIR="$CONF"
+	RDMANET_SA_DIR="$SA" RDMANET_READY_FILE="$T/ready" RDMANET_POLL_SECONDS=0.2
+	KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT")
+# once [VAR=VALUE...]: the installer with RDMANET_INSTALL_ONCE=1; sets OUT (both streams), RC
+once() {
+	OUT=$(env -i PATH="$PATH" "${ienv[@]}" RDMANET_INSTALL_ONCE=1 "$@" "$INSTALLER" 2>&1)
+	RC=$?
+	printf '%s\n' "$OUT" >>"$T/all-output.log"
+}
+
+# ---------------------------------------------------------------- refused setups
+once KUBERNETES_SERVICE_HOST=
+check "no KUBERNETES_SERVICE_HOST: refused before anything is written" \
+	eval '[ "$RC" != 0 ] && grep -q "KUBERNETES_SERVICE_HOST" <<<"$OUT" && [ -z "$(ls "$BIN" | grep -v host-local)" ] && [ ! -e "$CONF" ]'
+once RDMANET_POLL_SECONDS=abc
+check "a poll interval that is not a number: refused" eval '[ "$RC" != 0 ] && grep -q POLL <<<"$OUT"'
+once RDMANET_POLL_SECONDS=0
+check "a poll interval of 0: refused" eval '[ "$RC" != 0 ] && grep -q "above 0" <<<"$OUT"'
+once RDMANET_API_SERVER=http://10.0.0.1:6443
+check "an API server that is not https: refused" eval '[ "$RC" != 0 ] && grep -q "https" <<<"$OUT"'
+mkdir -p "$T/noipam/rdmanet-lib" && cp "$IMG/rdmanet" "$T/noipam/"
+once RDMANET_SRC_DIR="$T/noipam"
+check "an image without rdmanet-ipam: refused, nothing written" \
+	eval '[ "$RC" != 0 ] && grep -q "rdmanet-ipam is missing" <<<"$OUT" && [ ! -e "$BIN/rdmanet" ]'
+once RDMANET_SA_DIR="$T/nosa"
+check "no service account token: refused" eval '[ "$RC" != 0 ] && grep -q "no service account token" <<<"$OUT"'
+check "a refused setup leaves no readiness file" test ! -e "$T/ready"
+
+# ---------------------------------------------------------------- the DaemonSet's pod
+rm -rf "$BIN/rdmanet" "$BIN/rdmanet-ipam" "$BIN/rdmanet-lib" "$CONF"
+env -i PATH="$PATH" "${ienv[@]}" "$INSTALLER" >"$T/inst.log" 2>&1 &
+INST_PID=$!
+check "the readiness file appears" wait_for 10 test -f "$T/ready"
+check "the installer keeps running (it watches the token)" kill -0 "$INST_PID"
+
+same_file() { # SRC DEST MODE
+	WHY="$2: $(stat -c '%a %F' "$2" 2>&1)"
+	[ -f "$2" ] && [ ! -L "$2" ] && cmp -s "$1" "$2" && [ "$(stat -c %a "$2")" = "$3" ]
+}
+for b in rdmanet rdmanet-ipam; do
+	check "$b installed, identical to the image's, mode 0755" same_file "$IMG/$b" "$BIN/$b" 755
+	check "$b installed is executable" test -x "$BIN/$b"
+done
+for f in "$IMG/rdmanet-lib"/*; do
+	n=${f##*/}
+	if [ -L "$f" ]; then
+		check "rdmanet-lib/$n installed as the same symlink" \
+			eval '[ -L "$BIN/rdmanet-lib/$n" ] && [ "$(readlink "$BIN/rdmanet-lib/$n")" = "$(readlink "$f")" ]'
+	else
+		check "rdmanet-lib/$n installed, identical, mode 0644" same_file "$f" "$BIN/rdmanet-lib/$n" 644
+	fi
+done
+check "the installed rdmanet runs (VERSION)" \
+	eval 'echo "{\"cniVersion\":\"1.0.0\"}" | CNI_COMMAND=VERSION "$BIN/rdmanet" | jqt ".supportedVersions"'
+check "no temporary file left on the node" eval '[ -z "$(find "$HOST" -name "*.rdmanet-tmp*")" ]'
+check "the other plugin and CNI config are untouched" \
+	eval '[ "$(cd "$HOST" && sha256sum opt/cni/bin/host-local etc/cni/net.d/00-multus.conf)" = "$before_other" ]'
+check "nothing new at the top of /etc/cni/net.d (only rdmanet.d)" \
+	eval '[ "$(ls -A "$NETD" | tr "\n" " ")" = "00-multus.conf rdmanet.d " ]'
+
+KC=$CONF/rdmanet-ipam.kubeconfig
+check "rdmanet.d is 0700" eval '[ "$(stat -c %a "$CONF")" = 700 ]'
+check "the kubeconfig is written, mode 0600" eval '[ -f "$KC" ] && [ "$(stat -c %a "$KC")" = 600 ]'
+check "the token copy is the service account's token, mode 0600" same_file "$SA/token" "$CONF/rdmanet-ipam.token" 600
+check "the CA copy is the service account's CA" same_file "$SA/ca.crt" "$CONF/rdmanet-ipam.ca.crt" 600
+# kq PYTHON-EXPR: true when the expression over the parsed kubeconfig d is
+kq() { "$PY" -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); sys.exit(not eval(sys.argv[2]))' "$KC" "$1"; }
+check "kubeconfig: server https://\$KUBERNETES_SERVICE_HOST:\$KUBERNETES_SERVICE_PORT" \
+	kq "d['clusters'][0]['cluster']['server'] == 'https://127.0.0.1:$PORT'"
+check "kubeconfig: the copied CA" kq "d['clusters'][0]['cluster'] == {'server': 'https://127.0.0.1:$PORT', 'certificate-authority': 'rdmanet-ipam.ca.crt'}"
+check "kubeconfig: the copied token by file (tokenFile), no inline token" \
+	kq "d['users'][0]['user'] == {'tokenFile': 'rdmanet-ipam.token'}"
+check "kubeconfig: one context, current, with the service account's namespace" \
+	kq "d['current-context'] == d['contexts'][0]['name'] and len(d['contexts']) == 1 and d['contexts'][0]['context'] == {'cluster': d['clusters'][0]['name'], 'user': d['users'][0]['name'], 'namespace': 'kube-system'}"
+check "the token is nowhere in the kubeconfig" eval '! grep -qF "$TOK1" "$KC"'
+
+# The installed rdmanet-ipam with that kubeconfig, as the RoCE example network uses it.
+NADCONF=$("$PY" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["spec"]["config"])' \
+	conf-examples/nad-roce-macvlan.yaml | jq -c --arg k "$KC" '.ipam.kubernetes.kubeconfig = $k | del(.logFile)')
+ipam() { # CMD: the installed rdmanet-ipam, as rdmanet runs it for pod default/inst-pod
+	OUT=$(printf '%s' "$NADCONF" | env -i PATH="$PATH" CNI_COMMAND="$1" CNI_CONTAINERID=inst-cid \
+		CNI_NETNS=/run/netns/none CNI_IFNAME=net1 CNI_PATH="$BIN" \
+		CNI_ARGS="IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=inst-pod" "$BIN/rdmanet-ipam" 2>"$T/stderr")
+	RC=$?
+	ERRLOG=$(cat "$T/stderr")
+	printf '%s\n%s\n' "$OUT" "$ERRLOG" >>"$T/all-output.log"
+}
+ipam ADD
+ip1=$(jq -r '.ips[0].address // empty' <<<"$OUT" 2>/dev/null)
+check "rdmanet-ipam ADD through the written kubeconfig allocates from roce-net's range" \
+	eval 'succeeded && python3 -c "import ipaddress, sys; a = ipaddress.ip_interface(sys.argv[1]).ip; sys.exit(not (a in ipaddress.ip_network(\"10.56.0.0/16\") and a not in ipaddress.ip_network(\"10.56.0.0/24\")))" "$ip1"'
+ipam DEL
+check "rdmanet-ipam DEL through the written kubeconfig" succeeded_quietly
+reconcile() { # the installed rdmanet-ipam reconcile with the written kubeconfig
+	OUT=$("$BIN/rdmanet-ipam" reconcile --kubeconfig "$KC" --dry-run 2>"$T/stderr")
+	RC=$?
+	ERRLOG=$(cat "$T/stderr")
+	printf '%s\n%s\n' "$OUT" "$ERRLOG" >>"$T/all-output.log"
+}
+reconcile
+check "rdmanet-ipam reconcile through the written kubeconfig" \
+	eval '[ "$RC" = 0 ] && grep -q "^reconcile: pools=1 " <<<"$OUT" || { WHY=$(why_out); false; }'
+
+# ---------------------------------------------------------------- token rotation
+kc_ino=$(stat -c %i "$KC")
+tok_ino=$(stat -c %i "$CONF/rdmanet-ipam.token")
+sleep 1	# five polls without a change
+check "nothing is rewritten while the token does not change" \
+	eval '[ "$(stat -c %i "$CONF/rdmanet-ipam.token")" = "$tok_ino" ] && [ "$(stat -c %i "$KC")" = "$kc_ino" ]'
+project 2 "$TOK2"
+tokens "$TOK2"	# the first token expired
+check "a rotated token is copied within 5 s" wait_for 5 cmp -s "$SA/token" "$CONF/rdmanet-ipam.token"
+check "the copy is a new file (renamed in), still 0600" \
+	eval '[ "$(stat -c %i "$CONF/rdmanet-ipam.token")" != "$tok_ino" ] && [ "$(stat -c %a "$CONF/rdmanet-ipam.token")" = 600 ]'
+check "the kubeconfig, which names the token file, is left as it was" eval '[ "$(stat -c %i "$KC")" = "$kc_ino" ]'
+check "the installer logged the rotation" grep -q "wrote rdmanet-ipam.token" "$T/inst.log"
+mkdir -p "$T/stale" && cp "$KC" "$CONF/rdmanet-ipam.ca.crt" "$T/stale/" && printf '%s' "$TOK1" >"$T/stale/rdmanet-ipam.token"
+OUT=$("$BIN/rdmanet-ipam" reconcile --kubeconfig "$T/stale/rdmanet-ipam.kubeconfig" --dry-run 2>&1)
+RC=$?
+printf '%s\n' "$OUT" >>"$T/all-output.log"
+check "the old token is refused now (401)" eval '[ "$RC" = 1 ] && grep -q 401 <<<"$OUT" || { WHY=$OUT; false; }'
+reconcile
+check "rdmanet-ipam works with the rotated token copy" \
+	eval '[ "$RC" = 0 ] && grep -q "^reconcile: " <<<"$OUT" || { WHY=$(why_out); false; }'
+check "no temporary file left after the rotation" eval '[ -z "$(find "$HOST" -name "*.rdmanet-tmp*")" ]'
+
+# ---------------------------------------------------------------- a removed binary, an upgrade
+rm -f "$BIN/rdmanet"
+check "a removed binary is installed again within 5 s" wait_for 5 same_file "$IMG/rdmanet" "$BIN/rdmanet" 755
+IMG2=$T/image2
+cp -a "$IMG" "$IMG2"
+printf 'upgrade' >>"$IMG2/rdmanet-ipam"	# a new build, still a runnable ELF
+ino=$(stat -c %i "$BIN/rdmanet-ipam")
+exec 7<"$BIN/rdmanet-ipam"	# as a running rdmanet-ipam holds it
+once RDMANET_SRC_DIR="$IMG2"
+check "an upgrade (second installer, as a surging pod) succeeds" eval '[ "$RC" = 0 ] || { WHY=$OUT; false; }'
+check "the upgraded binary is the new one" same_file "$IMG2/rdmanet-ipam" "$BIN/rdmanet-ipam" 755
+check "the upgrade renamed a new file in: a running plugin keeps the old inode and content" \
+	eval '[ "$(stat -c %i "$BIN/rdmanet-ipam")" != "$ino" ] && cmp -s - "$IMG/rdmanet-ipam" <&7'
+exec 7<&-
+check "the upgrade logged the binary it changed and the one it did not" \
+	eval 'grep -q "installed rdmanet-ipam (sha256" <<<"$OUT" && grep -q "rdmanet is up to date" <<<"$OUT"'
+check "no temporary file left after the upgrade" eval '[ -z "$(find "$HOST" -name "*.rdmanet-tmp*")" ]'
+
+# ---------------------------------------------------------------- SIGTERM
+kill -TERM "$INST_PID"
+check "SIGTERM ends the installer within 3 s" wait_for 3 eval '! kill -0 "$INST_PID" 2>/dev/null'
+wait "$INST_PID"
+rc=$?
+INST_PID=
+check "exit status 0 after SIGTERM" test "$rc" = 0
+check "the readiness file is removed" test ! -e "$T/ready"
+check "the installed files stay" eval '[ -x "$BIN/rdmanet" ] && [ -x "$BIN/rdmanet-ipam" ] && [ -f "$KC" ]'
+
+# ---------------------------------------------------------------- other servers
+once RDMANET_HOST_CONF_DIR="$T/conf6" KUBERNETES_SERVICE_HOST=fd00::1 KUBERNETES_SERVICE_PORT=443
+check "an IPv6 service address is bracketed in the server URL" \
+	eval '[ "$RC" = 0 ] && grep -qx "    server: https://\[fd00::1\]:443" "$T/conf6/rdmanet-ipam.kubeconfig"'
+once RDMANET_HOST_CONF_DIR="$T/conf7" RDMANET_API_SERVER=https://api.cluster.example:6443 RDMANET_NAMESPACE=rdma
+check "RDMANET_API_SERVER and RDMANET_NAMESPACE override the service's address and namespace" \
+	eval '[ "$RC" = 0 ] && grep -qx "    server: https://api.cluster.example:6443" "$T/conf7/rdmanet-ipam.kubeconfig" &&
+		grep -qx "    namespace: rdma" "$T/conf7/rdmanet-ipam.kubeconfig"'
+
+cat "$T/inst.log" >>"$T/all-output.log"
+check "the token never appears on the installer's or the plugins' output" \
+	eval '! grep -qF -e "$TOK1" -e "$TOK2" "$T/all-output.log"'
+check "the installer's log is not empty (it says what it did)" grep -q "installed rdmanet (sha256" "$T/inst.log"
+finish
