@@ -423,13 +423,10 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 		     const char *content_type, const char *body, long *status, cJSON **resp)
 {
 	_cleanup_(headers_freep) struct curl_slist *hdrs = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *json = NULL;
-	const char *reason = NULL, *smsg = NULL, *kind;
 	bool get = !strcmp(method, "GET");
 	bool with_body = body || !(get || !strcmp(method, "DELETE"));
 	char url[K8S_URL_MAX];
 	long code = 0, conns = 0;
-	bool blank;
 	CURLcode cc;
 	CURL *h = k->curl;
 	int r;
@@ -490,11 +487,25 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 		return fail(k, r, "%s %s: %s", method, url,
 			    k->curl_err[0] ? k->curl_err : curl_easy_strerror(cc));
 	}
+	return k8s_response(k, method, url, code, k->body, k->body_len, resp);
+}
+
+int k8s_response(struct k8s_client *k, const char *method, const char *url, long code,
+		 const char *body, size_t len, cJSON **resp)
+{
+	_cleanup_(cJSON_Deletep) cJSON *json = NULL;
+	const char *reason = NULL, *smsg = NULL, *kind;
+	bool blank;
+	int r;
+
+	if (resp)
+		*resp = NULL;
+	k->msg[0] = '\0';
 	blank = true;
-	for (size_t i = 0; i < k->body_len && blank; i++)
-		blank = strchr(" \t\r\n", k->body[i]) && k->body[i];
+	for (size_t i = 0; i < len && blank; i++)
+		blank = strchr(" \t\r\n", body[i]) && body[i];
 	if (!blank) {
-		json = body_parse(k->body, k->body_len);
+		json = body_parse(body, len);
 		kind = status_field(json, "kind");
 		if (kind && !strcmp(kind, "Status")) {
 			reason = status_field(json, "reason");
@@ -531,8 +542,6 @@ int k8s_list(struct k8s_client *k, const char *path, unsigned limit, cJSON **ite
 		return fail(k, -ENOMEM, "out of memory");
 	for (unsigned pages = 0;; pages++) {
 		_cleanup_(cJSON_Deletep) cJSON *page = NULL;
-		cJSON *got, *it;
-		const cJSON *c;
 		size_t n;
 
 		n = (size_t) snprintf(url, sizeof(url), "%s%climit=%u%s%s", path,
@@ -543,29 +552,46 @@ int k8s_list(struct k8s_client *k, const char *path, unsigned limit, cJSON **ite
 		r = k8s_request(k, "GET", url, NULL, &status, &page);
 		if (r < 0)
 			return r;
-		got = cJSON_GetObjectItemCaseSensitive(page, "items");
-		if (got && !cJSON_IsNull(got) && !cJSON_IsArray(got))
-			return fail(k, -EBADMSG, "GET %s: items is not an array", path);
-		while (got && cJSON_IsArray(got) && (it = cJSON_DetachItemFromArray(got, 0)))
-			cJSON_AddItemToArray(all, it);
-		if (cJSON_GetArraySize(all) > 1000000 || pages > 100000)
+		if (pages > 100000)
 			return fail(k, -E2BIG, "GET %s: too many items", path);
-		c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(page, "metadata"),
-						     "continue");
-		if (!cJSON_IsString(c) || !c->valuestring[0])
+		r = k8s_list_page(k, path, page, all, cont, sizeof(cont));
+		if (r < 0)
+			return r;
+		if (r == 0)
 			break;
-		/* base64url: only '=' needs escaping in a query */
-		n = 0;
-		for (const char *s = c->valuestring; *s; s++) {
-			if (n + 4 >= sizeof(cont))
-				return fail(k, -ENAMETOOLONG, "GET %s: continue token too long", path);
-			if (*s == '=' || *s == '+' || *s == '/' || *s == '&' || *s == '%')
-				n += (size_t) snprintf(cont + n, sizeof(cont) - n, "%%%02X", (unsigned char) *s);
-			else
-				cont[n++] = *s;
-		}
-		cont[n] = 0;
 	}
 	*items = TAKE_PTR(all);
 	return 0;
+}
+
+int k8s_list_page(struct k8s_client *k, const char *path, cJSON *page, cJSON *all, char *cont,
+		  size_t cont_len)
+{
+	cJSON *got, *it;
+	const cJSON *c;
+	size_t n;
+
+	got = cJSON_GetObjectItemCaseSensitive(page, "items");
+	if (got && !cJSON_IsNull(got) && !cJSON_IsArray(got))
+		return fail(k, -EBADMSG, "GET %s: items is not an array", path);
+	while (got && cJSON_IsArray(got) && (it = cJSON_DetachItemFromArray(got, 0)))
+		cJSON_AddItemToArray(all, it);
+	if (cJSON_GetArraySize(all) > 1000000)
+		return fail(k, -E2BIG, "GET %s: too many items", path);
+	c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(page, "metadata"),
+					     "continue");
+	if (!cJSON_IsString(c) || !c->valuestring[0])
+		return 0;
+	/* base64url: only '=' needs escaping in a query */
+	n = 0;
+	for (const char *s = c->valuestring; *s; s++) {
+		if (n + 4 >= cont_len)
+			return fail(k, -ENAMETOOLONG, "GET %s: continue token too long", path);
+		if (*s == '=' || *s == '+' || *s == '/' || *s == '&' || *s == '%')
+			n += (size_t) snprintf(cont + n, cont_len - n, "%%%02X", (unsigned char) *s);
+		else
+			cont[n++] = *s;
+	}
+	cont[n] = 0;
+	return 1;
 }

@@ -35,7 +35,9 @@ for BUILD in $BUILDS; do
 	for t in "$BUILD"/tests/test_*; do
 		[ -x "$t" ] && run_suite "$BUILD: unit/$(basename "$t")" "$t"
 	done
-	[ -x "$BUILD/tests/fuzz-replay" ] && run_suite "$BUILD: fuzz-replay" "$BUILD/tests/fuzz-replay" tests/fuzz/corpus
+	for t in "$BUILD"/tests/fuzz-replay-*; do
+		[ -x "$t" ] && run_suite "$BUILD: fuzz/${t##*/fuzz-replay-}" "$t" "tests/fuzz/corpus/${t##*/fuzz-replay-}"
+	done
 	for t in tests/k8s/test_*.sh tests/integ/test_*.sh; do
 		[ -f "$t" ] && run_suite "$BUILD: $(basename "$(dirname "$t")")/$(basename "$t" .sh)" unshare --mount --net --propagation private bash "$t"
 	done

@@ -95,3 +95,15 @@ int k8s_base64_decode(const char *in, size_t len, char **out, size_t *out_len);
  * k8s_request (a continue token outliving compaction is -ESTALE: start over).
  */
 int k8s_list(struct k8s_client *k, const char *path, unsigned limit, struct cJSON **items);
+
+/*
+ * For the fuzz targets (and k8s_request/k8s_list themselves): what a request makes of the
+ * response with HTTP status code and body (len bytes) to method url, with k8s_errmsg() set as
+ * after a real request; and what k8s_list makes of one page: its items moved to the array all,
+ * metadata.continue escaped into cont. k8s_list_page returns 1 when a continue token follows, 0
+ * at the last page, -EBADMSG, -E2BIG or -ENAMETOOLONG.
+ */
+int k8s_response(struct k8s_client *k, const char *method, const char *url, long code,
+		 const char *body, size_t len, struct cJSON **resp);
+int k8s_list_page(struct k8s_client *k, const char *path, struct cJSON *page, struct cJSON *all,
+		  char *cont, size_t cont_len);
