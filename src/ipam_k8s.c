@@ -13,6 +13,7 @@
  * resourceVersion, retrying 409s with jittered backoff inside retry_budget_seconds.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,15 @@
 #include "rdmanet/log.h"
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
+
+/* Test hook: RDMANET_TEST_KILL_STEP=<step> SIGKILLs the process there (tests/integ/test_kill.sh). */
+static void test_kill(const char *step)
+{
+	const char *want = getenv("RDMANET_TEST_KILL_STEP");
+
+	if (want && !strcmp(want, step))
+		(void) raise(SIGKILL);
+}
 
 #define API_PREFIX IPAM_API_PATH
 #define RELEASED_PREFIX "rdmanet.io/released-"	/* + offset: unix time of the release */
@@ -270,20 +280,26 @@ static bool entry_is(const cJSON *e, const struct ipam_owner *who)
 	       (!cJSON_IsString(ifn) || !strcmp(ifn->valuestring, who->ifname));
 }
 
-/* The owner's entry (same container and ifname), or -ENOENT. */
-static int find_owner(const struct pool_view *v, const struct ipam_owner *who, pool_off_t *off)
+/*
+ * The owner's entry (same container and ifname) at a usable offset of rg, or -ENOENT: an entry
+ * outside the configured range, excluded or at the gateway (the config changed, or someone
+ * else wrote the pool) is never handed out again.
+ */
+static int find_owner(const struct pool_view *v, const struct pool_range *rg,
+		      const struct ipam_owner *who, pool_off_t *off)
 {
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, v->allocs)
-		if (entry_is(it, who))
-			return pool_off_parse(it->string, off);
+		if (entry_is(it, who) && pool_off_parse(it->string, off) >= 0 && pool_usable(rg, *off))
+			return 0;
 	return -ENOENT;
 }
 
-/* An entry of the same pod and ifname under an older container ID (a re-created StatefulSet pod). */
-static const cJSON *find_podref(const struct pool_view *v, const struct ipam_owner *who,
-				pool_off_t *off)
+/* An entry of the same pod and ifname under an older container ID (a re-created StatefulSet pod),
+ * at a usable offset of rg (as find_owner). */
+static const cJSON *find_podref(const struct pool_view *v, const struct pool_range *rg,
+				const struct ipam_owner *who, pool_off_t *off)
 {
 	const cJSON *it;
 
@@ -295,7 +311,7 @@ static const cJSON *find_podref(const struct pool_view *v, const struct ipam_own
 
 		if (cJSON_IsString(pr) && !strcmp(pr->valuestring, who->podref) &&
 		    (!cJSON_IsString(ifn) || !strcmp(ifn->valuestring, who->ifname)) &&
-		    pool_off_parse(it->string, off) >= 0)
+		    pool_off_parse(it->string, off) >= 0 && pool_usable(rg, *off))
 			return it;
 	}
 	return NULL;
@@ -354,6 +370,9 @@ static int resv_owner(struct ipam_ctx *x, const struct pool_range *rg, pool_off_
 }
 
 /* 0 when the claim is ours (new or already), 1 when another owner holds it. */
+static int unreserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off,
+		     const char *containerid, struct cni_err *err);
+
 static int reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off,
 		   struct cni_err *err)
 {
@@ -379,8 +398,15 @@ static int reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t o
 	r = k8s_request(x->k, "POST", path, text, &status, NULL);
 	if (r >= 0)
 		return 0;
-	if (r != -EEXIST)
-		return api_fail(x, r, err, "create OverlappingRangeIPReservation");
+	if (r != -EEXIST) {
+		r = api_fail(x, r, err, "create OverlappingRangeIPReservation");
+		/*
+		 * a 5xx or timeout may come after the create committed: take back a claim that is
+		 * ours (uid precondition), else no DEL would find it, only reconcile
+		 */
+		(void) unreserve(x, rg, off, x->who->containerid, NULL);
+		return r;
+	}
 	r = resv_owner(x, rg, off, x->who->containerid, x->who->ifname, &got, err);
 	return r == -ENOENT ? 1 : r; /* released meanwhile: let the caller pick afresh */
 }
@@ -593,7 +619,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 				break;
 			reload = false;
 		}
-		if (find_owner(&v, x->who, &off) >= 0) {
+		if (find_owner(&v, rg, x->who, &off) >= 0) {
 			/* idempotent ADD: the same container and ifname keep their address */
 			if (have_held && held != off)
 				(void) unreserve(x, rg, held, x->who->containerid, NULL);
@@ -613,7 +639,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 		}
 		if (have_held) {
 			off = held;
-		} else if ((old = find_podref(&v, x->who, &off))) {
+		} else if ((old = find_podref(&v, rg, x->who, &off))) {
 			/* a re-created pod (StatefulSet) gets its address back: take the claim over */
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(old, "id");
 
@@ -645,6 +671,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 			}
 			held = off;
 			have_held = true;
+			test_kill("ipam-reserved");
 		}
 		if (pool_off_format(off, key, sizeof(key)) < 0) {
 			r = err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL, "offset out of range");
@@ -659,6 +686,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 		}
 		if (r < 0)
 			break;
+		test_kill("ipam-recorded");
 		done = true;
 	}
 	if (!done && have_held)
@@ -723,6 +751,7 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 			r = 0;
 		if (r < 0)
 			break;
+		test_kill("ipam-released");
 		for (size_t i = 0; i < n_gone && x->cfg->overlapping && r >= 0; i++)
 			r = unreserve(x, rg, gone[i].off, gone[i].id, err);
 		break;
@@ -799,7 +828,7 @@ int ipam_k8s_check(struct ipam_ctx *x, struct cni_err *err)
 		r = view_load(x, rg, name, false, &v, err);
 		if (r < 0)
 			break;
-		if (!v.obj || find_owner(&v, x->who, &off) < 0)
+		if (!v.obj || find_owner(&v, rg, x->who, &off) < 0)
 			r = err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
 				    "no allocation for container '%.64s' ifname '%s' in IPPool '%s' (%s)",
 				    x->who->containerid, x->who->ifname, name, cidr);
