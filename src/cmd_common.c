@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_common.c - pieces every command shares: the pod netns and its netlink socket. */
+/*
+ * cmd_common.c - pieces every command shares: the pod netns and its netlink socket, and the test
+ * hook of ADD's steps: RDMANET_TEST_FAIL_STEP=<step> makes that step fail as if the kernel had
+ * refused it (the rollback runs); RDMANET_TEST_KILL_STEP=<step> makes the process SIGKILL itself
+ * there instead (no rollback at all: what a crash or an OOM kill leaves for DEL or GC). Same step
+ * names for both.
+ */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +19,13 @@
 
 int cmd_fault(const char *step)
 {
-	const char *want = getenv("RDMANET_TEST_FAIL_STEP");
+	const char *want = getenv("RDMANET_TEST_KILL_STEP");
 
+	if (want && !strcmp(want, step)) {
+		log_warn("test hook: killing the process at step '%s'", step);
+		(void) raise(SIGKILL);
+	}
+	want = getenv("RDMANET_TEST_FAIL_STEP");
 	if (want && !strcmp(want, step)) {
 		log_warn("test hook: failing step '%s'", step);
 		return -EIO;
