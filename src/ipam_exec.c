@@ -182,6 +182,8 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 	(void) posix_spawn_file_actions_init(&fa);
 	(void) posix_spawn_file_actions_adddup2(&fa, inp[0], STDIN_FILENO);
 	(void) posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
+	/* and no fd the runtime let us inherit without close-on-exec: the IPAM gets 0, 1, 2 only */
+	(void) posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 	(void) posix_spawnattr_init(&attr);
 	(void) sigemptyset(&none);
 	(void) sigemptyset(&def);

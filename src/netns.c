@@ -99,7 +99,7 @@ int netns_enter_view(int target, struct netns_view *saved)
 		goto undo;
 	}
 	/* nothing we mount may propagate back to the namespace we came from */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+	if (mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
 		r = -errno;
 		goto undo;
 	}
