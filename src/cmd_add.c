@@ -252,6 +252,9 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		 * the netdev, renamed, with its MTU and our label, in one request
 		 */
 		(void) snprintf(st.network, sizeof(st.network), "%s", cfg->name);
+		(void) snprintf(st.containerid, sizeof(st.containerid), "%s", env->containerid);
+		(void) snprintf(st.ifname, sizeof(st.ifname), "%s", env->ifname);
+		(void) snprintf(st.netns, sizeof(st.netns), "%s", env->netns);
 		strcpy(st.kind, "hostdev");
 		strcpy(st.host_name, master.name);
 		st.host_ifindex = master.ifindex;

@@ -148,6 +148,24 @@ static int hostdev_del(const struct cni_env *env, const struct state *st, int ns
 	return 0;
 }
 
+int cmd_hostdev_release(const struct state *st, struct cni_err *err)
+{
+	struct cni_env env = { .cmd = CNI_CMD_GC, .containerid = st->containerid,
+			       .ifname = st->ifname, .netns = st->netns };
+	_cleanup_close_ int nsfd = -1;
+	char alias[IFLINK_ALIAS_MAX];
+	int r = iflink_alias(st->containerid, st->ifname, alias);
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "state names an over-long container ID");
+	if (st->netns[0]) {
+		nsfd = netns_open(st->netns);
+		if (nsfd < 0)
+			nsfd = -1; /* gone: the kernel returned what was physical */
+	}
+	return hostdev_del(&env, st, nsfd, alias, err);
+}
+
 static int delete_link(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };

@@ -1,12 +1,73 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_gc.c - GC: the IPAM releases what the runtime's valid attachments no longer name. */
+/*
+ * cmd_gc.c - GC: hostdev attachments of this network that cni.dev/valid-attachments no longer
+ * names give their devices back; then the IPAM releases what the runtime no longer names.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
 #include "rdmanet/cmd.h"
+#include "rdmanet/log.h"
+#include "rdmanet/state.h"
+
+struct gc_ctx {
+	const struct config *cfg;
+	int released, failed;
+};
+
+static bool valid(const struct config *cfg, const struct state *st)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, cfg->valid_attachments) {
+		const cJSON *cid = cJSON_GetObjectItemCaseSensitive(it, "containerID");
+		const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(it, "ifname");
+
+		if (cJSON_IsString(cid) && cJSON_IsString(ifn) &&
+		    !strcmp(cid->valuestring, st->containerid) && !strcmp(ifn->valuestring, st->ifname))
+			return true;
+	}
+	return false;
+}
+
+static int collect(const struct state *st, void *arg)
+{
+	struct gc_ctx *c = arg;
+	struct cni_err err = { 0 };
+
+	if (strcmp(st->network, c->cfg->name) || strcmp(st->kind, "hostdev") || valid(c->cfg, st))
+		return 0;
+	if (cmd_hostdev_release(st, &err) < 0) {
+		log_warn("GC: cannot release hostdev attachment %.64s/%s: %s", st->containerid,
+			 st->ifname, err.msg);
+		c->failed++;
+		return 0;
+	}
+	log_info("GC: released hostdev attachment %.64s/%s ('%s')", st->containerid, st->ifname,
+		 st->host_name);
+	c->released++;
+	return 0;
+}
 
 /*
- * rdmanet itself leaves nothing to collect: links are created inside the pod netns under their
- * final name, so they go with it. The IPAM gets cni.dev/valid-attachments on stdin.
+ * Child links live and die with the pod netns, so only hostdev state can outlive a pod (an ADD
+ * killed before the runtime learned of it). The IPAM gets cni.dev/valid-attachments on stdin.
  */
 int cmd_gc(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
 {
-	return cmd_ipam_optional(env, cfg, CNI_CMD_GC, err);
+	struct gc_ctx c = { cfg, 0, 0 };
+	int r;
+
+	if (cfg->valid_attachments) {
+		r = state_foreach(collect, &c);
+		if (r < 0)
+			log_warn("GC: cannot read " STATE_DIR ": %s, ignoring", strerror(-r));
+	}
+	r = cmd_ipam_optional(env, cfg, CNI_CMD_GC, err);
+	if (r >= 0 && c.failed)
+		return err_set(err, -EIO, RDMANET_ERR_LINK, NULL,
+			       "GC could not release %d hostdev attachment(s): see the log", c.failed);
+	return r;
 }

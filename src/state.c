@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* state.c - per-attachment state files: JSON, bounded, atomic, private to root. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include "rdmanet/state.h"
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
+DEFINE_CLEANUP(DIR *, closedir)
 
 static int state_path(const char *containerid, const char *ifname, char *out, size_t len)
 {
@@ -68,21 +70,18 @@ static int get_int(const cJSON *o, const char *key, int min, int max, int *out)
 	return 0;
 }
 
-int state_load(const char *containerid, const char *ifname, struct state *st)
+static int state_load_file(int dirfd, const char *file, struct state *st)
 {
-	char path[PATH_MAX], buf[STATE_MAX_BYTES + 1];
+	char buf[STATE_MAX_BYTES + 1];
 	_cleanup_close_ int fd = -1;
 	_cleanup_(cJSON_Deletep) cJSON *root = NULL;
-	int mtu = 0, port = 0, r;
+	int mtu = 0, port = 0;
 	ssize_t n;
 	size_t len = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->gid_index = -1;
-	r = state_path(containerid, ifname, path, sizeof(path));
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	while ((n = read(fd, buf + len, sizeof(buf) - len)) > 0)
@@ -95,6 +94,9 @@ int state_load(const char *containerid, const char *ifname, struct state *st)
 	if (!cJSON_IsObject(root))
 		return -EBADMSG;
 	if (get_str(root, "network", st->network, sizeof(st->network)) < 0 ||
+	    get_str(root, "containerID", st->containerid, sizeof(st->containerid)) < 0 ||
+	    get_str(root, "ifname", st->ifname, sizeof(st->ifname)) < 0 ||
+	    get_str(root, "netns", st->netns, sizeof(st->netns)) < 0 ||
 	    get_str(root, "kind", st->kind, sizeof(st->kind)) < 0 ||
 	    get_str(root, "hostName", st->host_name, sizeof(st->host_name)) < 0 ||
 	    get_int(root, "hostIfindex", 0, INT_MAX, &st->host_ifindex) < 0 ||
@@ -112,12 +114,25 @@ int state_load(const char *containerid, const char *ifname, struct state *st)
 	return 0;
 }
 
+int state_load(const char *containerid, const char *ifname, struct state *st)
+{
+	char path[PATH_MAX];
+	int r = state_path(containerid, ifname, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	return state_load_file(AT_FDCWD, path, st);
+}
+
 static char *format(const struct state *st)
 {
 	_cleanup_(cJSON_Deletep) cJSON *o = cJSON_CreateObject();
 	bool ok = o;
 
 	ok = ok && cJSON_AddStringToObject(o, "network", st->network) &&
+	     cJSON_AddStringToObject(o, "containerID", st->containerid) &&
+	     cJSON_AddStringToObject(o, "ifname", st->ifname) &&
+	     cJSON_AddStringToObject(o, "netns", st->netns) &&
 	     cJSON_AddStringToObject(o, "kind", st->kind) &&
 	     cJSON_AddStringToObject(o, "hostName", st->host_name) &&
 	     cJSON_AddNumberToObject(o, "hostIfindex", st->host_ifindex) &&
@@ -174,6 +189,30 @@ int state_save(const char *containerid, const char *ifname, const struct state *
 fail:
 	(void) unlink(tmp);
 	return r;
+}
+
+int state_foreach(int (*fn)(const struct state *st, void *arg), void *arg)
+{
+	_cleanup_(closedirp) DIR *d = opendir(STATE_DIR);
+	struct dirent *e;
+	struct state st;
+	int r;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".json"))
+			continue;
+		r = state_load_file(dirfd(d), e->d_name, &st);
+		if (r < 0 || !cni_containerid_valid(st.containerid) || !cni_ifname_valid(st.ifname))
+			continue;
+		r = fn(&st, arg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int state_remove(const char *containerid, const char *ifname)

@@ -21,6 +21,10 @@ int cmd_gc(const struct cni_env *env, const struct config *cfg, struct cni_err *
  */
 int cmd_fault(const char *step);
 
+struct state;
+/* Gives a hostdev attachment's netdev and RDMA device back and forgets it (DEL's path; GC). */
+int cmd_hostdev_release(const struct state *st, struct cni_err *err);
+
 /* Runs the IPAM's STATUS or GC when it speaks CNI 1.1.0 (older plugins have neither). */
 int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum cni_command cmd,
 		      struct cni_err *err);

@@ -16,7 +16,10 @@
 #define STATE_MAX_BYTES 16384
 
 struct state {
-	char network[254];		/* network name, for the operator reading the file */
+	char network[254];		/* network name: GC collects only its own network's */
+	char containerid[CNI_CONTAINERID_MAX + 1];
+	char ifname[IF_NAMESIZE];
+	char netns[CNI_NETNS_MAX + 1];	/* the pod netns at ADD, for GC */
 	char kind[16];			/* "hostdev" */
 	char host_name[IF_NAMESIZE];	/* the netdev's name in the host, restored on DEL */
 	int host_ifindex;
@@ -34,3 +37,5 @@ int state_load(const char *containerid, const char *ifname, struct state *st);
 int state_save(const char *containerid, const char *ifname, const struct state *st);
 /* -ENOENT is fine for callers that clean up. */
 int state_remove(const char *containerid, const char *ifname);
+/* Calls fn for every readable state file (unreadable ones are skipped). */
+int state_foreach(int (*fn)(const struct state *st, void *arg), void *arg);
