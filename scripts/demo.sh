@@ -69,6 +69,9 @@ cni DEL demo-container-a pod-a && cni DEL demo-container-a pod-a && echo "DEL po
 ip netns del pod-b
 cni DEL demo-container-b pod-b && echo "DEL pod-b after netns removal: ok"
 
+say "rdmanet doctor: what RDMA this node has (none here: it says why and how to fix it; the RDMA paths run on a real kernel in tests/vm)"
+run "$B" doctor rdma0 || true
+
 say "Nothing left behind"
 run ip -br link
 run ls -A "$WORK/ipam/rdma-net"
