@@ -45,30 +45,6 @@ static int find_fixtures(const char *argv0)
 	return stat(fixtures, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t) n + 1);
-		if (buf && fread(buf, 1, (size_t) n, f) != (size_t) n) {
-			free(buf);
-			buf = NULL;
-		}
-		if (buf) {
-			buf[n] = '\0';
-			*len = (size_t) n;
-		}
-	}
-	(void) fclose(f);
-	return buf;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
@@ -124,7 +100,7 @@ static int parse_fixture(const char *sub, const char *name, enum cni_command cmd
 	int r;
 
 	(void) snprintf(path, sizeof(path), "%s/%s/%s", fixtures, sub, name);
-	buf = read_file(path, &len);
+	buf = unit_read_file(path, &len);
 	if (!buf) {
 		printf("  cannot read %s\n", path);
 		unit_cur_failed = 1;

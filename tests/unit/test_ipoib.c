@@ -59,30 +59,6 @@ static int find_fixtures(const char *argv0)
 		       -ENOENT;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t) n + 1);
-		if (buf && fread(buf, 1, (size_t) n, f) != (size_t) n) {
-			free(buf);
-			buf = NULL;
-		}
-		if (buf) {
-			buf[n] = '\0';
-			*len = (size_t) n;
-		}
-	}
-	(void) fclose(f);
-	return buf;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* A netlink request as a flat list of attributes, nests included, named by their path. */
 
@@ -259,7 +235,7 @@ static int fixture_load(const char *name, struct req *m)
 	int r;
 
 	(void) snprintf(path, sizeof(path), "%s/%s.req.hex", nl_dir, name);
-	text = read_file(path, &len);
+	text = unit_read_file(path, &len);
 	if (!text) {
 		printf("  MISSING FIXTURE %s: %s (regenerate with tests/fixtures/ipoib-nl/capture.sh)\n",
 		       path, strerror(errno));
@@ -726,7 +702,7 @@ static void test_config_fixtures(void)
 
 		unit_cur_failed = 0;
 		(void) snprintf(path, sizeof(path), "%s/good/%s", cfg_dir, cases[i].file);
-		buf = read_file(path, &len);
+		buf = unit_read_file(path, &len);
 		if (!buf) {
 			printf("  MISSING FIXTURE %s\n", path);
 			unit_cur_failed = 1;

@@ -2,6 +2,7 @@
 /* unit.h - a minimal test runner: TEST() functions, CHECK macros, "N passed, N failed". */
 #pragma once
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int unit_passed, unit_failed, unit_cur_failed;
@@ -53,3 +54,28 @@ static const char *unit_cur;
 		printf("%d passed, %d failed\n", unit_passed, unit_failed);             \
 		return unit_failed ? 1 : 0;                                             \
 	} while (0)
+
+/* A whole file, NUL-terminated (fixtures); NULL when unreadable. The caller frees it. */
+static inline char *unit_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t) n + 1);
+		if (buf && fread(buf, 1, (size_t) n, f) != (size_t) n) {
+			free(buf);
+			buf = NULL;
+		}
+		if (buf) {
+			buf[n] = '\0';
+			*len = (size_t) n;
+		}
+	}
+	(void) fclose(f);
+	return buf;
+}
