@@ -98,19 +98,15 @@ static bool parse_rdma_label(const char *alias, char *dev, size_t len, unsigned 
 static int gid_of(bool verbs, const char *dev, unsigned port, const struct cni_ip *ip,
 		  struct rdmadev_gid *g)
 {
-	unsigned char want[16] = { 0 };
+	unsigned char want[16];
 	unsigned index;
 	int r;
 
 	if (!verbs)
 		return rdmadev_gid_find(dev, port, ip->family, ip->addr, g);
-	if (ip->family == AF_INET) {
-		want[10] = want[11] = 0xff;
-		memcpy(want + 12, ip->addr, 4);
-	} else {
-		memcpy(want, ip->addr, 16);
-	}
-	r = verbs_gid_find(dev, port, want, &index);
+	r = rdmadev_ip_gid(ip->family, ip->addr, want);
+	if (r >= 0)
+		r = verbs_gid_find(dev, port, want, &index);
 	if (r < 0)
 		return r;
 	memset(g, 0, sizeof(*g));

@@ -481,7 +481,7 @@ static int cache_gid(const struct rdmadev_gid *g, void *arg)
 static int gid_find(struct doctor *d, const struct rdmadev_port *p, int family, const void *addr,
 		    struct rdmadev_gid *out)
 {
-	unsigned char want[16] = { 0 };
+	unsigned char want[16];
 	const struct rdmadev_gid *best = NULL;
 
 	if (strcmp(d->gid_dev, p->dev_name) || d->gid_port != p->port) {
@@ -491,12 +491,8 @@ static int gid_find(struct doctor *d, const struct rdmadev_port *p, int family, 
 		if (rdmadev_gid_foreach(p->dev_name, p->port, cache_gid, d) < 0)
 			d->gid_dev[0] = '\0';
 	}
-	if (family == AF_INET) {
-		want[10] = want[11] = 0xff;
-		memcpy(want + 12, addr, 4);
-	} else {
-		memcpy(want, addr, 16);
-	}
+	if (rdmadev_ip_gid(family, addr, want) < 0)
+		return -ENOENT;
 	for (size_t i = 0; i < d->n_gids; i++)
 		if (!memcmp(d->gids[i].gid, want, 16) &&
 		    (!best || (strstr(d->gids[i].type, "v2") && !strstr(best->type, "v2"))))

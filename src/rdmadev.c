@@ -98,7 +98,6 @@ static void attr_str(const struct nlattr *a, char *out, size_t len)
 	out[0] = '\0';
 	if (a && nla_len(a) > 0)
 		(void) snprintf(out, len, "%.*s", nla_len(a), (const char *) nla_data(a));
-	out[strcspn(out, "\0")] = '\0';
 }
 
 int rdmadev_parse_sys(const struct nlmsghdr *h, enum rdmadev_netns_mode *mode)
@@ -715,20 +714,28 @@ static int gid_match(const struct rdmadev_gid *g, void *arg)
 	return 0;
 }
 
+int rdmadev_ip_gid(int family, const void *addr, unsigned char gid[16])
+{
+	memset(gid, 0, 16);
+	if (family == AF_INET) {
+		gid[10] = gid[11] = 0xff;
+		memcpy(gid + 12, addr, 4);
+	} else if (family == AF_INET6) {
+		memcpy(gid, addr, 16);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
 int rdmadev_gid_find(const char *dev, unsigned port, int family, const void *addr,
 		     struct rdmadev_gid *out)
 {
 	struct gid_search s = { { 0 } };
-	int r;
+	int r = rdmadev_ip_gid(family, addr, s.want);
 
-	if (family == AF_INET) {
-		s.want[10] = s.want[11] = 0xff;
-		memcpy(s.want + 12, addr, 4);
-	} else if (family == AF_INET6) {
-		memcpy(s.want, addr, 16);
-	} else {
-		return -EAFNOSUPPORT;
-	}
+	if (r < 0)
+		return r;
 	r = rdmadev_gid_foreach(dev, port, gid_match, &s);
 	if (r < 0)
 		return r;

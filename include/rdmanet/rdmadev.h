@@ -93,6 +93,8 @@ struct rdmadev_gid {
 	char type[16];			/* "RoCE v2", "IB/RoCE v1" */
 	char ndev[IF_NAMESIZE];
 };
+/* The GID the kernel gives an IP: IPv4 as ::ffff:a.b.c.d, IPv6 as is. */
+int rdmadev_ip_gid(int family, const void *addr, unsigned char gid[16]);
 /*
  * The GID table entry carrying addr (4 or 16 bytes by family; IPv4 as ::ffff:a.b.c.d),
  * preferring RoCE v2; -ENOENT when the kernel has not (yet) added it.
