@@ -232,7 +232,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	if (r < 0)
 		return r;
 
-	r = cmd_netlink_in(nsfd, &pod, err);
+	r = cmd_netlink_in(nsfd, NETLINK_ROUTE, &pod, err);
 	if (r < 0)
 		return r;
 	r = iflink_find(&pod, env->ifname, &link);

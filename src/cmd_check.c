@@ -297,7 +297,7 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 	nsfd = cmd_open_netns(env, err);
 	if (nsfd < 0)
 		return nsfd;
-	r = cmd_netlink_in(nsfd, &pod, err);
+	r = cmd_netlink_in(nsfd, NETLINK_ROUTE, &pod, err);
 	if (r < 0)
 		return r;
 	r = iflink_find(&pod, env->ifname, &link);

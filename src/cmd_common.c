@@ -49,14 +49,14 @@ int cmd_open_netns(const struct cni_env *env, struct cni_err *err)
 	return fd;
 }
 
-int cmd_netlink_in(int fd, struct netlink *nl, struct cni_err *err)
+int cmd_netlink_in(int fd, int protocol, struct netlink *nl, struct cni_err *err)
 {
 	int saved = -1, r, r2;
 
 	r = netns_enter(fd, &saved);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_NETNS, NULL, "cannot enter the pod network namespace");
-	r = netlink_open(nl);
+	r = netlink_open_protocol(nl, protocol);
 	r2 = netns_restore(&saved);
 	if (r2 < 0) {
 		/* still in the pod netns: nothing below may run */

@@ -101,7 +101,7 @@ static int hostdev_del(const struct cni_env *env, const struct state *st, int ns
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
 	if (nsfd >= 0) {
-		r = cmd_netlink_in(nsfd, &pod, err);
+		r = cmd_netlink_in(nsfd, NETLINK_ROUTE, &pod, err);
 		if (r < 0)
 			return r;
 		r = iflink_find(&pod, env->ifname, &info);
@@ -130,7 +130,10 @@ static int hostdev_del(const struct cni_env *env, const struct state *st, int ns
 		}
 		if (st->rdma_moved && st->rdma_device[0]) {
 			r = cmd_rdma_move_out(st->rdma_device, nsfd);
-			if (r < 0 && r != -ENOENT)
+			if (r == -ENOENT)
+				log_info("RDMA device '%s' is no longer in the pod: already returned to the host",
+					 st->rdma_device);
+			else if (r < 0)
 				return err_set(err, r, RDMANET_ERR_RDMA, NULL,
 					       "cannot return RDMA device '%s' from the pod to the host",
 					       st->rdma_device);
@@ -199,7 +202,7 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 	r = netlink_open(&host);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
-	r = cmd_netlink_in(nsfd, &pod, err);
+	r = cmd_netlink_in(nsfd, NETLINK_ROUTE, &pod, err);
 	if (r < 0)
 		return r;
 	r = iflink_find(&pod, env->ifname, &info);

@@ -214,23 +214,6 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 	return 0;
 }
 
-/* Opens a NETLINK_RDMA socket inside the netns behind fd. */
-static int rdma_netlink_in(int fd, struct netlink *nl)
-{
-	int saved = -1, r, r2;
-
-	r = netns_enter(fd, &saved);
-	if (r < 0)
-		return r;
-	r = rdmadev_open(nl);
-	r2 = netns_restore(&saved);
-	if (r2 < 0) {
-		netlink_close(nl);
-		return r2;
-	}
-	return r;
-}
-
 int cmd_rdma_move_in(const struct rdma_plan *plan, int nsfd, struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink nl = { 0 };
@@ -266,7 +249,7 @@ int cmd_rdma_move_out(const char *dev, int nsfd)
 
 	if (host < 0)
 		return -errno;
-	r = rdma_netlink_in(nsfd, &nl);
+	r = cmd_netlink_in(nsfd, NETLINK_RDMA, &nl, NULL); /* callers word the error */
 	if (r < 0)
 		return r;
 	r = rdmadev_find(&nl, dev, &d);

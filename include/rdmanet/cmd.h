@@ -31,8 +31,8 @@ int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum 
 
 /* Opens the pod netns for ADD/CHECK, mapping failures to CNI codes 3 and 4. */
 int cmd_open_netns(const struct cni_env *env, struct cni_err *err);
-/* Opens a netlink socket inside the netns behind fd. */
-int cmd_netlink_in(int fd, struct netlink *nl, struct cni_err *err);
+/* Opens a netlink socket of protocol (NETLINK_ROUTE, NETLINK_RDMA) inside the netns behind fd. */
+int cmd_netlink_in(int fd, int protocol, struct netlink *nl, struct cni_err *err);
 
 /* The RDMA side of one attachment, decided before anything is created (cmd_rdma.c). */
 struct rdma_plan {

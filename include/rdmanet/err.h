@@ -40,7 +40,7 @@ struct cni_err {
 /*
  * Record an error unless one is already recorded. details may be NULL: then strerror(-r) is
  * used when r < 0. Returns r when it is negative, -EINVAL otherwise, so callers can write
- * `return err_set(err, r, CODE, NULL, "...")`.
+ * `return err_set(err, r, CODE, NULL, "...")`. e may be NULL where the caller words the error.
  */
 int err_set(struct cni_err *e, int r, int code, const char *details, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

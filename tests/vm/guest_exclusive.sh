@@ -57,8 +57,15 @@ out=$($P doctor --netns /run/netns/pod2 2>&1)
 check "doctor in the pod: no RDMA device visible, says why" \
 	eval 'echo "$out" | grep -qiE "no RDMA device"'
 echo "$out" | sed 's/^/    doctor: /' | head -20
+# The state of an attachment whose RDMA device was moved in (no movable device here: rxe
+# cannot) and that the kernel has since returned: DEL asks RDMA netlink inside the pod, finds
+# no device there and goes on.
+S=/var/lib/cni/rdmanet/x6-net1.json
+jq -c '.rdmaMoved = true | .rdmaDevice = "rxe0" | .rdmaPort = 1' $S >$S.new && mv $S.new $S
 cni DEL x6 /run/netns/pod2 net1 "$HC"
 check "DEL returns veth1" eval 'succeeded_quietly && has_link "" veth1'
+check "... a moved-in RDMA device no longer in the pod is taken as returned" \
+	eval 'grep -q "cid=x6 ifname=net1: .*RDMA device .rxe0. is no longer in the pod" /tmp/rdmanet.log && rdma_devs | grep -qw rxe0'
 cni ADD x7 /run/netns/pod3 net1 "$HC"
 check "hostdev ADD (netns to be deleted)" succeeded
 /usr/sbin/ip netns del pod3
