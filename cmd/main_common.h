@@ -40,7 +40,9 @@ static void apply_logging(int level, const char *file, const char *field)
 		log_set_level((enum log_level) level);
 	if (file[0]) {
 		r = log_open_file(file);
-		if (r < 0)
+		if (r == -EINVAL)
+			log_warn("%s '%s' is not a regular file, logging to stderr only", field, file);
+		else if (r < 0)
 			log_warn("cannot open %s '%s': %s, logging to stderr only", field, file,
 				 strerror(-r));
 	}

@@ -51,10 +51,17 @@ int log_level_parse(const char *name)
 
 int log_open_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* O_NONBLOCK: a FIFO without a reader must not hang the plugin; only regular files pass */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0600);
+	struct stat st;
 
 	if (fd < 0)
-		return -errno;
+		return errno == ENXIO || errno == EISDIR ? -EINVAL : -errno; /* FIFO, directory */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		(void) close(fd);
+		return -EINVAL;
+	}
 	log_close();
 	log_state.fd = fd;
 	return 0;

@@ -9,7 +9,8 @@ void log_set_context(const char *prog, const char *containerid, const char *ifna
 void log_set_level(enum log_level level);
 /* Returns -1 for an unknown name. */
 int log_level_parse(const char *name);
-/* Opens (creating with 0600) an append-only log file; -errno on failure. */
+/* Opens (creating with 0600) an append-only log file; -EINVAL when it is not a regular file
+ * (a device, a FIFO, a socket), -errno on other failures. */
 int log_open_file(const char *path);
 void log_close(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -164,6 +164,19 @@ cni DEL perm-1 "$(nsp hp)" net1 "$(conf_l2 1.1.0 h0 '.link="hostdev"')"
 	PLUGIN=$IPAM cni_env "$(ipam_conf good | jq -c --arg l "$T/perm-ipam.log" '.ipam.log_file=$l')" \
 		CNI_COMMAND=ADD CNI_CONTAINERID=perm-2 CNI_NETNS=/run/netns/none CNI_IFNAME=net1 CNI_PATH=/x)
 check "rdmanet-ipam's log_file is created 0600" test "$(stat -c %a "$T/perm-ipam.log" 2>/dev/null)" = 600
+# a logFile that is not a regular file: a FIFO with no reader must not hang ADD (timeout bounds
+# the check), a directory or a device is not written; the attachment goes on with a warning
+mkfifo "$T/fifo.log"
+for lf in "$T/fifo.log" "$T" /dev/full; do
+	out=$(conf_l2 1.1.0 h0 ".logFile=\"$lf\"" | timeout 20 env -i PATH="$PATH" CNI_COMMAND=ADD \
+		CNI_CONTAINERID=lf-1 CNI_NETNS="$(nsp hp)" CNI_IFNAME=net9 CNI_PATH="$CNI_PATH_ALL" \
+		"$PLUGIN" 2>"$T/lf.err")
+	rc=$?
+	check "logFile '$lf': ADD goes on, warns that it is not a regular file" eval \
+		'[ $rc = 0 ] && grep -q "logFile .* is not a regular file" "$T/lf.err" || { WHY="rc=$rc ${out:0:200} $(tail -2 "$T/lf.err")"; false; }'
+	cni DEL lf-1 "$(nsp hp)" net9 "$(conf_l2 1.1.0 h0)"
+	check "... DEL" succeeded
+done
 
 # ================================================================ no shell: strace
 if ! command -v strace >/dev/null; then
