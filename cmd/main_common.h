@@ -60,11 +60,13 @@ static int cni_start(const char *prog, char **in, size_t *len, char version[CNI_
 
 	log_set_context(prog, getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
 	r = cni_read_stdin(in, len);
-	if (r < 0) {
-		(void) err_set(err, r, r == -E2BIG ? CNI_ERR_DECODE : CNI_ERR_IO, NULL,
-			       "cannot read the network configuration from stdin");
+	if (r == -E2BIG)
+		(void) err_set(err, r, CNI_ERR_DECODE, CNI_STDIN_TOO_BIG_DETAILS, CNI_STDIN_TOO_BIG_MSG,
+			       CNI_STDIN_MAX);
+	else if (r < 0)
+		(void) err_set(err, r, CNI_ERR_IO, NULL, "cannot read the network configuration from stdin");
+	if (r < 0)
 		return fail(err, version);
-	}
 	(void) config_peek_version(*in, *len, version);
 	if (cni_env_parse(env, err) < 0)
 		return fail(err, version);

@@ -572,8 +572,8 @@ int config_document(const char *buf, size_t len, cJSON **root, char version[CNI_
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
 			       "no network configuration on stdin");
 	if (len > CONFIG_STDIN_MAX)
-		return err_set(err, -E2BIG, CNI_ERR_DECODE, NULL,
-			       "network configuration is larger than %d bytes", CONFIG_STDIN_MAX);
+		return err_set(err, -E2BIG, CNI_ERR_DECODE, CNI_STDIN_TOO_BIG_DETAILS,
+			       CNI_STDIN_TOO_BIG_MSG, CONFIG_STDIN_MAX);
 	r = check_bytes(buf, len, err);
 	if (r < 0)
 		return r;

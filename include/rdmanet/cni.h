@@ -19,6 +19,10 @@ struct cJSON;
 #define CNI_MAX_IPS 32
 #define CNI_MAX_ROUTES 128
 #define CNI_STDIN_MAX (1024 * 1024)
+/* The error for stdin past CNI_STDIN_MAX, in both places that see it (reading, parsing). */
+#define CNI_STDIN_TOO_BIG_MSG "network configuration is larger than %d bytes"
+#define CNI_STDIN_TOO_BIG_DETAILS \
+	"a network configuration is a few KiB: check what the runtime or Multus passes on stdin"
 
 enum cni_command {
 	CNI_CMD_NONE,

@@ -64,6 +64,7 @@ LONG300=$(printf 'a%.0s' $(seq 300))
 LONG5K=$(printf 'x%.0s' $(seq 5000))
 BIGCONF=$({ printf '{"cniVersion":"1.0.0","name":"n","type":"rdmanet","master":"b0","pad":"'
 	head -c 1100000 /dev/zero | tr '\0' a; printf '"}'; })
+HUGECONF=$(head -c 3000000 /dev/zero | tr '\0' a)	# past what either binary reads at all
 touch "$T/afile"; mkdir -p "$T/adir"
 
 N=0
@@ -90,6 +91,8 @@ row r 6 "stdin"                         "stdin empty"                   ''
 row r 6 "object"                        "stdin a JSON array"            '[1,2,3]'
 row r 6 "object"                        "stdin a JSON string"           '"rdmanet"'
 row r 6 "larger than 1048576 bytes"                         "stdin over 1 MiB"              "$BIGCONF"
+row r 6 "larger than 1048576 bytes"     "stdin of 3 MB, reading stops"  "$HUGECONF"
+row i 6 "larger than 1048576 bytes"     "IPAM: stdin of 3 MB"           "$HUGECONF"
 row r 6 "NUL"                           "NUL byte inside the JSON"      "$(printf '{"cniVersion":"1.0.0","name":"n\\u0000x",')"
 row r 6 "JSON"                          "trailing garbage"              "$(rc .)xyz"
 # -- wrong types, bad values, huge numbers
