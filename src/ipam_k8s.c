@@ -408,6 +408,8 @@ static int reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t o
 		return r;
 	}
 	r = resv_owner(x, rg, off, x->who->containerid, x->who->ifname, &got, err);
+	if (r == 1 || r == -ENOENT)
+		log_debug("%s is reserved by another owner: choosing again", ip);
 	return r == -ENOENT ? 1 : r; /* released meanwhile: let the caller pick afresh */
 }
 
@@ -679,6 +681,8 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 		}
 		r = pool_write(x, &v, name, key, new_entry(x->who, err), NULL, 0, 0, err);
 		if (r == -ESTALE || r == -ENOENT) {
+			log_debug("IPPool '%s' %s meanwhile: reading it again", name,
+				  r == -ESTALE ? "changed" : "was deleted");
 			if (r == -ESTALE)
 				backoff(attempt, deadline);
 			reload = true;
@@ -701,6 +705,9 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 	ip->has_gw = rg->has_gw;
 	memcpy(ip->gw, rg->gw, sizeof(ip->gw));
 	ip->iface = -1;
+	format_ip(ip->family, ip->addr, key, sizeof(key));
+	log_info("allocated %s/%u in IPPool '%s' to container '%s' (pod '%s')", key, ip->prefixlen,
+		 name, x->who->containerid, x->who->podref);
 	return 0;
 }
 
@@ -752,6 +759,14 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 		if (r < 0)
 			break;
 		test_kill("ipam-released");
+		for (size_t i = 0; i < n_gone; i++) {
+			unsigned char a[16];
+			char ip[INET6_ADDRSTRLEN];
+
+			pool_addr_at(rg, gone[i].off, a);
+			format_ip(rg->net.family, a, ip, sizeof(ip));
+			log_info("released %s in IPPool '%s' (container '%s')", ip, name, gone[i].id);
+		}
 		for (size_t i = 0; i < n_gone && x->cfg->overlapping && r >= 0; i++)
 			r = unreserve(x, rg, gone[i].off, gone[i].id, err);
 		break;

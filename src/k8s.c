@@ -18,6 +18,7 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/k8s.h"
+#include "rdmanet/log.h"
 
 #if LIBCURL_VERSION_NUM < 0x075500
 #error "libcurl 7.85 or later is needed (CURLOPT_PROTOCOLS_STR, TLS blobs)"
@@ -427,6 +428,7 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 	bool with_body = body || !(get || !strcmp(method, "DELETE"));
 	char url[K8S_URL_MAX];
 	long code = 0, conns = 0;
+	curl_off_t us = 0;
 	CURLcode cc;
 	CURL *h = k->curl;
 	int r;
@@ -473,6 +475,14 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 	(void) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
 		k->connections += (unsigned) conns;
+	(void) curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us);
+	/* the path only: the server is in the kubeconfig, credentials never reach a log */
+	if (cc == CURLE_OK)
+		log_debug("%s %s: HTTP %ld, %zu bytes, %ld ms%s", method, path, code, k->body_len,
+			  (long) (us / 1000), conns > 0 ? ", new connection" : "");
+	else
+		log_debug("%s %s: no answer after %ld ms (%s)", method, path, (long) (us / 1000),
+			  curl_easy_strerror(cc));
 	/* nothing of this request may outlive it in the handle */
 	(void) curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	(void) curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);

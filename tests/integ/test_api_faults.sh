@@ -106,6 +106,8 @@ add_fault "500 on every request" '{"status":500,"count":-1}' 11 "Kubernetes API"
 add_fault "503 on every request" '{"status":503,"count":-1}' 11 "Kubernetes API" 2500
 add_fault "connection closed without an answer" '{"close":true,"count":-1}' 11 "Kubernetes API" 2500
 add_fault "answer slower than api_timeout_seconds" '{"delay_ms":4000,"count":-1}' 11 "Kubernetes API" $(( TMO * 1000 + 1500 ))
+check "... the debug log names the request that got no answer in time" \
+	grep -qE "debug cid=af-$NF ifname=net1: GET /apis/[^ ]*/ippools/[^ ]*: no answer after [0-9]+ ms \(Timeout was reached\)" "$T/ipam.log"
 add_fault "body trickling slower than api_timeout_seconds" '{"slow_body_ms":4000,"count":-1}' 11 "Kubernetes API" $(( TMO * 1000 + 1500 ))
 add_fault "body truncated (Content-Length not met)" '{"truncate":true,"count":-1}' 11 "Kubernetes API" 2500
 add_fault "malformed JSON with 200" '{"body":"{\"kind\":\"IPPool\",\"spec\":{","count":-1}' 108 "Kubernetes API" 2500

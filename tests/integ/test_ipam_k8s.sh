@@ -71,6 +71,11 @@ check "... the reservation is gone" jqt '.code == 404' <(resv "$IP1")
 check "... and the release time is noted" jqt --arg k "rdmanet.io/released-$off1" '.metadata.annotations[$k] != null' <(pool $POOL)
 ipam DEL c1 "$C"
 check "DEL again succeeds" succeeded_quietly
+check "the log (log_level debug) says what was allocated and released, for whom" eval \
+	'grep -q "info cid=c1 ifname=net1: allocated $IP1/29 in IPPool .$POOL. to container .c1. (pod .default/pod-c1.)" "$T/ipam.log" &&
+	 grep -q "info cid=c1 ifname=net1: released $IP1 in IPPool .$POOL. (container .c1.)" "$T/ipam.log"'
+check "... and each API request: method, path, status, size, time" \
+	grep -qE "debug cid=c1 ifname=net1: POST $NSP/overlappingrangeipreservations: HTTP 201, [0-9]+ bytes, [0-9]+ ms" "$T/ipam.log"
 
 # ---- a released address rests while others are free
 got=
