@@ -21,30 +21,6 @@
 
 static char fixtures[PATH_MAX]; /* .../tests/fixtures/config */
 
-/* The fixtures relative to the working directory (make check runs from the top), the
- * environment (FIXTURES_DIR) or the binary (build/tests/test_config). */
-static int find_fixtures(const char *argv0)
-{
-	const char *env = getenv("FIXTURES_DIR");
-	char cand[PATH_MAX - 32];
-	struct stat st;
-
-	if (env && *env) {
-		(void) snprintf(fixtures, sizeof(fixtures), "%s", env);
-		return stat(fixtures, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
-	}
-	(void) snprintf(fixtures, sizeof(fixtures), "tests/fixtures/config");
-	if (stat(fixtures, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	(void) snprintf(cand, sizeof(cand), "%s", argv0);
-	if (strrchr(cand, '/'))
-		*strrchr(cand, '/') = '\0';
-	else
-		strcpy(cand, ".");
-	(void) snprintf(fixtures, sizeof(fixtures), "%s/../../tests/fixtures/config", cand);
-	return stat(fixtures, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
@@ -743,8 +719,8 @@ static void test_device_id_precedence(void)
 int main(int argc, char **argv)
 {
 	(void) argc;
-	if (find_fixtures(argv[0]) < 0) {
-		printf("cannot find tests/fixtures/config (run from the top directory or set FIXTURES_DIR)\n");
+	if (unit_fixtures(argv[0], "config", fixtures) < 0) {
+		printf("cannot find tests/fixtures/config (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

@@ -33,32 +33,6 @@
 static char nl_dir[PATH_MAX];	/* .../tests/fixtures/ipoib-nl */
 static char cfg_dir[PATH_MAX];	/* .../tests/fixtures/config */
 
-/* Relative to the working directory (run.sh and run-all.sh run from the top), to FIXTURES_DIR
- * (the config fixtures, as test_config uses it: ours are its sibling) or to the binary. */
-static int find_fixtures(const char *argv0)
-{
-	const char *env = getenv("FIXTURES_DIR");
-	char base[PATH_MAX - 64];
-	struct stat st;
-
-	if (env && *env)
-		(void) snprintf(base, sizeof(base), "%s/..", env);
-	else if (stat("tests/fixtures/ipoib-nl", &st) == 0)
-		(void) snprintf(base, sizeof(base), "tests/fixtures");
-	else {
-		const char *slash = strrchr(argv0, '/');
-
-		(void) snprintf(base, sizeof(base), "%.*s/../../tests/fixtures",
-				slash ? (int) (slash - argv0) : 1, slash ? argv0 : ".");
-	}
-	(void) snprintf(nl_dir, sizeof(nl_dir), "%s/ipoib-nl", base);
-	(void) snprintf(cfg_dir, sizeof(cfg_dir), "%s/config", base);
-	return stat(nl_dir, &st) == 0 && S_ISDIR(st.st_mode) && stat(cfg_dir, &st) == 0 &&
-			       S_ISDIR(st.st_mode) ?
-		       0 :
-		       -ENOENT;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* A netlink request as a flat list of attributes, nests included, named by their path. */
 
@@ -936,8 +910,9 @@ static void test_garp_packet(void)
 int main(int argc, char **argv)
 {
 	(void) argc;
-	if (find_fixtures(argv[0]) < 0) {
-		printf("cannot find tests/fixtures/ipoib-nl and tests/fixtures/config (run from the top directory or set FIXTURES_DIR)\n");
+	if (unit_fixtures(argv[0], "ipoib-nl", nl_dir) < 0 ||
+	    unit_fixtures(argv[0], "config", cfg_dir) < 0) {
+		printf("cannot find tests/fixtures/ipoib-nl and tests/fixtures/config (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

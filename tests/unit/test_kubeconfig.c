@@ -30,24 +30,6 @@
 static char fixtures[PATH_MAX];	/* absolute .../tests/fixtures/kubeconfig */
 static char tmp[PATH_MAX];	/* a scratch directory, removed at the end */
 
-static int find_fixtures(const char *argv0)
-{
-	const char *env = getenv("FIXTURES_DIR");
-	char cand[PATH_MAX];
-
-	if (env && *env)
-		(void) snprintf(cand, sizeof(cand), "%s/../kubeconfig", env);
-	else if (access("tests/fixtures/kubeconfig", F_OK) == 0)
-		(void) snprintf(cand, sizeof(cand), "tests/fixtures/kubeconfig");
-	else {
-		const char *slash = strrchr(argv0, '/');
-
-		(void) snprintf(cand, sizeof(cand), "%.*s/../../tests/fixtures/kubeconfig",
-				slash ? (int) (slash - argv0) : 1, slash ? argv0 : ".");
-	}
-	return realpath(cand, fixtures) ? 0 : -ENOENT;
-}
-
 /* No message may carry a secret: the fixtures' tokens, passwords and keys all hold "SECRET". */
 static void no_secrets(const struct cni_err *e, const char *what)
 {
@@ -1016,8 +998,8 @@ static void rm_tmp(void)
 int main(int argc, char **argv)
 {
 	(void) argc;
-	if (find_fixtures(argv[0]) < 0) {
-		printf("cannot find tests/fixtures/kubeconfig (run from the top directory)\n");
+	if (unit_fixtures(argv[0], "kubeconfig", fixtures) < 0) {
+		printf("cannot find tests/fixtures/kubeconfig (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

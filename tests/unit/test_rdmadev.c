@@ -36,25 +36,6 @@
 
 static char fixtures[PATH_MAX]; /* .../tests/fixtures/rdma-nl */
 
-/* The fixtures relative to the working directory (the runners start from the top directory),
- * else relative to the binary (build/tests/test_rdmadev), as test_config.c finds its own. */
-static int find_fixtures(const char *argv0)
-{
-	char cand[PATH_MAX - 32];
-	struct stat st;
-
-	(void) snprintf(fixtures, sizeof(fixtures), "tests/fixtures/rdma-nl");
-	if (stat(fixtures, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	(void) snprintf(cand, sizeof(cand), "%s", argv0);
-	if (strrchr(cand, '/'))
-		*strrchr(cand, '/') = '\0';
-	else
-		strcpy(cand, ".");
-	(void) snprintf(fixtures, sizeof(fixtures), "%s/../../tests/fixtures/rdma-nl", cand);
-	return stat(fixtures, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -ENOENT;
-}
-
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -1363,8 +1344,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	(void) signal(SIGSEGV, on_segv);
 	(void) signal(SIGBUS, on_segv);
-	if (find_fixtures(argv[0]) < 0) {
-		printf("cannot find tests/fixtures/rdma-nl (run from the top directory)\n");
+	if (unit_fixtures(argv[0], "rdma-nl", fixtures) < 0) {
+		printf("cannot find tests/fixtures/rdma-nl (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* unit.h - a minimal test runner: TEST() functions, CHECK macros, "N passed, N failed". */
 #pragma once
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int unit_passed, unit_failed, unit_cur_failed;
 static const char *unit_cur;
@@ -78,4 +81,27 @@ static inline char *unit_read_file(const char *path, size_t *len)
 	}
 	(void) fclose(f);
 	return buf;
+}
+
+/*
+ * The absolute path of tests/fixtures/<sub>: below FIXTURES_DIR (a tests/fixtures elsewhere)
+ * when set, else relative to the working directory (run.sh and run-all.sh start at the top),
+ * else to the binary (build/tests/test_x). -ENOENT when it is not a directory.
+ */
+static inline int unit_fixtures(const char *argv0, const char *sub, char out[PATH_MAX])
+{
+	const char *env = getenv("FIXTURES_DIR"), *slash = strrchr(argv0, '/');
+	char cand[PATH_MAX];
+	struct stat st;
+
+	if (env && *env)
+		(void) snprintf(cand, sizeof(cand), "%s/%s", env, sub);
+	else if (stat("tests/fixtures", &st) == 0 && S_ISDIR(st.st_mode))
+		(void) snprintf(cand, sizeof(cand), "tests/fixtures/%s", sub);
+	else
+		(void) snprintf(cand, sizeof(cand), "%.*s/../../tests/fixtures/%s",
+				slash ? (int) (slash - argv0) : 1, slash ? argv0 : ".", sub);
+	if (!realpath(cand, out) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -ENOENT;
+	return 0;
 }
