@@ -72,6 +72,24 @@ integ_setup() {
 	ip link set lo up
 }
 
+# integ_ipam: IPAM is the build's rdmanet-ipam; dies without it or the test API server's tools.
+integ_ipam() {
+	case $BUILD in /*) IPAM=$BUILD/rdmanet-ipam ;; *) IPAM=$ROOT/$BUILD/rdmanet-ipam ;; esac
+	[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
+	command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
+}
+# integ_apiserver ADMIN-TOKEN [apiserver.py options...]: the test API server (tests/k8s) on
+# loopback, TLS with certificates made in $T/pki, the tokens of $T/tokens.json (written first);
+# stopped at exit. Sets PORT (and K8S_DIR=$T for k8s_kubeconfig); dies when it does not come up.
+integ_apiserver() {
+	local admin=$1; shift
+	. "$ROOT/tests/k8s/lib.sh"
+	trap 'k8s_server_stop; integ_cleanup' EXIT
+	bash "$ROOT/tests/k8s/certs.sh" "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
+	k8s_server_start "$T" "$admin" "$@" ||
+		die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+}
+
 # mk_master NAME: a veth NAME (the master) and its peer NAME-p, both up (carrier on).
 mk_master() {
 	ip link add "$1" type veth peer name "$1-p" && ip link set "$1" up && ip link set "$1-p" up

@@ -10,20 +10,15 @@
 # one netns: one wins, the other fails with 102 (or 11), one link and one allocation; DEL cleans.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
-case $BUILD in /*) BDIR=$BUILD ;; *) BDIR=$ROOT/$BUILD ;; esac
-IPAM=$BDIR/rdmanet-ipam
-[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
-command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
+integ_ipam
+BDIR=${IPAM%/*}
 
 ADMIN=admin-3e8f1a6c2b9d4f7e0a5c
 TOK=ipam-4b2a9c8d7e6f50413322
-. tests/k8s/lib.sh
-trap 'k8s_server_stop; integ_cleanup' EXIT
-bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
 EOF
-k8s_server_start "$T" "$ADMIN" || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+integ_apiserver "$ADMIN"
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }
 admin() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" -X POST -d "$2" "https://127.0.0.1:$PORT$1"; }

@@ -9,9 +9,7 @@
 # resourceVersion), and no file appeared where a hostile path pointed.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
-case $BUILD in /*) IPAM=$BUILD/rdmanet-ipam ;; *) IPAM=$ROOT/$BUILD/rdmanet-ipam ;; esac
-[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
-command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
+integ_ipam
 RDMANET=$PLUGIN
 
 mk_master b0 || die "create veth master b0"
@@ -24,11 +22,8 @@ cni ADD base "$NETNS" net0 "$(conf_hl 1.0.0 b0 10.16.0.0/24)"
 # ---- the test API server, for rdmanet-ipam
 ADMIN=admin-bad-5e4d3c2b1a09
 TOK=ipam-bad-0f9e8d7c6b5a
-. tests/k8s/lib.sh
-trap 'k8s_server_stop; integ_cleanup' EXIT
-bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 echo "{\"$TOK\": {\"user\": \"ipam\", \"allow\": [\"*\"]}}" >"$T/tokens.json"
-k8s_server_start "$T" "$ADMIN" || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+integ_apiserver "$ADMIN"
 KC=$T/kubeconfig
 k8s_kubeconfig "$KC" "$TOK" kube-system
 store_rv() {

@@ -6,20 +6,15 @@
 # concurrent ADDs from several "nodes" without duplicates, and rdmanet + rdmanet-ipam end to end.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
-case $BUILD in /*) IPAM=$BUILD/rdmanet-ipam ;; *) IPAM=$ROOT/$BUILD/rdmanet-ipam ;; esac
-[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
-command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
+integ_ipam
 
 ADMIN=admin-9c1e7a2b4d6f8e0a1b2c
 TOK=ipam-0f9e8d7c6b5a49382716
 TOK_WRONG=wrong-1a2b3c4d5e6f7a8b9c0d
-. tests/k8s/lib.sh
-trap 'k8s_server_stop; integ_cleanup' EXIT
-bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations"]}}
 EOF
-k8s_server_start "$T" "$ADMIN" || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+integ_apiserver "$ADMIN"
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
 k8s_kubeconfig "$T/wrong.kubeconfig" "$TOK_WRONG" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }

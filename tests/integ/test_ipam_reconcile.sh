@@ -9,24 +9,18 @@
 # never the token; --interval survives a failing pass and stops cleanly on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
-case $BUILD in /*) IPAM=$BUILD/rdmanet-ipam ;; *) IPAM=$ROOT/$BUILD/rdmanet-ipam ;; esac
-[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
-command -v python3 >/dev/null && command -v openssl >/dev/null && command -v curl >/dev/null ||
-	die "setup" "python3/openssl/curl missing"
+integ_ipam
+command -v curl >/dev/null || die "setup" "curl missing"
 
 ADMIN=admin-4b7d1e9a2c5f8e3a6b0c
 TOK=recon-7e6d5c4b3a2918f7e6d5
 TOK_WRONG=wrong-9f8e7d6c5b4a39281706
-. tests/k8s/lib.sh
-trap 'k8s_server_stop; integ_cleanup' EXIT
-bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 # the rights of deploy/rbac.yaml (rdmanet-reconcile): the two custom resources, and reading pods
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
           "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
 EOF
-k8s_server_start "$T" "$ADMIN" --namespace apps ||
-	die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+integ_apiserver "$ADMIN" --namespace apps
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
 k8s_kubeconfig "$T/wrong.kubeconfig" "$TOK_WRONG" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }

@@ -10,22 +10,17 @@
 # converge.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
-case $BUILD in /*) BDIR=$BUILD ;; *) BDIR=$ROOT/$BUILD ;; esac
-IPAM=$BDIR/rdmanet-ipam
-[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
-command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
+integ_ipam
+BDIR=${IPAM%/*}
 STATE=/var/lib/cni/rdmanet
 
 ADMIN=admin-5d1c9e0a7b3f4e2d8c6a
 TOK=ipam-7e1d2c3b4a5f60718293
-. tests/k8s/lib.sh
-trap 'k8s_server_stop; integ_cleanup' EXIT
-bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
           "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
 EOF
-k8s_server_start "$T" "$ADMIN" || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+integ_apiserver "$ADMIN"
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }
 NSP=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/kube-system

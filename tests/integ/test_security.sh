@@ -10,9 +10,7 @@
 #   child's environment holds only CNI_* and PATH (a SECRET in rdmanet's environment does not leak).
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
-case $BUILD in /*) IPAM=$BUILD/rdmanet-ipam ;; *) IPAM=$ROOT/$BUILD/rdmanet-ipam ;; esac
-[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
-command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
+integ_ipam
 RDMANET=$PLUGIN
 
 # ================================================================ secrets
@@ -20,15 +18,11 @@ ADMIN=admin-sec-3f2e1d0c9b8a7
 TOK=TOKSECRET-b7e1c9f3a2d84e6f90a1	# allowed everything on the whereabouts resources
 TOK_RO=ROSECRET-5c4b3a29180f7e6d5c4b	# may only read pods: 403 on pools
 TOK_BAD=BADSECRET-0a9b8c7d6e5f4a3b2c1d	# unknown: 401
-. tests/k8s/lib.sh
-trap 'k8s_server_stop; integ_cleanup' EXIT
-bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "ipam", "allow": ["*:ippools", "*:overlappingrangeipreservations", "list:pods", "get:pods"]},
  "$TOK_RO": {"user": "ro", "allow": ["get:pods"]}}
 EOF
-k8s_server_start "$T" "$ADMIN" --client-ca "$T/pki/ca.crt" ||
-	die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+integ_apiserver "$ADMIN" --client-ca "$T/pki/ca.crt"
 mkdir -p "$T/kc"
 k8s_kubeconfig "$T/kc/good" "$TOK" kube-system
 k8s_kubeconfig "$T/kc/ro" "$TOK_RO" kube-system

@@ -17,10 +17,8 @@ case ${BUILD:-build} in
 esac
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
-case $BUILD in /*) IPAM=$BUILD/rdmanet-ipam ;; *) IPAM=$ROOT/$BUILD/rdmanet-ipam ;; esac
-[ -x "$IPAM" ] || die "setup" "$IPAM is not built"
+integ_ipam
 VALGRIND=$(command -v valgrind) || die "setup" "valgrind is not installed (scripts/deps.sh)"
-command -v python3 >/dev/null && command -v openssl >/dev/null || die "setup" "python3/openssl missing"
 
 REAL_PLUGIN=$PLUGIN
 mkdir -p "$T/vg" "$T/vgw" "$T/vgdone"
@@ -166,14 +164,11 @@ vg_ok "rdmanet doctor with a bad option" 2
 ADMIN=admin-vg-7c1e7a2b4d6f8e0a
 TOK=ipam-vg-0f9e8d7c6b5a4938
 TOK_RO=ro-vg-1a2b3c4d5e6f7a8b
-. tests/k8s/lib.sh
-trap 'k8s_server_stop; integ_cleanup' EXIT
-bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations", "list:pods", "get:pods"]},
  "$TOK_RO": {"user": "ro", "allow": ["get:pods"]}}
 EOF
-k8s_server_start "$T" "$ADMIN" || die "setup" "apiserver.py did not start: $(tail -5 "$T/server.log")"
+integ_apiserver "$ADMIN"
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
 k8s_kubeconfig "$T/ro.kubeconfig" "$TOK_RO" kube-system
 sed "s|https://127.0.0.1:$PORT|https://127.0.0.1:1|" "$T/kubeconfig" >"$T/down.kubeconfig"
