@@ -10,6 +10,7 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/ipam_config.h"
+
 #include "rdmanet/log.h"
 
 /* A label of Kubernetes object names: IPPool and reservation names start with it. */
@@ -58,6 +59,29 @@ static int opt_seconds(const cJSON *o, const char *key, unsigned lo, unsigned hi
 	return 0;
 }
 
+/* whereabouts' short form of a range, "START-END/PREFIX" ("10.1.1.10-10.1.1.50/24"), split */
+struct range_text {
+	char start[64];
+	char cidr[128];	/* END/PREFIX: its network is the range's CIDR */
+	char end[64];
+};
+
+static int range_shorthand(const char *field, const char *s, struct range_text *t,
+			   struct cni_err *err)
+{
+	const char *dash = strchr(s, '-'), *slash = dash ? strchr(dash, '/') : NULL;
+
+	if (!dash || dash == s || !slash || slash == dash + 1 ||
+	    (size_t) (dash - s) >= sizeof(t->start) || (size_t) (slash - dash - 1) >= sizeof(t->end))
+		return config_invalid(err, field,
+				      "'%s' must be a CIDR, or START-END/PREFIX as in '10.1.1.10-10.1.1.50/24'",
+				      s);
+	(void) snprintf(t->start, sizeof(t->start), "%.*s", (int) (dash - s), s);
+	(void) snprintf(t->end, sizeof(t->end), "%.*s", (int) (slash - dash - 1), dash + 1);
+	(void) snprintf(t->cidr, sizeof(t->cidr), "%s", dash + 1);
+	return 0;
+}
+
 /* One range: "range" (+ "range_start"/"range_end") and "exclude" of obj. */
 static int parse_range(const cJSON *obj, const char *where, struct ipam_config *c,
 		       struct cni_err *err)
@@ -66,13 +90,14 @@ static int parse_range(const cJSON *obj, const char *where, struct ipam_config *
 	const cJSON *excl, *it;
 	struct pool_range *r;
 	char field[64], why[160];
+	struct range_text split;
 	int ret;
 
 	if (c->n_ranges >= IPAM_RANGES_MAX)
 		return config_invalid(err, "ipam.ipRanges", "has more than %d ranges", IPAM_RANGES_MAX);
 	r = &c->ranges[c->n_ranges];
 	(void) snprintf(field, sizeof(field), "%s.range", where);
-	if ((ret = config_string(obj, "range", field, 64, &cidr, err)) < 0)
+	if ((ret = config_string(obj, "range", field, sizeof(split.cidr) - 1, &cidr, err)) < 0)
 		return ret;
 	if (!cidr || !*cidr)
 		return config_invalid(err, field, "is required: the CIDR to allocate from");
@@ -83,6 +108,18 @@ static int parse_range(const cJSON *obj, const char *where, struct ipam_config *
 	if ((ret = config_string(obj, "range_end", field, 64, &end, err)) < 0)
 		return ret;
 	(void) snprintf(field, sizeof(field), "%s.range", where);
+	if (strchr(cidr, '-')) {
+		if ((start && *start) || (end && *end))
+			return config_invalid(err, field,
+					      "'%s' gives its own start and end: drop range_start and range_end, or write range as a CIDR",
+					      cidr);
+		ret = range_shorthand(field, cidr, &split, err);
+		if (ret < 0)
+			return ret;
+		cidr = split.cidr;
+		start = split.start;
+		end = split.end;
+	}
 	if (pool_range_init(r, cidr, start, end, why, sizeof(why)) < 0)
 		return config_invalid(err, field, "%s", why);
 	excl = cJSON_GetObjectItemCaseSensitive(obj, "exclude");

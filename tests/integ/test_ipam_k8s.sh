@@ -126,6 +126,18 @@ ipam DEL d1 "$DS"
 check "dual-stack DEL empties both" eval \
 	'pool 10.78.0.0-24 | jqt ".spec.allocations == {}" && pool fd00-78---120 | jqt ".spec.allocations == {}"'
 
+# ---- whereabouts' range shorthand START-END/PREFIX: the pool of the CIDR, addresses START..END
+SH=$(ipam_conf 1.0.0 'del(.ipam.gateway) | .ipam.range="10.79.0.10-10.79.0.11/24"')
+ipam ADD s1 "$SH"; a1=$(jq -r '.ips[0].address' <<<"$OUT")
+ipam ADD s2 "$SH"; a2=$(jq -r '.ips[0].address' <<<"$OUT")
+check "range 10.79.0.10-10.79.0.11/24: two ADDs get .10 and .11 (/24)" \
+	test "$(printf '%s\n' "$a1" "$a2" | sort | tr '\n' ' ')" = "10.79.0.10/24 10.79.0.11/24 "
+check "... recorded in IPPool 10.79.0.0-24, as whereabouts names it" \
+	jqt '.spec.range == "10.79.0.0/24" and ([.spec.allocations[].id] | sort) == ["s1","s2"]' <(pool 10.79.0.0-24)
+ipam ADD s3 "$SH"
+check "... a third: exhausted (109)" failed_with 109 "10.79.0.0/24"
+for c in s1 s2; do ipam DEL $c "$SH"; done
+
 # ---- refused credentials: a clear error, never the token
 ipam ADD w1 "$(ipam_conf 1.0.0 ".ipam.kubernetes.kubeconfig=\"$T/wrong.kubeconfig\"")"
 check "a wrong token: error 108 naming the API" failed_with 108 "Kubernetes API"

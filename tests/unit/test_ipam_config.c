@@ -140,6 +140,53 @@ static void test_errors(void)
 	      1, "incompatible");
 }
 
+/* whereabouts' "START-END/PREFIX": the CIDR of END/PREFIX from START to END, nothing else */
+static void test_range_shorthand(void)
+{
+	struct ipam_config c;
+	struct cni_err e;
+	char ip[INET6_ADDRSTRLEN];
+
+	CHECK_INT(parse(HEAD "\"ipam\":{\"range\":\"10.1.1.10-10.1.1.50/24\"}}", CNI_CMD_ADD, &c, &e), 0);
+	CHECK_INT(c.n_ranges, 1);
+	CHECK_STR(inet_ntop(AF_INET, c.ranges[0].net.addr, ip, sizeof(ip)), "10.1.1.0");
+	CHECK_INT(c.ranges[0].net.prefixlen, 24);
+	CHECK_INT(c.ranges[0].first, 10);
+	CHECK_INT(c.ranges[0].last, 50);
+	ipam_config_free(&c);
+	/* the same in ipRanges, and IPv6 */
+	CHECK_INT(parse(HEAD "\"ipam\":{\"ipRanges\":[{\"range\":\"10.1.1.10-10.1.1.50/24\"},"
+			"{\"range\":\"fd00:1::10-fd00:1::1:0/64\"}]}}", CNI_CMD_ADD, &c, &e), 0);
+	CHECK_INT(c.n_ranges, 2);
+	CHECK_INT(c.ranges[1].net.family, AF_INET6);
+	CHECK_STR(inet_ntop(AF_INET6, c.ranges[1].net.addr, ip, sizeof(ip)), "fd00:1::");
+	CHECK_INT(c.ranges[1].first, 0x10);
+	CHECK_INT(c.ranges[1].last, 0x10000);
+	ipam_config_free(&c);
+	/* START at the network address: it stays out, as with range_start */
+	CHECK_INT(parse(HEAD "\"ipam\":{\"range\":\"10.1.1.0-10.1.1.50/24\"}}", CNI_CMD_ADD, &c, &e), 0);
+	CHECK_INT(c.ranges[0].first, 1);
+	CHECK_INT(c.ranges[0].last, 50);
+	ipam_config_free(&c);
+	/* a single address */
+	CHECK_INT(parse(HEAD "\"ipam\":{\"range\":\"10.1.1.7-10.1.1.7/24\"}}", CNI_CMD_ADD, &c, &e), 0);
+	CHECK_INT(c.ranges[0].first, 7);
+	CHECK_INT(c.ranges[0].last, 7);
+	ipam_config_free(&c);
+
+	fails(HEAD "\"ipam\":{\"range\":\"10.1.1.10-10.1.1.50/24\",\"range_start\":\"10.1.1.20\"}}",
+	      CNI_CMD_ADD, 7, "drop range_start and range_end");
+	fails(HEAD "\"ipam\":{\"range\":\"10.1.1.10-10.1.1.50/24\",\"range_end\":\"10.1.1.20\"}}",
+	      CNI_CMD_ADD, 7, "drop range_start and range_end");
+	fails(HEAD "\"ipam\":{\"range\":\"10.1.2.10-10.1.1.50/24\"}}", CNI_CMD_ADD, 7, "10.1.2.10");
+	fails(HEAD "\"ipam\":{\"range\":\"10.1.1.60-10.1.1.50/24\"}}", CNI_CMD_ADD, 7, "after");
+	fails(HEAD "\"ipam\":{\"range\":\"10.1.1.10-10.1.1.50\"}}", CNI_CMD_ADD, 7, "START-END/PREFIX");
+	fails(HEAD "\"ipam\":{\"range\":\"-10.1.1.50/24\"}}", CNI_CMD_ADD, 7, "START-END/PREFIX");
+	fails(HEAD "\"ipam\":{\"range\":\"10.1.1.10-/24\"}}", CNI_CMD_ADD, 7, "START-END/PREFIX");
+	fails(HEAD "\"ipam\":{\"range\":\"10.1.1.10--10.1.1.50/24\"}}", CNI_CMD_ADD, 7, "'ipam.range'");
+	fails(HEAD "\"ipam\":{\"range\":\"fd00::10-10.1.1.50/24\"}}", CNI_CMD_ADD, 7, "'ipam.range'");
+}
+
 static void test_gc_attachments(void)
 {
 	struct ipam_config c;
@@ -158,6 +205,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_full);
 	RUN(test_errors);
+	RUN(test_range_shorthand);
 	RUN(test_gc_attachments);
 	UNIT_DONE();
 }
