@@ -295,6 +295,9 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 						      "entries must have string 'containerID' and 'ifname'");
 		c->valid_attachments = va;
 	}
+	/* DEL: the runtime's cached result, a hint only (DEL must work without it) */
+	if (cmd == CNI_CMD_DEL)
+		c->prev_result = cJSON_GetObjectItemCaseSensitive(c->root, "prevResult");
 	return 0;
 }
 

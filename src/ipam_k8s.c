@@ -711,9 +711,10 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 	return 0;
 }
 
-/* Removes the entries drop() selects, then their reservations. */
+/* Removes the entries drop() selects, then their reservations; *n_out: how many (may be NULL). */
 static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
-			 bool (*drop)(void *arg, const cJSON *entry), void *arg, struct cni_err *err)
+			 bool (*drop)(void *arg, const cJSON *entry), void *arg, size_t *n_out,
+			 struct cni_err *err)
 {
 	struct pool_view v = { 0 };
 	struct gone {
@@ -772,7 +773,33 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 		break;
 	}
 	view_reset(&v);
+	if (n_out)
+		*n_out = r < 0 ? 0 : n_gone;
 	return r < 0 ? r : 0;
+}
+
+/*
+ * DEL found no pool entry of the container in rg: a DEL killed after the pool write may have
+ * left its reservations. The addresses of prevResult in rg name them; each goes if it is still
+ * this container's (another owner's claim stays).
+ */
+static int unreserve_prev(struct ipam_ctx *x, const struct pool_range *rg, struct cni_err *err)
+{
+	_cleanup_(cni_result_free) struct cni_result prev = { 0 };
+	struct cni_err ignored = { 0 };
+	pool_off_t off;
+	int r = 0;
+
+	if (!x->cfg->prev_result)
+		return 0;
+	if (cni_result_parse(x->cfg->prev_result, "prevResult", CNI_ERR_DECODE, &prev, &ignored) < 0) {
+		log_warn("DEL: %s, ignoring it", ignored.msg);
+		return 0;
+	}
+	for (unsigned i = 0; i < prev.n_ips && r >= 0; i++)
+		if (prev.ips[i].family == rg->net.family && pool_offset(rg, prev.ips[i].addr, &off) >= 0)
+			r = unreserve(x, rg, off, x->who->containerid, err);
+	return r;
 }
 
 static bool drop_owner(void *arg, const cJSON *entry)
@@ -785,7 +812,7 @@ static bool drop_owner(void *arg, const cJSON *entry)
 int ipam_k8s_release(struct ipam_ctx *x, const struct pool_range *rg,
 		     bool (*drop)(void *arg, const cJSON *entry), void *arg, struct cni_err *err)
 {
-	return release_range(x, rg, drop, arg, err);
+	return release_range(x, rg, drop, arg, NULL, err);
 }
 
 int ipam_k8s_add(struct ipam_ctx *x, struct cni_result *res, struct cni_err *err)
@@ -804,7 +831,7 @@ int ipam_k8s_add(struct ipam_ctx *x, struct cni_result *res, struct cni_err *err
 	if (r < 0) {
 		/* dual-stack is all or nothing: give back what the earlier ranges gave */
 		while (i-- > 0)
-			(void) release_range(x, &cfg->ranges[i], drop_owner, x, NULL);
+			(void) release_range(x, &cfg->ranges[i], drop_owner, x, NULL, NULL);
 		res->n_ips = 0;
 		return r;
 	}
@@ -820,7 +847,11 @@ int ipam_k8s_del(struct ipam_ctx *x, struct cni_err *err)
 	int r = 0;
 
 	for (unsigned i = 0; i < x->cfg->n_ranges; i++) {
-		int r2 = release_range(x, &x->cfg->ranges[i], drop_owner, x, err);
+		size_t n = 0;
+		int r2 = release_range(x, &x->cfg->ranges[i], drop_owner, x, &n, err);
+
+		if (r2 >= 0 && !n && x->cfg->overlapping)
+			r2 = unreserve_prev(x, &x->cfg->ranges[i], err);
 		if (r2 < 0 && r >= 0)
 			r = r2;
 	}
@@ -888,7 +919,7 @@ int ipam_k8s_gc(struct ipam_ctx *x, struct cni_err *err)
 	int r = 0;
 
 	for (unsigned i = 0; i < x->cfg->n_ranges; i++) {
-		int r2 = release_range(x, &x->cfg->ranges[i], drop_invalid, x, err);
+		int r2 = release_range(x, &x->cfg->ranges[i], drop_invalid, x, NULL, err);
 		if (r2 < 0 && r >= 0)
 			r = r2;
 	}

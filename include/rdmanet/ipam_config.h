@@ -26,6 +26,7 @@ struct ipam_config {
 	char log_file[CONFIG_PATH_MAX];
 	int log_level;			/* enum log_level, -1 when unset */
 	const struct cJSON *valid_attachments;	/* GC */
+	const struct cJSON *prev_result;	/* DEL: "prevResult" as given, unchecked; may be NULL */
 	struct cJSON *root;		/* owned */
 };
 

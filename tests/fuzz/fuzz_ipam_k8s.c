@@ -66,6 +66,12 @@ static const char *const configs[] = {
 
 static const char gc_attachments[] =
 	",\"cni.dev/valid-attachments\":[{\"containerID\":\"c0ffee01\",\"ifname\":\"net1\"}]";
+/* DEL: the runtime's cached result, an address in each config's ranges (and one in none) */
+static const char del_prev_result[] =
+	",\"prevResult\":{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.77.0.2/29\"},"
+	"{\"address\":\"fd00:77::2/125\"},{\"address\":\"10.78.0.2/30\"},"
+	"{\"address\":\"fd00:78::2/126\"},{\"address\":\"10.79.0.11/24\"},"
+	"{\"address\":\"192.0.2.9/24\"}]}";
 
 static void invariant(int ok, const char *what)
 {
@@ -236,10 +242,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (op == sizeof(ops) / sizeof(ops[0]))
 		goto out;
 	log_set_level(LOG_LVL_ERROR);
-	/* the config without its closing brace, then GC's attachments */
+	/* the config without its closing brace, then GC's attachments or DEL's prevResult */
 	(void) snprintf(conf, sizeof(conf), "%.*s%s}", (int) strlen(configs[which]) - 1,
-			configs[which], op == 3 ? gc_attachments : "");
-	r = ipam_config_parse(conf, strlen(conf), op == 3 ? CNI_CMD_GC : CNI_CMD_ADD, &cfg, &cerr);
+			configs[which], op == 3 ? gc_attachments : op == 1 ? del_prev_result : "");
+	r = ipam_config_parse(conf, strlen(conf),
+			      op == 3 ? CNI_CMD_GC : op == 1 ? CNI_CMD_DEL : CNI_CMD_ADD, &cfg, &cerr);
 	invariant(r == 0, cerr.msg);
 	cfg.retry_budget_ms = 20;	/* conflicts retry: keep each input fast */
 	k.p = nl + 1;

@@ -161,17 +161,40 @@ check "rdmanet-ipam killed after the pool patch: entry and reservation" \
 ipam_run DEL ik-3
 check "... DEL removes both" eval 'succeeded_quietly && [ "$(store_of ik-3)" = "pool=0 resv=0" ] || { WHY="$(why_out) $(store_of ik-3)"; false; }'
 
-# DEL killed between the pool patch and the reservation delete; DEL retried; reconcile
+# DEL killed between the pool patch and the reservation delete, then DEL retried as a runtime
+# does: with prevResult (the cached result of the ADD), its addresses name the reservation left
+# behind and the retried DEL deletes it; without prevResult only reconcile can find it
 ipam_run ADD ik-4
 check "ADD ik-4" succeeded
+PREV4=$OUT
 ipam_run DEL ik-4 RDMANET_TEST_KILL_STEP=ipam-released
 check "DEL killed after the pool patch: the reservation is left alone" \
 	eval '[ "$RC" = 137 ] && [ "$(store_of ik-4)" = "pool=0 resv=1" ] || { WHY="rc=$RC $(store_of ik-4)"; false; }'
+IC=$(jq -c --argjson r "$PREV4" '. + {prevResult: $r}' <<<"$conf")
 ipam_run DEL ik-4
-check "... DEL retried succeeds" succeeded_quietly
-echo "# after the retried DEL: $(store_of ik-4)"
+IC=$conf
+check "... DEL retried with prevResult succeeds and deletes the reservation" \
+	eval 'succeeded_quietly && [ "$(store_of ik-4)" = "pool=0 resv=0" ] || { WHY="$(why_out) $(store_of ik-4)"; false; }'
+ipam_run ADD ik-6
+check "ADD ik-6" succeeded
+PREV6=$OUT
+A6=$(jq -r '.ips[0].address' <<<"$PREV6" | cut -d/ -f1)
+ipam_run DEL ik-6 RDMANET_TEST_KILL_STEP=ipam-released
+check "the same kill for ik-6" eval '[ "$RC" = 137 ] && [ "$(store_of ik-6)" = "pool=0 resv=1" ] || { WHY="rc=$RC $(store_of ik-6)"; false; }'
+ipam_run DEL ik-6
+check "... DEL retried without prevResult succeeds; the reservation stays for reconcile" \
+	eval 'succeeded_quietly && [ "$(store_of ik-6)" = "pool=0 resv=1" ] || { WHY="$(why_out) $(store_of ik-6)"; false; }'
+# meanwhile another container holds that reservation: ik-6's prevResult must not take it
+curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" -X PATCH \
+	-H 'Content-Type: application/merge-patch+json' -d '{"spec":{"containerid":"ik-other"}}' \
+	"https://127.0.0.1:$PORT$NSP/overlappingrangeipreservations/$A6" >/dev/null
+IC=$(jq -c --argjson r "$PREV6" '. + {prevResult: $r}' <<<"$conf")
+ipam_run DEL ik-6
+IC=$conf
+check "... DEL with prevResult leaves another container's reservation of $A6 alone" \
+	eval 'succeeded_quietly && [ "$(store_of ik-other)" = "pool=0 resv=1" ] || { WHY="$(why_out) $(store_of ik-other)"; false; }'
 reconcile --grace 0
-check "... and after reconcile nothing of ik-4 is left" eval '[ "$(store_of ik-4)" = "pool=0 resv=0" ] || { WHY=$(store_of ik-4); false; }'
+check "... and reconcile deletes that orphan" eval '[ "$(store_of ik-other)$(store_of ik-6)" = "pool=0 resv=0pool=0 resv=0" ] || { WHY="$(store_of ik-other) $(store_of ik-6)"; false; }'
 
 # the reverse: a pool entry whose reservation is gone (deleted behind our back); DEL converges,
 # and an ADD retried meanwhile re-claims it
