@@ -209,9 +209,12 @@ static const char *verdict(const struct pod_index *ix, const char *podref, int f
 
 	if (!pod)
 		return "its pod does not exist";
+	/* deletionTimestamp is when the pod's own grace period ends, not when deletion began */
 	del_age = age_of(pod, "deletionTimestamp", now);
 	if (del_age >= (long long) grace_s) {
-		(void) snprintf(why, len, "its pod has been deleting for %lld s", del_age);
+		(void) snprintf(why, len,
+				"its pod is still deleting %lld s after its deletionTimestamp (the end of its grace period)",
+				del_age);
 		return why;
 	}
 	age = age_of(pod, "creationTimestamp", now);

@@ -110,7 +110,7 @@ reconcile --kubeconfig "$T/kubeconfig" --dry-run
 check "--dry-run: 8 allocations, 3 to release, 2 orphan reservations, 5 kept" summary 1 8 3 2 5 yes
 check "... logs one 'would release' line per leaked allocation" eval \
 	'[ "$(grep -c "would release" <<<"$ERRLOG")" = 3 ] && grep -q "pod .default/pod-r-missing.*does not exist" <<<"$ERRLOG" &&
-	 grep -q "pod-r-deleted.*deleting for" <<<"$ERRLOG" && grep -q "pod-r-stale.*network-status" <<<"$ERRLOG"'
+	 grep -q "pod-r-deleted.*still deleting [0-9]* s after its deletionTimestamp" <<<"$ERRLOG" && grep -q "pod-r-stale.*network-status" <<<"$ERRLOG"'
 check "... and one 'would delete' line per orphan reservation" eval \
 	'[ "$(grep -c "would delete reservation" <<<"$ERRLOG")" = 2 ] && grep -q "10.90.1.13" <<<"$ERRLOG" &&
 	 grep -q "ghost-other" <<<"$ERRLOG"'
