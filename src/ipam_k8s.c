@@ -596,7 +596,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 	pool_off_t skip[SKIP_MAX], off = 0, held = 0;
 	size_t n_skip = 0;
 	bool have_held = false, done = false, reload = true;
-	char name[POOL_NAME_MAX], key[48], cidr[64];
+	char name[POOL_NAME_MAX], key[48], cidr[64], text[INET6_ADDRSTRLEN];
 	long long deadline = now_ms() + x->cfg->retry_budget_ms;
 	unsigned attempt;
 	int r = 0;
@@ -705,8 +705,8 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 	ip->has_gw = rg->has_gw;
 	memcpy(ip->gw, rg->gw, sizeof(ip->gw));
 	ip->iface = -1;
-	format_ip(ip->family, ip->addr, key, sizeof(key));
-	log_info("allocated %s/%u in IPPool '%s' to container '%s' (pod '%s')", key, ip->prefixlen,
+	format_ip(ip->family, ip->addr, text, sizeof(text));
+	log_info("allocated %s/%u in IPPool '%s' to container '%s' (pod '%s')", text, ip->prefixlen,
 		 name, x->who->containerid, x->who->podref);
 	return 0;
 }
@@ -783,21 +783,14 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
  * left its reservations. The addresses of prevResult in rg name them; each goes if it is still
  * this container's (another owner's claim stays).
  */
-static int unreserve_prev(struct ipam_ctx *x, const struct pool_range *rg, struct cni_err *err)
+static int unreserve_prev(struct ipam_ctx *x, const struct pool_range *rg,
+			  const struct cni_result *prev, struct cni_err *err)
 {
-	_cleanup_(cni_result_free) struct cni_result prev = { 0 };
-	struct cni_err ignored = { 0 };
 	pool_off_t off;
 	int r = 0;
 
-	if (!x->cfg->prev_result)
-		return 0;
-	if (cni_result_parse(x->cfg->prev_result, "prevResult", CNI_ERR_DECODE, &prev, &ignored) < 0) {
-		log_warn("DEL: %s, ignoring it", ignored.msg);
-		return 0;
-	}
-	for (unsigned i = 0; i < prev.n_ips && r >= 0; i++)
-		if (prev.ips[i].family == rg->net.family && pool_offset(rg, prev.ips[i].addr, &off) >= 0)
+	for (unsigned i = 0; i < prev->n_ips && r >= 0; i++)
+		if (prev->ips[i].family == rg->net.family && pool_offset(rg, prev->ips[i].addr, &off) >= 0)
 			r = unreserve(x, rg, off, x->who->containerid, err);
 	return r;
 }
@@ -844,14 +837,20 @@ int ipam_k8s_add(struct ipam_ctx *x, struct cni_result *res, struct cni_err *err
 
 int ipam_k8s_del(struct ipam_ctx *x, struct cni_err *err)
 {
+	_cleanup_(cni_result_free) struct cni_result prev = { 0 };
+	struct cni_err bad = { 0 };
 	int r = 0;
 
+	/* the runtime's cached ADD result: a hint for what a killed DEL left, never required */
+	if (x->cfg->prev_result &&
+	    cni_result_parse(x->cfg->prev_result, "prevResult", CNI_ERR_DECODE, &prev, &bad) < 0)
+		log_warn("DEL: %s, ignoring it", bad.msg);
 	for (unsigned i = 0; i < x->cfg->n_ranges; i++) {
 		size_t n = 0;
 		int r2 = release_range(x, &x->cfg->ranges[i], drop_owner, x, &n, err);
 
 		if (r2 >= 0 && !n && x->cfg->overlapping)
-			r2 = unreserve_prev(x, &x->cfg->ranges[i], err);
+			r2 = unreserve_prev(x, &x->cfg->ranges[i], &prev, err);
 		if (r2 < 0 && r >= 0)
 			r = r2;
 	}

@@ -66,6 +66,9 @@ check "... the reservation is gone" jqt '.code == 404' <(resv "$IP1")
 check "... and the release time is noted" jqt --arg k "rdmanet.io/released-$off1" '.metadata.annotations[$k] != null' <(pool $POOL)
 ipam DEL c1 "$C"
 check "DEL again succeeds" succeeded_quietly
+ipam DEL c1 "$(jq -c '. + {prevResult: {ips: "not a list"}}' <<<"$C")"
+check "DEL with a malformed prevResult (only a hint for DEL) succeeds, with a warning" \
+	eval 'succeeded_quietly && grep -q "warn cid=c1 ifname=net1: DEL: .*prevResult.*ignoring it" "$T/ipam.log"'
 check "the log (log_level debug) says what was allocated and released, for whom" eval \
 	'grep -q "info cid=c1 ifname=net1: allocated $IP1/29 in IPPool .$POOL. to container .c1. (pod .default/pod-c1.)" "$T/ipam.log" &&
 	 grep -q "info cid=c1 ifname=net1: released $IP1 in IPPool .$POOL. (container .c1.)" "$T/ipam.log"'
