@@ -13,8 +13,7 @@
 
 #include "rdmanet/log.h"
 
-/* A label of Kubernetes object names: IPPool and reservation names start with it. */
-static bool network_name_valid(const char *s)
+bool ipam_network_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -212,7 +211,7 @@ static int parse_kubernetes(const cJSON *ipam, struct ipam_config *c, struct cni
 	if (r < 0)
 		return r;
 	if (s && *s) {
-		if (!network_name_valid(s) || strchr(s, '.'))
+		if (!ipam_network_name_valid(s) || strchr(s, '.'))
 			return config_invalid(err, "ipam.namespace", "'%s' is not a namespace name", s);
 		strcpy(c->namespace_, s);
 	}
@@ -265,7 +264,7 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 	if (r < 0)
 		return r;
 	if (s && *s) {
-		if (!network_name_valid(s))
+		if (!ipam_network_name_valid(s))
 			return config_invalid(err, "ipam.network_name",
 					      "'%s' must be lower-case letters, digits, '-' or '.'", s);
 		strcpy(c->network_name, s);

@@ -262,6 +262,11 @@ static int pool_parse(const cJSON *pool, struct ipam_config *cfg, char *why, siz
 		(void) snprintf(why, len, "its name does not match its range '%s'", range);
 		return -EINVAL;
 	}
+	/* API objects are input too: a network_name the config would refuse goes into no path */
+	if (cfg->network_name[0] && !ipam_network_name_valid(cfg->network_name)) {
+		(void) snprintf(why, len, "its name starts with '%.64s', not a network_name", cfg->network_name);
+		return -EINVAL;
+	}
 	cfg->n_ranges = 1;
 	return 0;
 }

@@ -30,6 +30,9 @@ struct ipam_config {
 	struct cJSON *root;		/* owned */
 };
 
+/* A network_name: a label of Kubernetes object names, which IPPool and reservation names
+ * start with (lower-case letters, digits, '-' and '.', alphanumeric at both ends). */
+bool ipam_network_name_valid(const char *s);
 /* Parses stdin for cmd: the document checks of config_document, then the "ipam" section. */
 int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct ipam_config *c,
 		      struct cni_err *err);
