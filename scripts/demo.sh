@@ -1,7 +1,9 @@
 #!/bin/bash
 # demo.sh - the quick start: installs what is missing, builds rdmanet and attaches two "pods"
 # to a stand-in RDMA parent (a veth) in throwaway namespaces, exactly as a container runtime
-# calls a CNI plugin: ADD, a ping between the pods, CHECK, DEL, and proof nothing is left.
+# calls a CNI plugin: ADD, a ping between the pods, CHECK, DEL; then a third pod whose address
+# comes from rdmanet-ipam, stored in a (local, test) Kubernetes API server; and proof nothing
+# is left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root: the demo creates network namespaces and links" >&2; exit 1; }
@@ -13,7 +15,9 @@ if [ "${1:-}" != --inside ]; then
 fi
 
 B=$PWD/build/rdmanet
-WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+WORK=$(mktemp -d)
+. tests/k8s/lib.sh
+trap 'k8s_server_stop; rm -rf "$WORK"' EXIT
 mkdir -p /run/netns && mount -t tmpfs rdmanet-demo /run/netns
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
@@ -72,11 +76,38 @@ cni DEL demo-container-b pod-b && echo "DEL pod-b after netns removal: ok"
 say "rdmanet doctor: what RDMA this node has (none here: it says why and how to fix it; the RDMA paths run on a real kernel in tests/vm)"
 run "$B" doctor rdma0 || true
 
+say "rdmanet-ipam: the address comes from the Kubernetes API (a local test API server on 127.0.0.1 stands in for the cluster's)"
+ip link set lo up	# the server listens on loopback, in this demo's own network namespace
+bash tests/k8s/certs.sh "$WORK/pki" >/dev/null 2>&1
+echo '{"demo-token": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations"]}}' >"$WORK/tokens.json"
+k8s_server_start "$WORK" demo-admin-token || { echo "the test API server did not start" >&2; exit 1; }
+k8s_kubeconfig "$WORK/kubeconfig" demo-token kube-system
+jq -c --arg k "$WORK/kubeconfig" '.name = "rdma-k8s" | .ipam = {type: "rdmanet-ipam", range: "192.168.78.10-192.168.78.50/24",
+	kubernetes: {kubeconfig: $k}}' "$WORK/conf.json" >"$WORK/conf-k8s.json"
+jq .ipam "$WORK/conf-k8s.json"
+ip netns add pod-c
+api() { curl -s --cacert "$WORK/pki/ca.crt" -H "Authorization: Bearer demo-token" \
+	"https://127.0.0.1:$PORT/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/kube-system/$1"; }
+cni_k8s() { CNI_COMMAND=$1 CNI_CONTAINERID=demo-container-c CNI_NETNS=/run/netns/pod-c CNI_IFNAME=net1 \
+	CNI_PATH=$PWD/build:/usr/lib/cni CNI_ARGS="IgnoreUnknown=true;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=pod-c" \
+	"$B" <"$WORK/conf-k8s.json"; }
+cni_k8s ADD | jq -c '.ips'
+run ip -n pod-c -br addr show net1
+printf '$ GET .../ippools/192.168.78.0-24 | jq .spec\n'
+api ippools/192.168.78.0-24 | jq -c .spec
+printf '$ GET .../overlappingrangeipreservations (the claim that makes the address exclusively ours)\n'
+api overlappingrangeipreservations | jq -c '.items[] | {name: .metadata.name, spec}'
+cni_k8s DEL && echo "DEL pod-c: ok"
+api ippools/192.168.78.0-24 | jq -c '{allocations: .spec.allocations}'
+RESV_LEFT=$(api overlappingrangeipreservations | jq '.items | length')
+echo "reservations left: $RESV_LEFT"
+ip netns del pod-c
+
 say "Nothing left behind"
 run ip -br link
 run ls -A "$WORK/ipam/rdma-net"
 leftover=$(ip -n pod-a -o link show | grep -c -v ' lo:' || true)
 links=$(ip -d -j link show | jq '[.[] | select((.linkinfo.info_kind // "") == "macvlan")] | length')
 echo "links left in pod-a besides lo: $leftover; macvlan links on the host: $links"
-[ "$leftover" = 0 ] && [ "$links" = 0 ] && ! ls "$WORK/ipam/rdma-net" | grep -q '^192' &&
-	say "Demo complete: ADD, ping, CHECK, STATUS, DEL, no leftovers"
+[ "$leftover" = 0 ] && [ "$links" = 0 ] && [ "$RESV_LEFT" = 0 ] && ! ls "$WORK/ipam/rdma-net" | grep -q '^192' &&
+	say "Demo complete: ADD, ping, CHECK, STATUS, DEL, rdmanet-ipam over the Kubernetes API, no leftovers"
