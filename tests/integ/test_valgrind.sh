@@ -206,6 +206,15 @@ ipam DEL i1 "$C"
 vg_ok "rdmanet-ipam DEL" 0
 ipam DEL i1 "$C"
 vg_ok "rdmanet-ipam DEL again" 0
+ipam ADD p1 "$C"
+P1=$OUT
+PLUGIN=$IPAM	# killed mid-DEL: without valgrind, whose log would end unfinished
+ipam DEL p1 "$C" RDMANET_TEST_KILL_STEP=ipam-released
+PLUGIN=$VG_IPAM
+ipam DEL p1 "$(jq -c --argjson r "$P1" '. + {prevResult: $r}' <<<"$C")"
+vg_ok "rdmanet-ipam DEL with prevResult taking back a reservation a killed DEL left" 0
+ipam DEL p1 "$(jq -c '. + {prevResult: {ips: 5}}' <<<"$C")"
+vg_ok "rdmanet-ipam DEL with a malformed prevResult" 0
 ipam ADD r1 "$C"
 OUT=$("$VG_IPAM" reconcile --kubeconfig "$T/kubeconfig" --namespace kube-system --dry-run --grace 0 2>"$T/stderr")
 RC=$?; ERRLOG=$(cat "$T/stderr")
