@@ -450,28 +450,29 @@ static int parse_ipoib(const cJSON *root, struct config *cfg, struct cni_err *er
 	return 0;
 }
 
-static int parse_logging(const cJSON *root, struct config *cfg, struct cni_err *err)
+int config_logging(const cJSON *obj, const char *fkey, const char *ffield, const char *lkey,
+		   const char *lfield, char file[CONFIG_PATH_MAX], int *level, struct cni_err *err)
 {
-	const char *file, *level;
+	const char *f, *l;
 	int r;
 
-	cfg->log_level = -1;
-	r = config_string(root, "logFile", "logFile", sizeof(cfg->log_file) - 1, &file, err);
+	file[0] = '\0';
+	*level = -1;
+	r = config_string(obj, fkey, ffield, CONFIG_PATH_MAX - 1, &f, err);
 	if (r < 0)
 		return r;
-	if (file && *file) {
-		if (file[0] != '/')
-			return config_invalid(err, "logFile", "'%s' must be an absolute path", file);
-		strcpy(cfg->log_file, file);
+	if (f && *f) {
+		if (f[0] != '/')
+			return config_invalid(err, ffield, "'%s' must be an absolute path", f);
+		strcpy(file, f);
 	}
-	r = config_string(root, "logLevel", "logLevel", 16, &level, err);
+	r = config_string(obj, lkey, lfield, 16, &l, err);
 	if (r < 0)
 		return r;
-	if (level && *level) {
-		cfg->log_level = log_level_parse(level);
-		if (cfg->log_level < 0)
-			return config_invalid(err, "logLevel", "'%s' is not one of error, warn, info, debug",
-				       level);
+	if (l && *l) {
+		*level = log_level_parse(l);
+		if (*level < 0)
+			return config_invalid(err, lfield, "'%s' is not one of error, warn, info, debug", l);
 	}
 	return 0;
 }
@@ -641,7 +642,11 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	if (!s || !*s)
 		return config_invalid(err, "type", "is required");
 
-	if ((r = parse_logging(cfg->root, cfg, err)) < 0 || (r = parse_ipam(cfg->root, cfg, err)) < 0 ||
+	r = config_logging(cfg->root, "logFile", "logFile", "logLevel", "logLevel", cfg->log_file,
+			   &cfg->log_level, err);
+	if (r < 0)
+		return r;
+	if ((r = parse_ipam(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_ipam_timeout(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_link(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 ||

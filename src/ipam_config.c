@@ -11,7 +11,6 @@
 #include "rdmanet/cleanup.h"
 #include "rdmanet/ipam_config.h"
 
-#include "rdmanet/log.h"
 
 bool ipam_network_name_valid(const char *s)
 {
@@ -218,31 +217,6 @@ static int parse_kubernetes(const cJSON *ipam, struct ipam_config *c, struct cni
 	return 0;
 }
 
-static int parse_logging(const cJSON *ipam, struct ipam_config *c, struct cni_err *err)
-{
-	const char *file, *level;
-	int r;
-
-	r = config_string(ipam, "log_file", "ipam.log_file", sizeof(c->log_file) - 1, &file, err);
-	if (r < 0)
-		return r;
-	if (file && *file) {
-		if (file[0] != '/')
-			return config_invalid(err, "ipam.log_file", "'%s' must be an absolute path", file);
-		strcpy(c->log_file, file);
-	}
-	r = config_string(ipam, "log_level", "ipam.log_level", 16, &level, err);
-	if (r < 0)
-		return r;
-	if (level && *level) {
-		c->log_level = log_level_parse(level);
-		if (c->log_level < 0)
-			return config_invalid(err, "ipam.log_level",
-					      "'%s' is not one of error, warn, info, debug", level);
-	}
-	return 0;
-}
-
 int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct ipam_config *c,
 		      struct cni_err *err)
 {
@@ -258,7 +232,9 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 	ipam = cJSON_GetObjectItemCaseSensitive(c->root, "ipam");
 	if (!cJSON_IsObject(ipam))
 		return config_invalid(err, "ipam", "must be an object with the rdmanet-ipam settings");
-	if ((r = parse_logging(ipam, c, err)) < 0)
+	r = config_logging(ipam, "log_file", "ipam.log_file", "log_level", "ipam.log_level", c->log_file,
+			   &c->log_level, err);
+	if (r < 0)
 		return r;
 	r = config_string(ipam, "network_name", "ipam.network_name", IPAM_NETWORK_NAME_MAX, &s, err);
 	if (r < 0)

@@ -100,6 +100,13 @@ int config_invalid(struct cni_err *err, const char *field, const char *fmt, ...)
 /* A string field: absent or null is fine (*out NULL), wrong type or over max is error 7. */
 int config_string(const struct cJSON *obj, const char *key, const char *field, size_t max,
 		  const char **out, struct cni_err *err);
+/*
+ * A log file and level of obj under the keys fkey and lkey (named ffield and lfield in errors):
+ * the file an absolute path copied to file ("" when unset), the level an enum log_level in
+ * *level (-1 when unset).
+ */
+int config_logging(const struct cJSON *obj, const char *fkey, const char *ffield, const char *lkey,
+		   const char *lfield, char file[CONFIG_PATH_MAX], int *level, struct cni_err *err);
 /* ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ */
 bool config_network_name_valid(const char *s);
 /* Only cniVersion, for VERSION; "" when absent. */
