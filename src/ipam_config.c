@@ -169,6 +169,24 @@ static int parse_ranges(const cJSON *ipam, struct ipam_config *c, struct cni_err
 	return 0;
 }
 
+/*
+ * whereabouts settings that change where allocations live: ignoring them, as unknown keys are,
+ * would allocate in other objects than the ones holding the network's live addresses.
+ */
+static int refuse_whereabouts_only(const cJSON *ipam, struct cni_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ipam, "node_slice_size");
+
+	if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !*v->valuestring))
+		return config_invalid(err, "ipam.node_slice_size",
+				      "is whereabouts' Fast IPAM (per-node slices in NodeSlicePools), which rdmanet-ipam does not do: remove it; moving a network that has live node-slice allocations needs its pods re-created, or addresses could be handed out twice");
+	v = cJSON_GetObjectItemCaseSensitive(ipam, "etcd_host");
+	if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !*v->valuestring))
+		return config_invalid(err, "ipam.etcd_host",
+				      "names an etcd store: rdmanet-ipam keeps allocations in the Kubernetes API only; remove it and set 'ipam.kubernetes.kubeconfig'");
+	return 0;
+}
+
 /* "gateway" belongs to the range whose CIDR holds it; it is never handed out. */
 static int parse_gateway(const cJSON *ipam, struct ipam_config *c, struct cni_err *err)
 {
@@ -235,6 +253,8 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 	r = config_logging(ipam, "log_file", "ipam.log_file", "log_level", "ipam.log_level", c->log_file,
 			   &c->log_level, err);
 	if (r < 0)
+		return r;
+	if ((r = refuse_whereabouts_only(ipam, err)) < 0)
 		return r;
 	r = config_string(ipam, "network_name", "ipam.network_name", IPAM_NETWORK_NAME_MAX, &s, err);
 	if (r < 0)

@@ -1271,7 +1271,7 @@ int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *e
 	memset(c, 0, sizeof(*c));
 	if (!host || !*host || !port || !*port)
 		return kc_invalid(&kc,
-				  "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not in a pod; set 'kubeconfig' in the IPAM config");
+				  "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not in a pod; set 'ipam.kubernetes.kubeconfig' in the network config (the DaemonSet writes /etc/cni/net.d/rdmanet.d/rdmanet-ipam.kubeconfig), or reconcile's --kubeconfig");
 	if (strlen(host) > 253 || strspn(host, HOST_CHARS) != strlen(host))
 		return kc_invalid(&kc, "KUBERNETES_SERVICE_HOST '%.64s' is not a host name or address",
 				  host);

@@ -175,6 +175,8 @@ row i 7 "api_timeout_seconds"           "api_timeout_seconds huge"      "$(ic '.
 row i 7 "api_timeout_seconds"           "api_timeout_seconds negative"  "$(ic '.ipam.api_timeout_seconds=-5')"
 row i 7 "log_file"                      "log_file relative"             "$(ic '.ipam.log_file="ipam.log"')"
 row i 7 "log_level"                     "log_level junk"                "$(ic '.ipam.log_level="chatty"')"
+row i 7 "node_slice_size.*Fast IPAM"    "whereabouts' node_slice_size"  "$(ic '.ipam.node_slice_size="/22"')"
+row i 7 "etcd_host.*Kubernetes API"     "whereabouts' etcd_host"        "$(ic '.ipam.etcd_host="10.0.0.1:2379"')"
 row i 6 "JSON"                          "rdmanet-ipam: invalid JSON"    '{"ipam":{'
 # -- rdmanet-ipam: kubeconfig
 row i 7 "server"                        "kubeconfig without a server"   "$(ikc noserver)"

@@ -141,6 +141,28 @@ ipam ADD s3 "$SH"
 check "... a third: exhausted (109)" failed_with 109 "10.79.0.0/24"
 for c in s1 s2; do ipam DEL $c "$SH"; done
 
+# ---- objects whereabouts made (a cluster moving a network from whereabouts to rdmanet-ipam):
+# its pool entry and reservation are taken as allocated, its container passes CHECK and its DEL
+# releases both
+post() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+	-X POST -d "$2" "https://127.0.0.1:$PORT$NSP/$1" >/dev/null; }
+post ippools '{"apiVersion":"whereabouts.cni.cncf.io/v1alpha1","kind":"IPPool","metadata":{"name":"10.80.0.0-29"},
+	"spec":{"range":"10.80.0.0/29","allocations":{"5":{"id":"wb-1","podref":"default/pod-wb-1","ifname":"net1"}}}}'
+post overlappingrangeipreservations '{"apiVersion":"whereabouts.cni.cncf.io/v1alpha1","kind":"OverlappingRangeIPReservation",
+	"metadata":{"name":"10.80.0.5"},"spec":{"containerid":"wb-1","podref":"default/pod-wb-1","ifname":"net1"}}'
+WB=$(ipam_conf 1.0.0 'del(.ipam.gateway) | .ipam.range="10.80.0.0/29" | .ipam.release_quiet_seconds=0')
+got=
+for c in n1 n2 n3 n4 n5; do ipam ADD $c "$WB"; got+=" $(jq -r '.ips[0].address' <<<"$OUT")"; done
+check "five ADDs fill the five other addresses of 10.80.0.0/29, never whereabouts' .5" \
+	test "$(tr ' ' '\n' <<<"$got" | grep . | sort -t. -k4n | tr '\n' ' ')" = "10.80.0.1/29 10.80.0.2/29 10.80.0.3/29 10.80.0.4/29 10.80.0.6/29 "
+ipam CHECK wb-1 "$WB"
+check "CHECK of whereabouts' container wb-1 finds its allocation" succeeded_quietly
+ipam DEL wb-1 "$WB"
+check "DEL of wb-1 releases whereabouts' pool entry and reservation" eval \
+	'succeeded_quietly && pool 10.80.0.0-29 | jqt ".spec.allocations[\"5\"] == null" && resv 10.80.0.5 | jqt ".code == 404"'
+for c in n1 n2 n3 n4 n5; do ipam DEL $c "$WB"; done
+check "... and the pool is empty after the others' DELs" jqt '.spec.allocations == {}' <(pool 10.80.0.0-29)
+
 # ---- refused credentials: a clear error, never the token
 ipam ADD w1 "$(ipam_conf 1.0.0 ".ipam.kubernetes.kubeconfig=\"$T/wrong.kubeconfig\"")"
 check "a wrong token: error 108 naming the API" failed_with 108 "Kubernetes API"

@@ -53,6 +53,11 @@ static void test_defaults(void)
 	CHECK_INT(c.log_level, -1);
 	CHECK(!c.ranges[0].has_gw);
 	ipam_config_free(&c);
+	/* whereabouts-only settings left empty, and those without effect here, are accepted */
+	CHECK_INT(parse(HEAD "\"ipam\":{\"type\":\"rdmanet-ipam\",\"range\":\"10.56.0.0/16\","
+			"\"node_slice_size\":\"\",\"etcd_host\":null,\"leader_lease_duration\":1500,"
+			"\"sleep_for_race\":1}}", CNI_CMD_ADD, &c, &e), 0);
+	ipam_config_free(&c);
 }
 
 static void test_full(void)
@@ -134,6 +139,10 @@ static void test_errors(void)
 	fails(HEAD "\"ipam\":{\"ipRanges\":[{\"range\":\"10.56.0.0/24\"},{\"range\":\"10.56.0.0/24\"}]}}",
 	      CNI_CMD_ADD, 7, "same CIDR twice");
 	fails(HEAD "\"ipam\":{\"ipRanges\":{}}}", CNI_CMD_ADD, 7, "'ipam.ipRanges'");
+	fails(HEAD "\"ipam\":{\"range\":\"10.56.0.0/24\",\"node_slice_size\":\"/22\"}}", CNI_CMD_ADD, 7,
+	      "'ipam.node_slice_size' is whereabouts' Fast IPAM");
+	fails(HEAD "\"ipam\":{\"range\":\"10.56.0.0/24\",\"etcd_host\":\"10.0.0.1:2379\"}}", CNI_CMD_ADD,
+	      7, "'ipam.etcd_host'");
 	fails(HEAD "\"ipam\":{\"range\":\"10.56.0.0/24\"}}", CNI_CMD_GC, 7, "valid-attachments");
 	fails(HEAD "\"ipam\":{\"range\":\"10.56.0.0/24\"},\"ipam\":{}}", CNI_CMD_ADD, 6, "twice");
 	fails("{\"cniVersion\":\"0.2.0\",\"name\":\"n\",\"ipam\":{\"range\":\"10.56.0.0/24\"}}", CNI_CMD_ADD,
