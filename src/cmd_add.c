@@ -121,15 +121,17 @@ static int fill_result(const struct cni_env *env, const struct config *cfg,
 }
 
 /* Returns a hostdev netdev to the host: original name and MTU, our label removed. */
-static void hostdev_return(struct netlink *pod, int ifindex, int hostfd, const struct state *st,
-			   const char *ifname)
+static void hostdev_return(struct netlink *pod, const struct iflink_info *dev, int hostfd,
+			   struct netlink *host, const struct state *st)
 {
-	int r = iflink_change(pod, ifindex, hostfd, st->host_name, st->host_mtu, "");
+	bool renamed;
+	int r = iflink_move_named(pod, dev, hostfd, host, st->host_name, st->host_mtu, "", &renamed);
 
-	if (r == -EEXIST) /* the name was taken meanwhile: keep the device, let the kernel name it */
-		r = iflink_change(pod, ifindex, hostfd, "dev%d", st->host_mtu, "");
+	if (r >= 0 && renamed)
+		log_warn("rollback: '%s' is taken in the host: '%s' returned under a kernel-chosen name",
+			 st->host_name, dev->name);
 	if (r < 0 && r != -ENODEV)
-		log_warn("rollback: cannot return '%s' to the host as '%s': %s, ignoring", ifname,
+		log_warn("rollback: cannot return '%s' to the host as '%s': %s, ignoring", dev->name,
 			 st->host_name, netlink_errmsg(pod) ? netlink_errmsg(pod) : strerror(-r));
 }
 
@@ -292,8 +294,13 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		if (r < 0) {
 			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
 				    "cannot move '%s' into the pod as '%s'", master.name, env->ifname);
-			/* the kernel moves first: a refused MTU leaves the device in the pod */
-			if (iflink_find(&pod, env->ifname, &link) < 0)
+			/*
+			 * the kernel moves first: a refused MTU leaves the device in the pod, a name
+			 * taken there meanwhile leaves it under its host name
+			 */
+			if (iflink_find(&pod, env->ifname, &link) < 0 &&
+			    (iflink_find(&pod, master.name, &link) < 0 || link.addr_len != master.addr_len ||
+			     memcmp(link.addr, master.addr, master.addr_len)))
 				link.ifindex = 0;
 			goto undo_link;
 		}
@@ -453,7 +460,7 @@ undo_ipam:
 undo_link:
 	if (hostdev) {
 		if (link.ifindex > 0)
-			hostdev_return(&pod, link.ifindex, hostfd, &st, env->ifname);
+			hostdev_return(&pod, &link, hostfd, &host, &st);
 		if (rdma_moved) {
 			int r2 = cmd_rdma_move_out(plan.dev.name, nsfd);
 

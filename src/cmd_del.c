@@ -106,12 +106,13 @@ static int hostdev_del(const struct cni_env *env, const struct state *st, int ns
 			return r;
 		r = iflink_find(&pod, env->ifname, &info);
 		if (r >= 0 && iflink_alias_matches(info.alias, alias)) {
-			r = iflink_change(&pod, info.ifindex, hostfd, st->host_name, st->host_mtu, "");
-			if (r == -EEXIST) {
+			bool renamed;
+
+			r = iflink_move_named(&pod, &info, hostfd, &host, st->host_name, st->host_mtu, "",
+					      &renamed);
+			if (renamed)
 				log_warn("'%s' is taken in the host: '%s' returns under a kernel-chosen name",
 					 st->host_name, env->ifname);
-				r = iflink_change(&pod, info.ifindex, hostfd, "dev%d", st->host_mtu, "");
-			}
 			if (r < 0)
 				return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
 					       "cannot return '%s' from the pod to the host as '%s'",

@@ -69,6 +69,15 @@ chk
 check "CHECK runs the IPAM's CHECK (allocation gone: host-local fails)" failed_with 999 'host-local'
 mv "$T/alloc.saved" "$f"
 
+alias=$(lq c1 net1 .ifalias)
+ip -n c1 link set net1 alias "rdmanet:other-container:net1"
+chk
+check "CHECK of a net1 labelled for another container is 105 naming the alias" \
+	failed_with 105 "not created by rdmanet for container 'chk-1'.*other-container"
+ip -n c1 link set net1 alias "$alias"
+chk
+check "CHECK passes with its own label back" succeeded_quietly
+
 ip -n c1 link del net1 && ip -n c1 link add net1 type veth peer name net1-p && ip -n c1 link set net1 up
 chk
 check "CHECK with a veth named net1 is 105" failed_with 105 "'veth' link"

@@ -65,6 +65,9 @@ add_fails "IPAM exits 1 without a CNI error" 103 "exited with status 1" "$(conf_
 add_fails "IPAM prints garbage" 103 "no JSON result" "$(conf_l2 1.0.0 f0 '.ipam={type:"ipam-garbage"}')"
 add_fails "IPAM returns no address" 103 "no IP address" "$(conf_l2 1.0.0 f0 '.ipam={type:"ipam-noips"}')"
 add_fails "IPAM prints more than 1 MiB" 103 "more than 1 MiB" "$(conf_l2 1.0.0 f0 '.ipam={type:"ipam-flood"}')"
+fake ipam-segv 'kill -SEGV $$'
+add_fails "IPAM killed by a signal" 103 "ipam-segv' was killed by signal 11 during ADD" \
+	"$(conf_l2 1.0.0 f0 '.ipam={type:"ipam-segv"}')"
 t0=$SECONDS
 add_fails "IPAM too slow (ipamTimeoutSeconds 1)" 11 "did not answer ADD within 1 s" \
 	"$(conf_l2 1.0.0 f0 '.ipam={type:"ipam-slow"} | .ipamTimeoutSeconds=1')"
@@ -98,6 +101,30 @@ for s in create:101:"cannot create macvlan" alias:101:"cannot label" sysctl:104:
 	IFS=: read -r step code re <<<"$s"
 	add_fails "RDMANET_TEST_FAIL_STEP=$step" "$code" "$re" "$cv" RDMANET_TEST_FAIL_STEP=$step
 done
+
+# ---- an IPAM plugin that stops at cniVersion 1.0.0 (as Debian's did for a while): it refuses a
+# 1.1.0 config with error 1, rdmanet asks its VERSION and retries once at 1.0.0
+cat >"$T/bin/ipam-v100" <<'PEOF'
+#!/bin/sh
+conf=$(cat)
+if [ "$CNI_COMMAND" = VERSION ]; then
+	echo '{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}'; exit 0
+fi
+case $conf in *'"cniVersion":"1.0.0"'*) ;; *)
+	echo '{"cniVersion":"1.0.0","code":1,"msg":"incompatible CNI versions"}'; exit 1 ;;
+esac
+[ "$CNI_COMMAND" = ADD ] && echo '{"cniVersion":"1.0.0","ips":[{"address":"10.18.0.5/24"}]}'
+exit 0
+PEOF
+chmod +x "$T/bin/ipam-v100"
+cv100=$(conf_l2 1.1.0 f0 '.ipam={type:"ipam-v100"}')
+cni ADD v100 "$(nsp fq)" net2 "$cv100"
+check "an IPAM that refuses 1.1.0: ADD retried at 1.0.0 succeeds, the result is 1.1.0" \
+	succeeded '.cniVersion == "1.1.0" and .ips[0].address == "10.18.0.5/24"'
+check "... the log says so" grep -q "IPAM plugin 'ipam-v100' does not speak cniVersion 1.1.0: retrying ADD with 1.0.0" "$T/rdmanet.log"
+check "... the pod has the address" test "$(addrs fq net2 inet)" = 10.18.0.5/24
+cni DEL v100 "$(nsp fq)" net2 "$cv100"
+check "... DEL (retried the same way) removes the link" eval 'succeeded_quietly && ! has_link fq net2'
 
 # the pod's existing attachment is intact and still works after all of this
 cni CHECK fail-base "$(nsp fp)" net0 "$(with_prev "$c" "$BASE_R")"

@@ -2,6 +2,7 @@
 # test_hostdev.sh - link 'hostdev': the whole netdev moves into the pod under CNI_IFNAME (with
 # its MTU and our label) and comes back on DEL with its name and MTU; the state under
 # /var/lib/cni/rdmanet is private and gone after DEL; every failed step gives the device back;
+# its host name taken meanwhile, DEL and rollback bring it back under a kernel-chosen name;
 # a device in use, a missing deviceID, or a mismatched master is a clear error. This host has no
 # RDMA stack: rdma.mode auto attaches the netdev alone, a required mode fails and changes
 # nothing. (The RDMA device move itself is tested on a real kernel in tests/vm.)
@@ -62,6 +63,47 @@ check "net1 has MTU 1400 in the pod" test "$(lq p1 net1 .mtu)" = 1400
 cni DEL hd-3 "$(nsp p1)" net1 "$c"
 check "DEL" succeeded_quietly
 check "h0 is back with MTU 1500" test "$(lq "" h0 .mtu)" = 1500
+
+# ---- h0's name taken in the host meanwhile: DEL returns it under a kernel-chosen name, with
+# its MAC and MTU, and says so; the name's new owner is left alone
+cni ADD hd-n "$(nsp p1)" net1 "$c"
+check "ADD (its host name to be taken)" succeeded
+ip link add h0 type veth peer name h0-other
+cni DEL hd-n "$(nsp p1)" net1 "$c"
+check "DEL with 'h0' taken in the host succeeds" succeeded_quietly
+back=$(ip -j link show | jq -r --arg m "$mac0" '.[] | select(.address == $m and .ifname != "h0") | .ifname')
+check "... the device is back in the host as '$back' (kernel-chosen), MTU 1500, unlabelled" \
+	eval '[[ "$back" == dev* ]] && test "$(lq "" "$back" '"'"'"\(.mtu) \(.ifalias // "")"'"'"')" = "1500 "'
+check "... the log says why" grep -q "'h0' is taken in the host: 'net1' returns under a kernel-chosen name" "$T/rdmanet.log"
+check "... the other h0 is untouched" test "$(lq "" h0 .linkinfo.info_kind)" = veth
+ip link del h0 && ip link set "$back" name h0 && ip link set h0 up || die "restore h0"
+
+# ---- the same on an ADD's rollback: the IPAM (run in the host's netns) takes the name 'h0',
+# then fails; the device comes back under a kernel-chosen name
+cat >"$T/bin/ipam-takes-h0" <<'PEOF'
+#!/bin/sh
+cat >/dev/null
+[ "$CNI_COMMAND" = ADD ] || exit 0
+ip link add h0 type veth peer name h0-taker >/dev/null 2>&1
+echo '{"cniVersion":"1.0.0","code":11,"msg":"try again later"}'
+exit 1
+PEOF
+chmod +x "$T/bin/ipam-takes-h0"
+cni ADD hd-r "$(nsp p1)" net1 "$(conf_l2 1.1.0 h0 '.link="hostdev" | .ipam={type:"ipam-takes-h0"}')"
+check "ADD failing after the move while 'h0' was taken: the IPAM's error" failed_with 11 "try again later"
+back=$(ip -j link show | jq -r --arg m "$mac0" '.[] | select(.address == $m and .ifname != "h0") | .ifname')
+check "... the device is back in the host as '$back' (kernel-chosen), MTU 1500, unlabelled" \
+	eval '[[ "$back" == dev* ]] && test "$(lq "" "$back" '"'"'"\(.mtu) \(.ifalias // "")"'"'"')" = "1500 " && [ -z "$(pod_links p1)" ]'
+check "... the log says why" grep -q "rollback: 'h0' is taken in the host: 'net1' returned under a kernel-chosen name" "$T/rdmanet.log"
+ip link del h0 && ip link set "$back" name h0 && ip link set h0 up || die "restore h0"
+
+# ---- STATUS of a hostdev network: each pod brings its own device; a named one must exist
+cni STATUS "" "" "" "$c"
+check "STATUS of a hostdev network whose master exists: ready" succeeded_quietly
+cni STATUS "" "" "" "$(jq -c '.master = "nosuch0"' <<<"$c")"
+check "STATUS of a hostdev network whose master is missing: 50" failed_with 50 "nosuch0"
+cni STATUS "" "" "" "$(jq -c 'del(.master) | .deviceID = "0000:ff:1f.7"' <<<"$c")"
+check "STATUS with a deviceID that is no device here: 50" failed_with 50 "0000:ff:1f.7"
 
 # ---- DEL after the pod's netns is gone: a veth dies with it, the state and allocation go
 cni ADD hd-4 "$(nsp p3)" net1 "$c"
