@@ -434,8 +434,9 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		cni_result_free(res);
 		goto undo_ipam;
 	}
-	if (hostdev && bus_id[0] && strchr(bus_id, ':'))
-		(void) snprintf(res->ifaces[0].pci_id, sizeof(res->ifaces[0].pci_id), "%s", bus_id);
+	/* a PCI function (DDDD:BB:DD.F) is pciID; an SF's auxiliary device name is not */
+	if (hostdev && strchr(bus_id, ':') && strlen(bus_id) < sizeof(res->ifaces[0].pci_id))
+		memcpy(res->ifaces[0].pci_id, bus_id, strlen(bus_id) + 1);
 	if (plan.active)
 		log_info("attached '%s' (%s) in '%s' with %u address(es), RDMA device '%s' port %u GID index %d",
 			 env->ifname, res->ifaces[0].mac, env->netns, res->n_ips, plan.dev.name,
