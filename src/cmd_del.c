@@ -85,6 +85,33 @@ static int hostdev_restore_in_host(struct netlink *host, const char *alias, cons
 	return 0;
 }
 
+/*
+ * A whole device of ours in the pod whose state is lost (node storage wiped) or unreadable: it
+ * is never deleted (a VF cannot be; a veth would be destroyed). It goes back to the host under
+ * a name the kernel picks, unlabelled; its original name and MTU are unknown.
+ */
+static int hostdev_return_stateless(struct netlink *pod, struct netlink *host,
+				    const struct iflink_info *info, const struct cni_env *env,
+				    struct cni_err *err)
+{
+	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct iflink_info back;
+	int r;
+
+	if (hostfd < 0)
+		return err_set(err, -errno, RDMANET_ERR_NETNS, NULL,
+			       "cannot open the host network namespace");
+	r = iflink_change(pod, info->ifindex, hostfd, "dev%d", 0, "");
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(pod),
+			       "cannot return '%s' from the pod to the host", env->ifname);
+	log_warn("no attachment state for the device '%s' under " STATE_DIR
+		 ": returned it to the host as '%s'; its original name and MTU are unknown",
+		 env->ifname,
+		 iflink_find_index(host, info->ifindex, &back) >= 0 ? back.name : "a kernel-chosen devN");
+	return 0;
+}
+
 /* hostdev: netdev back first (reverse of ADD), then the RDMA device, then forget the state. */
 static int hostdev_del(const struct cni_env *env, const struct state *st, int nsfd,
 		       const char *alias, struct cni_err *err)
@@ -216,6 +243,8 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 		log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname, info.alias);
 		return 0;
 	}
+	if (cfg->link == LINK_HOSTDEV || (strcmp(info.kind, "macvlan") && strcmp(info.kind, "ipoib")))
+		return hostdev_return_stateless(&pod, &host, &info, env, err);
 	r = iflink_delete(&pod, info.ifindex);
 	if (r < 0 && r != -ENOENT)
 		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),

@@ -97,6 +97,21 @@ check "... the device is back in the host as '$back' (kernel-chosen), MTU 1500, 
 check "... the log says why" grep -q "rollback: 'h0' is taken in the host: 'net1' returned under a kernel-chosen name" "$T/rdmanet.log"
 ip link del h0 && ip link set "$back" name h0 && ip link set h0 up || die "restore h0"
 
+# ---- the state lost (node storage wiped) or corrupt: DEL never deletes the device (a VF cannot
+# be deleted, a veth would be destroyed); it goes back to the host under a kernel-chosen name
+for how in lost corrupt; do
+	cni ADD hd-s "$(nsp p1)" net1 "$c"
+	check "ADD (state to be $how)" succeeded
+	if [ $how = lost ]; then rm -f "$STATE/hd-s-net1.json"; else echo '{"kind":' >"$STATE/hd-s-net1.json"; fi
+	cni DEL hd-s "$(nsp p1)" net1 "$c"
+	back=$(ip -j link show | jq -r --arg m "$mac0" '.[] | select(.address == $m) | .ifname')
+	check "state $how: DEL succeeds, the device is back in the host as '$back', unlabelled, net1 gone from the pod" \
+		eval 'succeeded_quietly && [[ "$back" == dev* ]] && [ -z "$(lq "" "$back" ".ifalias // empty")" ] && [ -z "$(pod_links p1)" ]'
+	check "... the log says what is unknown" grep -q "no attachment state for the device 'net1'.*returned it to the host as '$back'" "$T/rdmanet.log"
+	rm -f "$STATE/hd-s-net1.json"
+	ip link set "$back" name h0 && ip link set h0 up && ip link set h0 mtu 1500 || die "restore h0"
+done
+
 # ---- STATUS of a hostdev network: each pod brings its own device; a named one must exist
 cni STATUS "" "" "" "$c"
 check "STATUS of a hostdev network whose master exists: ready" succeeded_quietly
