@@ -125,7 +125,8 @@ static void hostdev_return(struct netlink *pod, const struct iflink_info *dev, i
 			   struct netlink *host, const struct state *st)
 {
 	bool renamed;
-	int r = iflink_move_named(pod, dev, hostfd, host, st->host_name, st->host_mtu, "", &renamed);
+	int r = iflink_move_named(pod, dev->ifindex, hostfd, host, st->host_name, st->host_mtu, "",
+				  &renamed);
 
 	if (r >= 0 && renamed)
 		log_warn("rollback: '%s' is taken in the host: '%s' returned under a kernel-chosen name",

@@ -135,8 +135,8 @@ static int hostdev_del(const struct cni_env *env, const struct state *st, int ns
 		if (r >= 0 && iflink_alias_matches(info.alias, alias)) {
 			bool renamed;
 
-			r = iflink_move_named(&pod, &info, hostfd, &host, st->host_name, st->host_mtu, "",
-					      &renamed);
+			r = iflink_move_named(&pod, info.ifindex, hostfd, &host, st->host_name,
+					      st->host_mtu, "", &renamed);
 			if (renamed)
 				log_warn("'%s' is taken in the host: '%s' returns under a kernel-chosen name",
 					 st->host_name, env->ifname);

@@ -259,14 +259,13 @@ int iflink_change(struct netlink *nl, int ifindex, int netns_fd, const char *nam
 	return netlink_talk(nl, msg, NULL, NULL);
 }
 
-int iflink_move_named(struct netlink *nl, const struct iflink_info *dev, int to_fd,
-		      struct netlink *to, const char *name, unsigned mtu, const char *alias,
-		      bool *renamed)
+int iflink_move_named(struct netlink *nl, int ifindex, int to_fd, struct netlink *to,
+		      const char *name, unsigned mtu, const char *alias, bool *renamed)
 {
 	struct iflink_info there;
 
 	*renamed = iflink_find(to, name, &there) >= 0;
-	return iflink_change(nl, dev->ifindex, to_fd, *renamed ? "dev%d" : name, mtu, alias);
+	return iflink_change(nl, ifindex, to_fd, *renamed ? "dev%d" : name, mtu, alias);
 }
 
 int iflink_set_down(struct netlink *nl, int ifindex)

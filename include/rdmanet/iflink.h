@@ -78,16 +78,15 @@ int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias);
 int iflink_change(struct netlink *nl, int ifindex, int netns_fd, const char *name, unsigned mtu,
 		  const char *alias);
 /*
- * Moves dev (a link of nl's netns) into the netns of to_fd, where to is a socket, as name with
+ * Moves link ifindex of nl's netns into the netns of to_fd, where to is a socket, as name with
  * mtu and alias (as iflink_change), or under a kernel-chosen "dev%d" when name is taken there
  * (*renamed is then true). The kernel moves a device under its current name and renames it
  * after: asked for a taken name it would move the device and then fail, so the name is looked
  * up first. (Taken in the moment between, the device is left there under its old name and
  * -EEXIST returned; DEL finds it by its label when retried.)
  */
-int iflink_move_named(struct netlink *nl, const struct iflink_info *dev, int to_fd,
-		      struct netlink *to, const char *name, unsigned mtu, const char *alias,
-		      bool *renamed);
+int iflink_move_named(struct netlink *nl, int ifindex, int to_fd, struct netlink *to,
+		      const char *name, unsigned mtu, const char *alias, bool *renamed);
 int iflink_set_down(struct netlink *nl, int ifindex);
 int iflink_set_up(struct netlink *nl, int ifindex);
 /* -ENOENT when absent. */
