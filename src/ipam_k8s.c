@@ -332,13 +332,20 @@ static cJSON *owner_json(const struct ipam_owner *who, bool reservation)
 
 /* ---- reservations: the create-only claim on one IP */
 
+/* The address at off in rg, as text (INET6_ADDRSTRLEN); a its 16 bytes. */
+static void off_text(const struct pool_range *rg, pool_off_t off, unsigned char a[16], char *ip,
+		     size_t iplen)
+{
+	pool_addr_at(rg, off, a);
+	format_ip(rg->net.family, a, ip, iplen);
+}
+
 static int resv_name(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off, char *name,
 		     size_t len, char *ip, size_t iplen)
 {
 	unsigned char a[16];
 
-	pool_addr_at(rg, off, a);
-	format_ip(rg->net.family, a, ip, iplen);
+	off_text(rg, off, a, ip, iplen);
 	return pool_reservation_name(rg->net.family, a, x->cfg->network_name, name, len);
 }
 
@@ -764,8 +771,7 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 			unsigned char a[16];
 			char ip[INET6_ADDRSTRLEN];
 
-			pool_addr_at(rg, gone[i].off, a);
-			format_ip(rg->net.family, a, ip, sizeof(ip));
+			off_text(rg, gone[i].off, a, ip, sizeof(ip));
 			log_info("released %s in IPPool '%s' (container '%s')", ip, name, gone[i].id);
 		}
 		for (size_t i = 0; i < n_gone && x->cfg->overlapping && r >= 0; i++)
