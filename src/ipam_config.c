@@ -175,15 +175,21 @@ static int parse_ranges(const cJSON *ipam, struct ipam_config *c, struct cni_err
  */
 static int refuse_whereabouts_only(const cJSON *ipam, struct cni_err *err)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ipam, "node_slice_size");
+	static const struct {
+		const char *key, *field, *why;
+	} refused[] = {
+		{ "node_slice_size", "ipam.node_slice_size",
+		  "is whereabouts' Fast IPAM (per-node slices in NodeSlicePools), which rdmanet-ipam does not do: remove it; moving a network that has live node-slice allocations needs its pods re-created, or addresses could be handed out twice" },
+		{ "etcd_host", "ipam.etcd_host",
+		  "names an etcd store: rdmanet-ipam keeps allocations in the Kubernetes API only; remove it and set 'ipam.kubernetes.kubeconfig'" },
+	};
 
-	if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !*v->valuestring))
-		return config_invalid(err, "ipam.node_slice_size",
-				      "is whereabouts' Fast IPAM (per-node slices in NodeSlicePools), which rdmanet-ipam does not do: remove it; moving a network that has live node-slice allocations needs its pods re-created, or addresses could be handed out twice");
-	v = cJSON_GetObjectItemCaseSensitive(ipam, "etcd_host");
-	if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !*v->valuestring))
-		return config_invalid(err, "ipam.etcd_host",
-				      "names an etcd store: rdmanet-ipam keeps allocations in the Kubernetes API only; remove it and set 'ipam.kubernetes.kubeconfig'");
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(ipam, refused[i].key);
+
+		if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !*v->valuestring))
+			return config_invalid(err, refused[i].field, "%s", refused[i].why);
+	}
 	return 0;
 }
 
