@@ -64,6 +64,9 @@ cni DEL hd-3 "$(nsp p1)" net1 "$c"
 check "DEL" succeeded_quietly
 check "h0 is back with MTU 1500" test "$(lq "" h0 .mtu)" = 1500
 
+# name_of_mac0: the host's name for h0's device now (h0 itself is a veth, its MAC unique here)
+name_of_mac0() { ip -j link show | jq -r --arg m "$mac0" '.[] | select(.address == $m) | .ifname'; }
+
 # ---- h0's name taken in the host meanwhile: DEL returns it under a kernel-chosen name, with
 # its MAC and MTU, and says so; the name's new owner is left alone
 cni ADD hd-n "$(nsp p1)" net1 "$c"
@@ -71,7 +74,7 @@ check "ADD (its host name to be taken)" succeeded
 ip link add h0 type veth peer name h0-other
 cni DEL hd-n "$(nsp p1)" net1 "$c"
 check "DEL with 'h0' taken in the host succeeds" succeeded_quietly
-back=$(ip -j link show | jq -r --arg m "$mac0" '.[] | select(.address == $m and .ifname != "h0") | .ifname')
+back=$(name_of_mac0)
 check "... the device is back in the host as '$back' (kernel-chosen), MTU 1500, unlabelled" \
 	eval '[[ "$back" == dev* ]] && test "$(lq "" "$back" '"'"'"\(.mtu) \(.ifalias // "")"'"'"')" = "1500 "'
 check "... the log says why" grep -q "'h0' is taken in the host: 'net1' returns under a kernel-chosen name" "$T/rdmanet.log"
@@ -91,7 +94,7 @@ PEOF
 chmod +x "$T/bin/ipam-takes-h0"
 cni ADD hd-r "$(nsp p1)" net1 "$(conf_l2 1.1.0 h0 '.link="hostdev" | .ipam={type:"ipam-takes-h0"}')"
 check "ADD failing after the move while 'h0' was taken: the IPAM's error" failed_with 11 "try again later"
-back=$(ip -j link show | jq -r --arg m "$mac0" '.[] | select(.address == $m and .ifname != "h0") | .ifname')
+back=$(name_of_mac0)
 check "... the device is back in the host as '$back' (kernel-chosen), MTU 1500, unlabelled" \
 	eval '[[ "$back" == dev* ]] && test "$(lq "" "$back" '"'"'"\(.mtu) \(.ifalias // "")"'"'"')" = "1500 " && [ -z "$(pod_links p1)" ]'
 check "... the log says why" grep -q "rollback: 'h0' is taken in the host: 'net1' returned under a kernel-chosen name" "$T/rdmanet.log"
@@ -104,7 +107,7 @@ for how in lost corrupt; do
 	check "ADD (state to be $how)" succeeded
 	if [ $how = lost ]; then rm -f "$STATE/hd-s-net1.json"; else echo '{"kind":' >"$STATE/hd-s-net1.json"; fi
 	cni DEL hd-s "$(nsp p1)" net1 "$c"
-	back=$(ip -j link show | jq -r --arg m "$mac0" '.[] | select(.address == $m) | .ifname')
+	back=$(name_of_mac0)
 	check "state $how: DEL succeeds, the device is back in the host as '$back', unlabelled, net1 gone from the pod" \
 		eval 'succeeded_quietly && [[ "$back" == dev* ]] && [ -z "$(lq "" "$back" ".ifalias // empty")" ] && [ -z "$(pod_links p1)" ]'
 	check "... the log says what is unknown" grep -q "no attachment state for the device 'net1'.*returned it to the host as '$back'" "$T/rdmanet.log"
