@@ -314,10 +314,14 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		log_info("moved '%s' (ifindex %d%s%s) into '%s' as '%s'", master.name, master.ifindex,
 			 bus_id[0] ? ", device " : "", bus_id, env->netns, env->ifname);
 	} else {
-		/* 1. the child, created inside the pod under CNI_IFNAME, then labelled as ours */
+		/*
+		 * 1. the child, created inside the pod under CNI_IFNAME with our marker group, then
+		 * labelled as ours: DEL deletes an unlabelled child only when it bears the marker
+		 */
 		r = cmd_fault("create");
 		if (r >= 0)
-			r = iflink_create(&host, ops, cfg, &master, nsfd, env->ifname);
+			r = iflink_create(&host, ops, cfg, &master, nsfd, env->ifname,
+					  iflink_marker(env->containerid, env->ifname));
 		if (r == -EEXIST)
 			return err_set(err, r, RDMANET_ERR_IFNAME_EXISTS, netlink_errmsg(&host),
 				       "interface '%s' appeared in CNI_NETNS '%s' meanwhile: another ADD for this pod and interface is running",
@@ -344,7 +348,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 			 env->ifname, link.ifindex, cfg->master, env->netns);
 		r = cmd_fault("alias");
 		if (r >= 0)
-			r = iflink_set_alias(&pod, link.ifindex, alias);
+			r = iflink_claim(&pod, link.ifindex, alias);
 		if (r < 0) {
 			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod), "cannot label '%s'",
 				    env->ifname);

@@ -15,22 +15,18 @@
 #include "rdmanet/state.h"
 
 /*
- * Is the pod's CNI_IFNAME ours? Its alias says so. Without an alias it is ours only when it is
- * a child of our kind on our master (an ADD killed between creating and labelling it): after
- * ADD failed with 102 the runtime sends DEL, and another plugin's interface of that name must
- * survive it.
+ * Is the pod's CNI_IFNAME ours? Its alias says so. Without an alias it is ours only when it is a
+ * child of our kind bearing the marker group ADD creates it with (an ADD killed between creating
+ * and labelling it): after ADD failed with 102 the runtime sends DEL, and another plugin's
+ * interface of that name, unlabelled too, must survive it.
  */
-static bool link_is_ours(const struct iflink_info *info, const char *alias, struct netlink *host,
-			 const struct config *cfg)
+static bool link_is_ours(const struct iflink_info *info, const char *alias,
+			 const struct cni_env *env)
 {
-	struct iflink_info master;
-
 	if (info->alias[0])
 		return iflink_alias_matches(info->alias, alias);
-	if ((strcmp(info->kind, "macvlan") && strcmp(info->kind, "ipoib")) || !cfg->master[0] ||
-	    !info->link)
-		return false;
-	return iflink_find(host, cfg->master, &master) >= 0 && master.ifindex == info->link;
+	return (!strcmp(info->kind, "macvlan") || !strcmp(info->kind, "ipoib")) &&
+	       info->group == iflink_marker(env->containerid, env->ifname);
 }
 
 struct alias_search {
@@ -239,7 +235,7 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
 			       "cannot look up '%s' in the pod", env->ifname);
-	if (!link_is_ours(&info, alias, &host, cfg)) {
+	if (!link_is_ours(&info, alias, env)) {
 		log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname, info.alias);
 		return 0;
 	}

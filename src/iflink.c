@@ -4,6 +4,7 @@
 #include <net/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,6 +94,8 @@ static int parse_link(struct nlmsghdr *h, struct iflink_info *info)
 	}
 	if (tb[IFLA_LINK] && nla_len(tb[IFLA_LINK]) >= 4)
 		info->link = (int) nla_get_u32(tb[IFLA_LINK]);
+	if (tb[IFLA_GROUP] && nla_len(tb[IFLA_GROUP]) >= 4)
+		info->group = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_OPERSTATE] && nla_len(tb[IFLA_OPERSTATE]) >= 1)
 		info->operstate = nla_get_u8(tb[IFLA_OPERSTATE]);
 	if (tb[IFLA_IFALIAS])
@@ -201,7 +204,8 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 }
 
 struct nl_msg *iflink_create_msg(const struct iflink_ops *ops, const struct config *cfg,
-				 const struct iflink_info *master, int netns_fd, const char *name)
+				 const struct iflink_info *master, int netns_fd, const char *name,
+				 unsigned group)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg =
 		link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0, 0, 0);
@@ -218,6 +222,8 @@ struct nl_msg *iflink_create_msg(const struct iflink_ops *ops, const struct conf
 		return NULL;
 	if (cfg->has_mac && nla_put(msg, IFLA_ADDRESS, sizeof(cfg->mac), cfg->mac) < 0)
 		return NULL;
+	if (group && nla_put_u32(msg, IFLA_GROUP, group) < 0)
+		return NULL;
 	if (!(li = nla_nest_start(msg, IFLA_LINKINFO)) ||
 	    nla_put_string(msg, IFLA_INFO_KIND, ops->kind) < 0 ||
 	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)))
@@ -230,10 +236,10 @@ struct nl_msg *iflink_create_msg(const struct iflink_ops *ops, const struct conf
 }
 
 int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
-		  const struct iflink_info *master, int netns_fd, const char *name)
+		  const struct iflink_info *master, int netns_fd, const char *name, unsigned group)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg =
-		iflink_create_msg(ops, cfg, master, netns_fd, name);
+		iflink_create_msg(ops, cfg, master, netns_fd, name, group);
 
 	if (!msg)
 		return -ENOMEM;
@@ -289,6 +295,17 @@ int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias)
 	return netlink_talk(nl, msg, NULL, NULL);
 }
 
+int iflink_claim(struct netlink *nl, int ifindex, const char *alias)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, 0, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, IFLA_IFALIAS, alias) < 0 || nla_put_u32(msg, IFLA_GROUP, 0) < 0)
+		return -EMSGSIZE;
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
 int iflink_set_up(struct netlink *nl, int ifindex)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, IFF_UP, IFF_UP);
@@ -314,6 +331,18 @@ int iflink_alias(const char *containerid, const char *ifname, char out[IFLINK_AL
 	int n = snprintf(out, IFLINK_ALIAS_MAX, "rdmanet:%s:%s", containerid, ifname);
 
 	return n < 0 || n >= IFLINK_ALIAS_MAX ? -ENAMETOOLONG : 0;
+}
+
+unsigned iflink_marker(const char *containerid, const char *ifname)
+{
+	char alias[IFLINK_ALIAS_MAX];
+	uint32_t h = 2166136261u;
+
+	if (iflink_alias(containerid, ifname, alias) < 0)
+		return 0;
+	for (const char *p = alias; *p; p++)
+		h = (h ^ (unsigned char) *p) * 16777619u;
+	return (h & 0x3fffffffu) | 0x40000000u;
 }
 
 bool iflink_alias_matches(const char *have, const char *base)

@@ -23,6 +23,7 @@ struct iflink_info {
 	unsigned char addr[IFLINK_HWADDR_MAX];
 	unsigned addr_len;
 	int link;		/* IFLA_LINK: parent ifindex, 0 when absent */
+	unsigned group;		/* IFLA_GROUP: 0 is the default group */
 	unsigned operstate;	/* IF_OPER_* */
 	char alias[IFLINK_ALIAS_MAX];
 	unsigned macvlan_mode;	/* IFLA_MACVLAN_MODE when kind is macvlan */
@@ -63,13 +64,22 @@ int iflink_foreach(struct netlink *nl, int (*fn)(const struct iflink_info *info,
  * Creates a child of master (an ifindex in nl's netns) directly inside the netns behind netns_fd,
  * under its final name, in one request: no move, so no RCU grace period and no window in which a
  * killed ADD leaves a link on the host. cfg->mtu 0 inherits; no cfg->mac: the kernel's choice.
+ * group (IFLA_GROUP, 0: none) is the creation marker of iflink_marker(): the kernel ignores an
+ * alias in a create request but applies a group, so the link is provably ours from its first
+ * instant, before iflink_claim() labels it.
  */
 int iflink_create(struct netlink *nl, const struct iflink_ops *ops, const struct config *cfg,
-		  const struct iflink_info *master, int netns_fd, const char *name);
+		  const struct iflink_info *master, int netns_fd, const char *name, unsigned group);
 /* The RTM_NEWLINK request iflink_create sends (for the tests against iproute2's). */
 struct nl_msg *iflink_create_msg(const struct iflink_ops *ops, const struct config *cfg,
-				 const struct iflink_info *master, int netns_fd, const char *name);
+				 const struct iflink_info *master, int netns_fd, const char *name,
+				 unsigned group);
 int iflink_set_alias(struct netlink *nl, int ifindex, const char *alias);
+/*
+ * Labels a link created with its marker group: sets alias and returns the link to the default
+ * group, in one request (a SIGKILL cannot fall between the two).
+ */
+int iflink_claim(struct netlink *nl, int ifindex, const char *alias);
 /*
  * One RTM_NEWLINK for an existing link: into the netns behind netns_fd (-1: stay) under name
  * (NULL: keep; renaming needs the link down, and a move takes it down), with mtu (0: keep) and
@@ -102,6 +112,13 @@ int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct ifl
 
 /* The alias that marks our links: "rdmanet:<containerid>:<ifname>". */
 int iflink_alias(const char *containerid, const char *ifname, char out[IFLINK_ALIAS_MAX]);
+/*
+ * The creation marker of the child for containerid/ifname: 30 bits of a 32-bit FNV-1a hash of its
+ * alias, with bit 30 set: never 0 (the default group) nor one of the small numbers of
+ * /etc/iproute2/group, and below 2^31, which is what `ip link set group` accepts. Another
+ * plugin's link carries it only by a 1 in 2^30 accident of a group it set itself.
+ */
+unsigned iflink_marker(const char *containerid, const char *ifname);
 /* Whether a link's alias is ours: the base alias, alone or followed by " rdma=..." details. */
 bool iflink_alias_matches(const char *have, const char *base);
 /* Colon hex form, "" for no address. */

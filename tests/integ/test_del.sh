@@ -2,7 +2,8 @@
 # test_del.sh - DEL is idempotent and never needs more than it has: DEL twice, after the netns
 # was deleted, with CNI_NETNS empty or not a netns, for an attachment never added, without
 # 'master', after the master vanished; it frees host-local's allocation and removes only its
-# own interface.
+# own interface: after an ADD that failed because the reference Go macvlan plugin's net1 was there,
+# the runtime's DEL leaves that net1 (an unlabelled macvlan child of the same master) alone.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 
@@ -92,6 +93,30 @@ check "ADD for the IPAM-failure DEL" succeeded
 cni DEL del-8 "$(nsp d5)" net1 "$(conf_l2 1.1.0 d0 '.ipam={type:"no-such-ipam"}')"
 check "DEL with a missing IPAM plugin: error 103 naming it" failed_with 103 "no-such-ipam"
 check "... and the pod's link is removed anyway" test -z "$(pod_links d5)"
+
+# ---- a pod whose net1 comes from Debian's Go macvlan plugin (another network on the same
+# master); our ADD of net1 fails with 102 and the runtime then sends our DEL for it
+mk_ns d7 || die "create namespace d7"
+GOCONF='{"cniVersion":"1.0.0","name":"gonet","type":"macvlan","master":"d0","mode":"bridge",
+ "ipam":{"type":"static","addresses":[{"address":"10.99.0.5/24"}]}}'
+go_cni() {
+	local cmd=$1 saved=$PLUGIN
+	PLUGIN=$CNI_BIN/macvlan
+	cni "$cmd" go-1 "$(nsp d7)" net1 "$GOCONF"
+	PLUGIN=$saved
+}
+go_cni ADD
+check "the Go macvlan plugin attaches net1" succeeded
+go_before=$(lq d7 net1 '"\(.ifindex) \(.address) \(.linkinfo.info_kind) \(.ifalias // "")"')
+cni ADD del-9 "$(nsp d7)" net1 "$c"
+check "our ADD of the same ifname fails with 102" failed_with 102 "already exists"
+cni DEL del-9 "$(nsp d7)" net1 "$c"
+check "the runtime's DEL for the failed attachment succeeds" succeeded_quietly
+check "... and leaves the Go plugin's net1 (same ifindex and MAC) and its address" \
+	eval '[ "$(lq d7 net1 '"'"'"\(.ifindex) \(.address) \(.linkinfo.info_kind) \(.ifalias // "")"'"'"')" = "$go_before" ] &&
+	      [ "$(addrs d7 net1 inet)" = 10.99.0.5/24 ]'
+go_cni DEL
+check "the Go plugin's own DEL removes its net1" eval 'succeeded_quietly && ! has_link d7 net1'
 
 check "nothing left: no allocation, no link of ours, no macvlan on the host" \
 	test -z "$(allocs)$(host_ours)$(host_macvlans)"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_status_gc.sh - STATUS follows the master (up 0, down or no carrier 51, missing 50) and
 # the IPAM; GC hands cni.dev/valid-attachments to a 1.1.0 IPAM and changes nothing in the kernel;
-# an unlabelled leftover of a killed ADD is removed by DEL, foreign links are left alone.
+# an unlabelled leftover of a killed ADD (it bears ADD's marker group) is removed by DEL; foreign
+# links, unlabelled children of our master among them, are left alone.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 
@@ -80,18 +81,42 @@ check "... and hands it the valid attachments" jqt --argjson va "$VA" '.["cni.de
 ip link del rdn000000000001
 cni DEL live-1 "$(nsp sp)" net1 "$L2"
 
-# ---- an ADD killed between creating the link in the pod and labelling it
-ip link add net1 link s0 netns sq type macvlan mode bridge || die "create an unlabelled child"
+# ---- an ADD killed between creating the link in the pod and labelling it: the child bears the
+# marker group ADD puts in its create request (FNV-1a of the alias in bits 0-29, bit 30 set)
+marker() {
+	local s="rdmanet:$1:$2" h=2166136261 i c
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%d' "'${s:i:1}"
+		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+	done
+	echo $(( (h & 0x3fffffff) | 0x40000000 ))
+}
+ip link add net1 link s0 netns sq group "$(marker stale-2 net1)" type macvlan mode bridge ||
+	die "create an unlabelled child with the marker"
 before=$(snapshot sq)
 cni ADD stale-2 "$(nsp sq)" net1 "$L2"
 check "ADD over an unlabelled leftover: error 102, nothing changed" \
 	eval 'failed_with 102 "already exists" && [ "$(snapshot sq)" = "$before" ]'
 cni DEL stale-2 "$(nsp sq)" net1 "$L2"
-check "DEL removes an unlabelled macvlan child of our master (killed before labelling)" \
+check "DEL removes an unlabelled macvlan child bearing its marker (killed before labelling)" \
 	eval 'succeeded_quietly && ! has_link sq net1'
 cni ADD stale-2 "$(nsp sq)" net1 "$L2"
 check "ADD succeeds after that DEL" eval 'succeeded && has_link sq net1'
+check "... the labelled child is back in the default group (the marker is only for the window)" \
+	test "$(lq sq net1 .group)" = default
 cni DEL stale-2 "$(nsp sq)" net1 "$L2"
+
+# an unlabelled child of our own master without the marker: another plugin's (Go macvlan makes
+# exactly this) or another container's killed ADD; never ours to delete
+ip link add net1 link s0 netns sq type macvlan mode bridge || die "create an unmarked child"
+cni DEL stale-2 "$(nsp sq)" net1 "$L2"
+check "DEL leaves an unlabelled macvlan child of our master without the marker" \
+	eval 'succeeded_quietly && has_link sq net1'
+ip -n sq link set net1 group "$(marker stale-9 net1)"
+cni DEL stale-2 "$(nsp sq)" net1 "$L2"
+check "DEL leaves an unlabelled child bearing another attachment's marker" \
+	eval 'succeeded_quietly && has_link sq net1'
+ip -n sq link del net1
 
 mk_master s9 || die "create veth master s9"
 ip link add net1 link s9 netns sq type macvlan mode bridge || die "create a foreign unlabelled child"

@@ -63,7 +63,7 @@ static const char *attr_name(enum level lvl, unsigned type, char *buf, size_t le
 		[IFLA_ADDRESS] = "IFLA_ADDRESS",     [IFLA_IFNAME] = "IFLA_IFNAME",
 		[IFLA_MTU] = "IFLA_MTU",	     [IFLA_LINK] = "IFLA_LINK",
 		[IFLA_LINKINFO] = "IFLA_LINKINFO",   [IFLA_NET_NS_FD] = "IFLA_NET_NS_FD",
-		[IFLA_IFALIAS] = "IFLA_IFALIAS",
+		[IFLA_IFALIAS] = "IFLA_IFALIAS",     [IFLA_GROUP] = "IFLA_GROUP",
 	};
 	static const char *const linkinfo[] = {
 		[IFLA_INFO_KIND] = "IFLA_INFO_KIND",
@@ -432,7 +432,7 @@ static void test_create_msg_matches_iproute2(void)
 
 			CHECK_INT(iflink_ipoib_ops.check_master(&master, &cfg, &err), 0);
 		}
-		msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, -1, "c0");
+		msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, -1, "c0", 0);
 		CHECK(msg != NULL);
 		if (!msg) {
 			config_free(&cfg);
@@ -514,7 +514,7 @@ static void test_create_msg_inherits_from_parent(void)
 	CHECK_INT(ipoib_cfg("", &cfg), 0);
 	CHECK(cfg.pkey == -1 && cfg.ipoib_mode == -1 && cfg.umcast == -1);
 	CHECK_INT(iflink_ipoib_ops.check_master(&master, &cfg, &err), 0);
-	msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, -1, "c0");
+	msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, -1, "c0", 0);
 	CHECK(msg != NULL);
 	if (msg && req_from_msg(&m, msg) == 0) {
 		CHECK_INT(req_uint(&m, "IFLA_LINK", 4), 7);
@@ -534,7 +534,7 @@ static void test_create_msg_inherits_from_parent(void)
 	CHECK_INT(ipoib_cfg(",\"pkey\":\"0x8004\",\"ipoibMode\":\"connected\",\"umcast\":false,\"mtu\":9000",
 			    &cfg),
 		  0);
-	msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, 5, "net1");
+	msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, 5, "net1", iflink_marker("cid-1", "net1"));
 	CHECK(msg != NULL);
 	if (msg && req_from_msg(&m, msg) == 0) {
 		CHECK_INT(req_uint(&m, PATH_PKEY, 2), 0x8004);
@@ -542,6 +542,10 @@ static void test_create_msg_inherits_from_parent(void)
 		CHECK_INT(req_uint(&m, PATH_UMCAST, 2), 0);
 		CHECK_INT(req_uint(&m, "IFLA_MTU", 4), 9000);
 		CHECK_INT(req_uint(&m, "IFLA_NET_NS_FD", 4), 5);
+		/* the creation marker DEL recognises an unlabelled child of ours by */
+		CHECK_INT(req_uint(&m, "IFLA_GROUP", 4), iflink_marker("cid-1", "net1"));
+		CHECK((iflink_marker("cid-1", "net1") & 0xc0000000u) == 0x40000000u);
+		CHECK(iflink_marker("cid-1", "net1") != iflink_marker("cid-1", "net2"));
 		CHECK_STR(req_find(&m, "IFLA_IFNAME") ? (const char *) req_find(&m, "IFLA_IFNAME")->data :
 							NULL,
 			  "net1");
