@@ -292,13 +292,33 @@ static void negotiate(const char *plugin, const char *type, const struct config 
 	}
 }
 
+/*
+ * The network config at another version, all of it: a prevResult (CHECK, DEL) is converted too,
+ * since a plugin that parses it refuses one newer than the request (libcni's static: "result type
+ * supports [1.0.0] but unmarshalled CNIVersion is 1.1.0"); fields the lower version lacks go.
+ */
 static char *with_version(const struct config *cfg, const char *version)
 {
 	_cleanup_(cJSON_Deletep) cJSON *j = cJSON_Duplicate(cfg->root, true);
+	_cleanup_(cni_result_free) struct cni_result prev = { 0 };
+	_cleanup_free_ char *text = NULL;
+	struct cni_err ignored = { 0 };
+	cJSON *converted;
 
 	if (!j || !cJSON_ReplaceItemInObjectCaseSensitive(j, "cniVersion",
 							   cJSON_CreateString(version)))
 		return NULL;
+	if (cfg->prev_result) {
+		/* config_parse validated it; unparsable here means out of memory */
+		if (cni_result_parse(cfg->prev_result, "prevResult", CNI_ERR_INVALID_CONFIG, &prev,
+				     &ignored) < 0 ||
+		    !(text = cni_result_format(&prev, version)) || !(converted = cJSON_Parse(text)))
+			return NULL;
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(j, "prevResult", converted)) {
+			cJSON_Delete(converted);
+			return NULL;
+		}
+	}
 	return cJSON_PrintUnformatted(j);
 }
 

@@ -29,6 +29,24 @@ for v in 0.4.0 1.0.0; do
 	check "CHECK passes right after ADD ($v)" succeeded_quietly
 done
 
+# ---- an IPAM that speaks at most 1.0.0 (Debian's static parses prevResult): the retry at
+# 1.0.0 must hand it the whole request at 1.0.0, prevResult included
+mk_ns c4 || die "create namespace c4"
+cs=$(conf_static 1.1.0 k0 10.13.1.5/24)
+cni ADD chk-st "$(nsp c4)" net1 "$cs"
+check "ADD with static at 1.1.0 (retried at 1.0.0) returns a 1.1.0 result" \
+	succeeded '.cniVersion == "1.1.0" and .ips[0].address == "10.13.1.5/24"'
+RS=$OUT
+cni CHECK chk-st "$(nsp c4)" net1 "$(with_prev "$cs" "$RS")"
+check "CHECK with static at 1.1.0 succeeds (prevResult converted to 1.0.0 for it)" succeeded_quietly
+check "... the log says CHECK was retried at 1.0.0" \
+	grep -q "cid=chk-st .*does not speak cniVersion 1.1.0: retrying CHECK with 1.0.0" "$T/rdmanet.log"
+ip -n c4 addr del 10.13.1.5/24 dev net1
+cni CHECK chk-st "$(nsp c4)" net1 "$(with_prev "$cs" "$RS")"
+check "... and still finds a missing address (105)" failed_with 105 'address 10\.13\.1\.5'
+cni DEL chk-st "$(nsp c4)" net1 "$(with_prev "$cs" "$RS")"
+check "DEL with prevResult and static at 1.1.0 succeeds" eval 'succeeded_quietly && ! has_link c4 net1'
+
 cni CHECK chk-1 "$(nsp c1)" net1 "$(with_prev "$(conf_hl 0.3.1 k0 10.13.0.0/24)" "$R")"
 check "CHECK with cniVersion 0.3.1 is error 1" failed_with 1 'CHECK'
 cni CHECK chk-1 "$(nsp c1)" net1 "$c"
