@@ -137,42 +137,80 @@ static int reap(pid_t pid, int *status, long long deadline)
 	}
 }
 
-static int env_add(char **envp, size_t *n, char (*store)[ENV_ITEM_MAX], const char *key,
-		   const char *val)
+/* The CNI variables of this call, which replace the caller's own. */
+static const char *const cni_vars[] = { "CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS",
+					"CNI_IFNAME", "CNI_ARGS", "CNI_PATH" };
+#define N_CNI_VARS (sizeof(cni_vars) / sizeof(cni_vars[0]))
+
+static bool is_cni_var(const char *item)
 {
-	if (!val)
-		return 0;
-	if ((size_t) snprintf(store[*n], ENV_ITEM_MAX, "%s=%s", key, val) >= ENV_ITEM_MAX)
-		return -E2BIG;
-	envp[*n] = store[*n];
-	(*n)++;
-	return 0;
+	for (size_t i = 0; i < N_CNI_VARS; i++) {
+		size_t n = strlen(cni_vars[i]);
+
+		if (!strncmp(item, cni_vars[i], n) && item[n] == '=')
+			return true;
+	}
+	return false;
 }
 
-/* Spawns plugin with only the environment the CNI exec protocol defines (plus PATH). */
+/*
+ * The SPEC: a delegated plugin gets the same environment as its caller (HTTPS_PROXY, NO_PROXY,
+ * whatever the IPAM reads); only the CNI variables are this call's (CNI_COMMAND differs for the
+ * VERSION probe and a rollback DEL). Malformed items (no '=') are dropped. malloc'd array whose
+ * strings are environ's or store's.
+ */
+static char **ipam_environ(enum cni_command cmd, const struct cni_env *env,
+			   char (*store)[ENV_ITEM_MAX], int *r)
+{
+	const char *vals[N_CNI_VARS] = { cni_command_name(cmd), env->containerid, env->netns,
+					 env->ifname, env->args_raw, env->path };
+	size_t n = 0, count = 0;
+	char **envp;
+
+	for (char **e = environ; *e; e++)
+		count++;
+	envp = calloc(count + N_CNI_VARS + 1, sizeof(*envp));
+	if (!envp) {
+		*r = -ENOMEM;
+		return NULL;
+	}
+	for (char **e = environ; *e; e++)
+		if (strchr(*e, '=') && !is_cni_var(*e))
+			envp[n++] = *e;
+	for (size_t i = 0; i < N_CNI_VARS; i++) {
+		if (!vals[i])
+			continue;
+		if ((size_t) snprintf(store[i], ENV_ITEM_MAX, "%s=%s", cni_vars[i], vals[i]) >=
+		    ENV_ITEM_MAX) {
+			free(envp);
+			*r = -E2BIG;
+			return NULL;
+		}
+		envp[n++] = store[i];
+	}
+	*r = 0;
+	return envp;
+}
+
+/* Spawns plugin with the caller's environment and this call's CNI variables. */
 static int run_plugin(const char *plugin, const char *type, enum cni_command cmd,
 		      const struct cni_env *env, const char *in, size_t in_len, unsigned timeout_ms,
 		      char **out, int *status, struct cni_err *err)
 {
-	static char store[8][ENV_ITEM_MAX];
-	char *envp[9] = { 0 }, *argv[] = { (char *) type, NULL };
+	static char store[N_CNI_VARS][ENV_ITEM_MAX];
+	_cleanup_free_ char **envp = NULL;
+	char *argv[] = { (char *) type, NULL };
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, r;
 	struct child_io io = { .in = in, .in_len = in_len };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def, none;
 	long long deadline;
-	size_t n = 0;
 	pid_t pid;
 
 	*out = NULL;
-	if ((r = env_add(envp, &n, store, "CNI_COMMAND", cni_command_name(cmd))) < 0 ||
-	    (r = env_add(envp, &n, store, "CNI_CONTAINERID", env->containerid)) < 0 ||
-	    (r = env_add(envp, &n, store, "CNI_NETNS", env->netns)) < 0 ||
-	    (r = env_add(envp, &n, store, "CNI_IFNAME", env->ifname)) < 0 ||
-	    (r = env_add(envp, &n, store, "CNI_ARGS", env->args_raw)) < 0 ||
-	    (r = env_add(envp, &n, store, "CNI_PATH", env->path)) < 0 ||
-	    (r = env_add(envp, &n, store, "PATH", getenv("PATH"))) < 0)
+	envp = ipam_environ(cmd, env, store, &r);
+	if (!envp)
 		return err_set(err, r, RDMANET_ERR_IPAM, NULL, "environment for IPAM plugin '%s' too large",
 			       type);
 	if (pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
