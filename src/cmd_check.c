@@ -218,6 +218,39 @@ static int check_rdma(const struct cni_env *env, const struct config *cfg, int n
 	return 0;
 }
 
+/*
+ * A chained plugin (sbr) moved a route of ours into table other: fine when a rule sends traffic
+ * from one of the interface's addresses there, which is how such a plugin makes it apply.
+ */
+static int route_moved(struct netlink *pod, int idx,
+		       const struct cni_result *prev, const struct cni_route *rt, unsigned other,
+		       const char *dst, struct cni_err *err)
+{
+	char src[INET6_ADDRSTRLEN] = "";
+	int r;
+
+	for (unsigned i = 0; i < prev->n_ips; i++) {
+		const struct cni_ip *ip = &prev->ips[i];
+
+		if ((ip->iface >= 0 && ip->iface != idx) || ip->family != rt->family)
+			continue;
+		r = ipaddr_rule_to_table(pod, ip->family, ip->addr, other);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
+				       "cannot list the routing rules of the pod");
+		(void) inet_ntop(ip->family, ip->addr, src, sizeof(src));
+		if (r) {
+			log_debug("route to %s/%u is in table %u, where a rule sends traffic from %s",
+				  dst, rt->dst_len, other, src);
+			return 0;
+		}
+	}
+	return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
+		       "route to %s/%u from prevResult is not in the %s table but in table %u, and no rule sends traffic from %s there: restore the rule or the route",
+		       dst, rt->dst_len, rt->table >= 0 ? "configured" : "main", other,
+		       src[0] ? src : "the interface's addresses");
+}
+
 static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifindex, int idx,
 		       const struct cni_result *prev, struct cni_err *err)
 {
@@ -243,16 +276,22 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 	ipaddr_gateways(prev, idx, &gw4, &gw6);
 	for (unsigned i = 0; i < prev->n_routes; i++) {
 		const struct cni_route *rt = &prev->routes[i];
+		unsigned other;
 
-		r = ipaddr_route_has(pod, ifindex, rt, gw4, gw6);
+		r = ipaddr_route_has(pod, ifindex, rt, gw4, gw6, &other);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
 				       "cannot list the routes of the pod");
-		if (!r)
+		(void) inet_ntop(rt->family, rt->dst, buf, sizeof(buf));
+		if (!r && !other)
 			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-				       "route to %s/%u from prevResult is missing on '%s'",
-				       inet_ntop(rt->family, rt->dst, buf, sizeof(buf)) ? buf : "?",
-				       rt->dst_len, env->ifname);
+				       "route to %s/%u from prevResult is missing on '%s' (looked in every routing table)",
+				       buf, rt->dst_len, env->ifname);
+		if (!r) {
+			r = route_moved(pod, idx, prev, rt, other, buf, err);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }

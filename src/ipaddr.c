@@ -7,7 +7,9 @@
 #include <net/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -163,6 +165,7 @@ struct route_match {
 	const struct cni_route *rt;
 	const unsigned char *gw;
 	bool found;
+	uint32_t other;		/* another table holding the route, 0 when none */
 };
 
 static int on_route(struct nlmsghdr *h, void *arg)
@@ -176,10 +179,9 @@ static int on_route(struct nlmsghdr *h, void *arg)
 	if (h->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
 		return 0;
 	rtm = nlmsg_data(h);
-	table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) >= 4 ? nla_get_u32(tb[RTA_TABLE]) :
+								  rtm->rtm_table;
 	if (rtm->rtm_family != m->rt->family || rtm->rtm_dst_len != m->rt->dst_len)
-		return 0;
-	if (table != (m->rt->table >= 0 ? (uint32_t) m->rt->table : RT_TABLE_MAIN))
 		return 0;
 	if (!tb[RTA_OIF] || (int) nla_get_u32(tb[RTA_OIF]) != m->ifindex)
 		return 0;
@@ -189,21 +191,83 @@ static int on_route(struct nlmsghdr *h, void *arg)
 	if (m->gw && (!tb[RTA_GATEWAY] || nla_len(tb[RTA_GATEWAY]) != (int) n ||
 		      memcmp(nla_data(tb[RTA_GATEWAY]), m->gw, n)))
 		return 0;
-	m->found = true;
+	if (table == (m->rt->table >= 0 ? (uint32_t) m->rt->table : RT_TABLE_MAIN))
+		m->found = true;
+	else if (!m->other && table != RT_TABLE_LOCAL)
+		m->other = table;
 	return 0;
 }
 
 int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt,
-		     const unsigned char *gw4, const unsigned char *gw6)
+		     const unsigned char *gw4, const unsigned char *gw6, unsigned *other)
 {
 	struct rtmsg rtm = { .rtm_family = (unsigned char) rt->family };
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-	struct route_match m = { ifindex, rt, route_gw(rt, gw4, gw6), false };
+	struct route_match m = { ifindex, rt, route_gw(rt, gw4, gw6), false, 0 };
 	int r;
 
+	if (other)
+		*other = 0;
 	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
 		return -ENOMEM;
+	/* a dump without a table filter walks every table */
 	r = netlink_talk(nl, msg, on_route, &m);
+	if (r >= 0 && other)
+		*other = m.other;
+	return r < 0 ? r : m.found;
+}
+
+struct rule_match {
+	int family;
+	const unsigned char *src;
+	unsigned table;
+	bool found;
+};
+
+/* Does the covering prefix pfx/len hold addr? */
+static bool prefix_holds(const unsigned char *pfx, unsigned len, const unsigned char *addr)
+{
+	unsigned bytes = len / 8, bits = len % 8;
+
+	if (memcmp(pfx, addr, bytes))
+		return false;
+	return !bits || !((pfx[bytes] ^ addr[bytes]) & (0xff00 >> bits));
+}
+
+static int on_rule(struct nlmsghdr *h, void *arg)
+{
+	struct rule_match *m = arg;
+	struct nlattr *tb[FRA_MAX + 1];
+	size_t n = alen(m->family);
+	struct fib_rule_hdr *frh;
+	unsigned table;
+
+	if (h->nlmsg_type != RTM_NEWRULE || nlmsg_parse(h, sizeof(*frh), tb, FRA_MAX, NULL) < 0)
+		return 0;
+	frh = nlmsg_data(h);
+	table = tb[FRA_TABLE] && nla_len(tb[FRA_TABLE]) >= 4 ? nla_get_u32(tb[FRA_TABLE]) :
+								  frh->table;
+	if (frh->family != m->family || frh->action != FR_ACT_TO_TBL || table != m->table ||
+	    frh->flags & FIB_RULE_INVERT)
+		return 0;
+	if (frh->src_len && (!tb[FRA_SRC] || nla_len(tb[FRA_SRC]) != (int) n ||
+			     frh->src_len > 8 * n ||
+			     !prefix_holds(nla_data(tb[FRA_SRC]), frh->src_len, m->src)))
+		return 0;
+	m->found = true;
+	return 0;
+}
+
+int ipaddr_rule_to_table(struct netlink *nl, int family, const unsigned char *src, unsigned table)
+{
+	struct fib_rule_hdr frh = { .family = (unsigned char) family };
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETRULE, NLM_F_DUMP);
+	struct rule_match m = { family, src, table, false };
+	int r;
+
+	if (!msg || nlmsg_append(msg, &frh, sizeof(frh), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	r = netlink_talk(nl, msg, on_rule, &m);
 	return r < 0 ? r : m.found;
 }
 

@@ -18,8 +18,15 @@ int ipaddr_route_add(struct netlink *nl, int ifindex, const struct cni_route *rt
 		     const unsigned char *gw4, const unsigned char *gw6);
 /* 1 when present on ifindex, 0 when not, -errno on failure. */
 int ipaddr_has(struct netlink *nl, int ifindex, const struct cni_ip *ip);
+/*
+ * 1 when rt is on ifindex in its own table (rt->table, else main), 0 when not; then *other (when
+ * given) names another table that holds it, 0 when none (a chained plugin such as sbr moves
+ * routes into a table of its own).
+ */
 int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt,
-		     const unsigned char *gw4, const unsigned char *gw6);
+		     const unsigned char *gw4, const unsigned char *gw6, unsigned *other);
+/* 1 when a policy rule sends traffic from src (family's address) to table, 0 when none. */
+int ipaddr_rule_to_table(struct netlink *nl, int family, const unsigned char *src, unsigned table);
 /*
  * Writes /proc/sys/net/<ipv4|ipv6>/conf/<ifname>/<key>; must run inside the target netns.
  * -ENOENT when the tree is absent (IPv6 disabled).

@@ -47,6 +47,40 @@ check "... and still finds a missing address (105)" failed_with 105 'address 10\
 cni DEL chk-st "$(nsp c4)" net1 "$(with_prev "$cs" "$RS")"
 check "DEL with prevResult and static at 1.1.0 succeeds" eval 'succeeded_quietly && ! has_link c4 net1'
 
+# ---- chained after Debian's sbr plugin, which moves the interface's routes (an IPv6 gateway
+# with nothing but a default route, and IPv4 the same) into a table per address (100, 101, ...)
+# with a rule from each address:
+# CHECK finds them there through the rule, and says which is missing when one is
+mk_ns c5 || die "create namespace c5"
+csb=$(conf_l2 1.0.0 k0 '.ipam={type:"static",addresses:[{address:"10.13.2.5/24",gateway:"10.13.2.1"},
+	{address:"fd00:13::5/64",gateway:"fd00:13::1"}],routes:[{dst:"0.0.0.0/0"},{dst:"::/0"}]}')
+cni ADD chk-sbr "$(nsp c5)" net1 "$csb"
+check "ADD with an IPv4 and an IPv6 gateway and default routes" succeeded
+RSB=$OUT
+sbr_conf=$(jq -nc --argjson r "$RSB" '{cniVersion:"1.0.0",name:"integ",type:"sbr",prevResult:$r}')
+saved_plugin=$PLUGIN PLUGIN=$CNI_BIN/sbr
+cni ADD chk-sbr "$(nsp c5)" net1 "$sbr_conf"
+PLUGIN=$saved_plugin
+t4=$(ip -n c5 rule | awk '/from 10.13.2.5 lookup/ { print $NF }')
+t6=$(ip -n c5 -6 rule | awk '/from fd00:13::5 lookup/ { print $NF }')
+check "Debian's sbr plugin, chained, moves them to its tables ($t4, $t6)" eval \
+	'succeeded && [ -z "$(ip -n c5 route show default)$(ip -n c5 -6 route show default)" ] &&
+	 [ -n "$t4" ] && [ -n "$t6" ] && [ -n "$(ip -n c5 -6 route show default table "$t6")" ] &&
+	 [ -n "$(ip -n c5 route show default table "$t4")" ]'
+cni CHECK chk-sbr "$(nsp c5)" net1 "$(with_prev "$csb" "$RSB")"
+check "CHECK after sbr finds the routes in sbr's tables through its rules" succeeded_quietly
+ip -n c5 -6 rule del from fd00:13::5 lookup "$t6"
+cni CHECK chk-sbr "$(nsp c5)" net1 "$(with_prev "$csb" "$RSB")"
+check "CHECK with sbr's IPv6 rule gone is 105 naming table and address" \
+	failed_with 105 "route to ::/0 .*not in the main table but in table $t6.*no rule sends traffic from fd00:13::5"
+ip -n c5 -6 rule add from fd00:13::5 lookup "$t6"
+ip -n c5 route del default table "$t4"
+cni CHECK chk-sbr "$(nsp c5)" net1 "$(with_prev "$csb" "$RSB")"
+check "CHECK with the IPv4 default gone from every table is 105" \
+	failed_with 105 'route to 0\.0\.0\.0/0 .*missing .*every routing table'
+cni DEL chk-sbr "$(nsp c5)" net1 "$csb"
+check "DEL after sbr" eval 'succeeded_quietly && ! has_link c5 net1'
+
 cni CHECK chk-1 "$(nsp c1)" net1 "$(with_prev "$(conf_hl 0.3.1 k0 10.13.0.0/24)" "$R")"
 check "CHECK with cniVersion 0.3.1 is error 1" failed_with 1 'CHECK'
 cni CHECK chk-1 "$(nsp c1)" net1 "$c"
