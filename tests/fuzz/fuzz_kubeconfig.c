@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz_kubeconfig.c - libFuzzer target for the kubeconfig reader of rdmanet-ipam: the YAML subset
- * reader (k8s_yaml_parse), the strict base64 decoder and k8s_kubeconfig_parse on the same bytes.
+ * fuzz_kubeconfig.c - libFuzzer target for the kubeconfig reader of rdmanet-ipam: the YAML reader
+ * on libyaml (k8s_yaml_parse), the strict base64 decoder and k8s_kubeconfig_parse on the same
+ * bytes.
  * Relative file references resolve under a directory that does not exist. The return values
  * agree with the errors, an accepted config names an https:// server (http:// only with
  * insecure-skip-tls-verify), and no token or key ever appears in an error.
