@@ -27,11 +27,10 @@
 #define YB_KEYS_MAX 4096	/* keys of one mapping (duplicates are searched linearly) */
 #define YB_ANCHORS_MAX 256	/* anchors of a document (searched linearly) */
 #define YB_NODES_MAX (128 * 1024)	/* values of a document, alias copies included */
-#define YB_BYTES_MAX (2 * K8S_KUBECONFIG_MAX)	/* text of keys and values, copies included */
+#define YB_COPIES_MAX (16 * 1024)	/* values made by aliases (copies of anchored nodes) */
+#define YB_COPY_BYTES_MAX K8S_KUBECONFIG_MAX	/* text made by aliases */
 #define B64_LEN(n) (((n) + 2) / 3 * 4)
 #define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
-
-DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
 static void wipe_free(char *s, size_t len)
 {
@@ -115,8 +114,8 @@ bad:
  * schema would, only narrower: a plain scalar is null (~, null, empty), a boolean (true, false)
  * or a string, never a number (no kubeconfig field is one; client-go reads "6443" into a string
  * field too). Quoted and block scalars are strings. Anchors and aliases work; an alias is a copy,
- * and copies count towards the bounds on values and text, so that a few lines cannot expand
- * into gigabytes ("billion laughs").
+ * and copies are bounded in values and text, so that a few lines cannot expand into gigabytes
+ * ("billion laughs").
  */
 struct yb_anchor {
 	char *name;
@@ -137,7 +136,8 @@ struct yb {
 	unsigned depth;
 	struct yb_anchor anchors[YB_ANCHORS_MAX];
 	unsigned n_anchors;
-	size_t nodes, bytes;	/* values and bytes of text made so far, copies included */
+	size_t nodes;		/* values made so far, copies included */
+	size_t copies, copy_bytes;	/* values and bytes of text made by aliases */
 	unsigned docs;
 	cJSON *root;
 	char *why;
@@ -195,15 +195,11 @@ static void tree_cost(const cJSON *n, size_t *nodes, size_t *bytes)
 		tree_cost(c, nodes, bytes);
 }
 
-static int yb_spend(struct yb *b, size_t line, size_t nodes, size_t bytes)
+static int yb_spend(struct yb *b, size_t line, size_t nodes)
 {
 	if (nodes > YB_NODES_MAX - b->nodes)
-		return yb_fail(b, line, 0, "more than %d values (aliases count as copies)", YB_NODES_MAX);
-	if (bytes > YB_BYTES_MAX - b->bytes)
-		return yb_fail(b, line, 0, "more than %d bytes of text (aliases count as copies)",
-			       YB_BYTES_MAX);
+		return yb_fail(b, line, 0, "more than %d values", YB_NODES_MAX);
 	b->nodes += nodes;
-	b->bytes += bytes;
 	return 0;
 }
 
@@ -293,8 +289,6 @@ static int yb_key(struct yb *b, const yaml_event_t *ev)
 		return yb_fail(b, line, 0, "duplicate key '%.128s'", s);
 	if (++f->keys > YB_KEYS_MAX)
 		return yb_fail(b, line, 0, "more than %d keys in one mapping", YB_KEYS_MAX);
-	if ((r = yb_spend(b, line, 0, len)) < 0)
-		return r;
 	f->key = strdup(s);
 	return f->key ? 0 : -ENOMEM;
 }
@@ -324,7 +318,7 @@ static int yb_scalar(struct yb *b, const yaml_event_t *ev)
 		return r;
 	if (memchr(s, '\0', len))
 		return yb_fail(b, line, 0, "NUL character in a string");
-	if ((r = yb_spend(b, line, 1, len)) < 0)
+	if ((r = yb_spend(b, line, 1)) < 0)
 		return r;
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
 		v = cJSON_CreateString(s);
@@ -363,7 +357,7 @@ static int yb_start(struct yb *b, const yaml_event_t *ev)
 		return r;
 	if (b->depth == YB_DEPTH_MAX)
 		return yb_fail(b, line, 0, "nested deeper than %d levels", YB_DEPTH_MAX);
-	if ((r = yb_spend(b, line, 1, 0)) < 0)
+	if ((r = yb_spend(b, line, 1)) < 0)
 		return r;
 	f = &b->stack[b->depth];
 	*f = (struct yb_frame) { .node = map ? cJSON_CreateObject() : cJSON_CreateArray() };
@@ -405,8 +399,15 @@ static int yb_alias(struct yb *b, const yaml_event_t *ev)
 					       name);
 		return yb_fail(b, line, 0, "alias '*%.64s' has no anchor '&%.64s' before it", name, name);
 	}
-	if ((r = yb_spend(b, line, a->nodes, a->bytes)) < 0)
+	if (a->nodes > YB_COPIES_MAX - b->copies)
+		return yb_fail(b, line, 0, "aliases expand to more than %d values", YB_COPIES_MAX);
+	if (a->bytes > YB_COPY_BYTES_MAX - b->copy_bytes)
+		return yb_fail(b, line, 0, "aliases expand to more than %d bytes of text",
+			       YB_COPY_BYTES_MAX);
+	if ((r = yb_spend(b, line, a->nodes)) < 0)
 		return r;
+	b->copies += a->nodes;
+	b->copy_bytes += a->bytes;
 	v = cJSON_Duplicate(a->node, true);
 	return v ? yb_put(b, v) : -ENOMEM;
 }

@@ -408,7 +408,7 @@ static void test_yaml_alias_bounds(void)
 			o += (size_t) snprintf(text + o, sizeof(text) - o, "%s*l%d", j ? ", " : "", i - 1);
 		o += (size_t) snprintf(text + o, sizeof(text) - o, "]\n");
 	}
-	yaml_bad(text, "line 6: more than 131072 values (aliases count as copies)");
+	yaml_bad(text, "line 5: aliases expand to more than 16384 values");
 	/* few values, long text: 2000 copies of 2 KiB */
 	o = (size_t) snprintf(text, sizeof(text), "s: &s ");
 	memset(text + o, 'y', 2048);
@@ -420,7 +420,7 @@ static void test_yaml_alias_bounds(void)
 	for (int j = 0; j < 20; j++)
 		o += (size_t) snprintf(text + o, sizeof(text) - o, "%s*l", j ? ", " : "");
 	(void) snprintf(text + o, sizeof(text) - o, "]\n");
-	yaml_bad(text, "line 3: more than 2097152 bytes of text (aliases count as copies)");
+	yaml_bad(text, "line 3: aliases expand to more than 1048576 bytes of text");
 	/* anchors: 256 are fine, 257 are not */
 	o = 0;
 	for (int i = 0; i < 256; i++)
@@ -435,6 +435,26 @@ static void test_yaml_alias_bounds(void)
 	}
 	(void) snprintf(text + o, sizeof(text) - o, "- &a256 z\n");
 	yaml_bad(text, "line 259: more than 256 anchors");
+	/* and all values, copies or not: a list and 131071 entries fit, one more does not */
+	{
+		size_t n = 131071, len = 2 * n + 2;
+		char *big = malloc(len + 3);
+		cJSON *j = NULL;
+
+		CHECK(big != NULL);
+		if (!big)
+			return;
+		big[0] = '[';
+		for (size_t i = 0; i < n; i++)
+			memcpy(big + 1 + 2 * i, "a,", 2);
+		memcpy(big + len - 1, "]", 2);
+		CHECK_INT(k8s_yaml_parse(big, strlen(big), &j, NULL, 0), 0);
+		CHECK_INT(cJSON_GetArraySize(j), n);
+		cJSON_Delete(j);
+		memcpy(big + len - 1, "a]", 3);
+		yaml_bad(big, "line 1: more than 131072 values");
+		free(big);
+	}
 }
 
 /* ---------------------------------------------------------------------------- good fixtures */
