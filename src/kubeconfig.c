@@ -842,6 +842,12 @@ static int kc_server(struct kc *kc, const char *sect, const char *s, bool insecu
 
 	if (strchr(s, '@'))	/* user info may hold a password: never echoed */
 		return kc_invalid(kc, "%s: 'server' must not carry user information ('@')", sect);
+	/* nor is text with spaces, which may be the next lines, folded into an unclosed quote */
+	for (const char *p = s; *p; p++)
+		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
+			return kc_invalid(kc,
+					  "%s: 'server' must be scheme://host[:port][/path], without spaces, line breaks or other characters than printable ASCII",
+					  sect);
 	if (!strncmp(s, "https://", 8))
 		scheme = 8;
 	else if (!strncmp(s, "http://", 7)) {
@@ -860,11 +866,10 @@ static int kc_server(struct kc *kc, const char *sect, const char *s, bool insecu
 	if (n >= K8S_SERVER_MAX)
 		return kc_invalid(kc, "%s: 'server' is longer than %d bytes", sect, K8S_SERVER_MAX - 1);
 	for (size_t i = scheme; i < n; i++)
-		if ((unsigned char) s[i] <= 0x20 || (unsigned char) s[i] >= 0x7f ||
-		    strchr("?#\\", s[i]))
+		if (strchr("?#\\", s[i]))
 			return kc_invalid(kc,
 					  "%s: 'server' '%s' must be scheme://host[:port][/path], without '%c'",
-					  sect, s, s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
+					  sect, s, s[i]);
 	memcpy(out, s, n);
 	out[n] = '\0';
 	return 0;

@@ -1026,7 +1026,8 @@ static void test_server_forms(void)
 		{ "https://", NULL, "has no host" },
 		{ "https:///x", NULL, "has no host" },
 		{ "https://:6443", NULL, "has no host" },
-		{ "https://h/a b", NULL, "without ' '" },
+		{ "https://h/a b", NULL, "'server' must be scheme://host[:port][/path], without spaces" },
+		{ "https://h\n    token: SECRET-TOKEN-folded", NULL, "without spaces, line breaks" },
 		{ "https://h/#x", NULL, "without '#'" },
 		{ "https://h\\x", NULL, "without '\\'" },
 		{ "https://u@h", NULL, "must not carry user information" },
@@ -1050,6 +1051,7 @@ static void test_server_forms(void)
 			printf("  server '%s': r=%d msg='%s'\n", cases[i].in, r, e.msg);
 			unit_cur_failed = 1;
 		}
+		no_secrets(&e, cases[i].in);
 		k8s_config_free(&c);
 	}
 	/* longer than K8S_SERVER_MAX */
