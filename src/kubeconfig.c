@@ -110,10 +110,9 @@ bad:
 /* -------------------------------------------------------------------------- YAML (libyaml) */
 
 /*
- * libyaml's parser turns the text into events; the events build a cJSON tree as YAML 1.2's JSON
- * schema would, only narrower: a plain scalar is null (~, null, empty), a boolean (true, false)
- * or a string, never a number (no kubeconfig field is one; client-go reads "6443" into a string
- * field too). Quoted and block scalars are strings. Anchors and aliases work; an alias is a copy,
+ * libyaml's parser turns the text into events; the events build a cJSON tree as YAML 1.2's core
+ * schema would, minus numbers: a plain scalar is null (~, null, empty), a boolean (true, false)
+ * or a string (no kubeconfig field is a number; client-go reads "6443" into a string field too). Quoted and block scalars are strings. Anchors and aliases work; an alias is a copy,
  * and copies are bounded in values and text, so that a few lines cannot expand into gigabytes
  * ("billion laughs").
  */
