@@ -21,7 +21,7 @@ else
 BUILD    ?= build
 endif
 
-NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 libcjson)
+NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 libcjson yaml-0.1)
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wno-missing-field-initializers
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -54,7 +54,14 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c \
              src/ipam_reconcile.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
-IPAM_LIBS := $(shell $(PKG_CONFIG) --libs libcurl)
+# libyaml (kubeconfig.c) is linked statically, like libnl into rdmanet: Debian ships its archive,
+# and the node then needs no libyaml. rdmanet never links it.
+ifeq ($(LINK),dynamic)
+YAML_LIBS := $(shell $(PKG_CONFIG) --libs yaml-0.1)
+else
+YAML_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs yaml-0.1) -Wl,-Bdynamic
+endif
+IPAM_LIBS := $(YAML_LIBS) $(shell $(PKG_CONFIG) --libs libcurl)
 # rdmanet-ipam finds libcurl and its whole closure (OpenSSL, nghttp2, GSSAPI, LDAP, ...), which
 # `make install` bundles in $(LIBDIR), through an RPATH, not a RUNPATH: the loader applies a
 # binary's RUNPATH to the binary's own NEEDED entries only, so libcurl's dependencies would be

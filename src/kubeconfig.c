@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * kubeconfig.c - the credentials of k8s.c: a kubeconfig file (YAML as kubectl writes it, read by
- * a small strict reader into a cJSON tree, or JSON) or the in-cluster service account. Every size
- * is bounded; tokens and keys never reach a message and are wiped before they are freed.
+ * kubeconfig.c - the credentials of k8s.c: a kubeconfig file (YAML, JSON included, read by libyaml
+ * into a cJSON tree) or the in-cluster service account. Every size is bounded; tokens and keys
+ * never reach a message and are wiped before they are freed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,16 +18,19 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <yaml.h>
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/k8s.h"
 
-#define YAML_DEPTH_MAX 32	/* kubeconfig nests 4 deep */
-#define YAML_KEYS_MAX 4096	/* keys of one mapping (duplicates are searched linearly) */
+#define YB_DEPTH_MAX 32		/* kubeconfig nests 4 deep */
+#define YB_KEYS_MAX 4096	/* keys of one mapping (duplicates are searched linearly) */
+#define YB_ANCHORS_MAX 256	/* anchors of a document (searched linearly) */
+#define YB_NODES_MAX (128 * 1024)	/* values of a document, alias copies included */
+#define YB_COPIES_MAX (16 * 1024)	/* values made by aliases (copies of anchored nodes) */
+#define YB_COPY_BYTES_MAX K8S_KUBECONFIG_MAX	/* text made by aliases */
 #define B64_LEN(n) (((n) + 2) / 3 * 4)
 #define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
-
-DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
 static void wipe_free(char *s, size_t len)
 {
@@ -104,548 +107,62 @@ bad:
 	return -EINVAL;
 }
 
-/* ------------------------------------------------------------------------- the YAML subset */
+/* -------------------------------------------------------------------------- YAML (libyaml) */
 
-/* One piece of block structure: a "- " sequence entry, or the rest of a line from col on. */
-struct ytok {
-	unsigned line;
-	unsigned col;
-	bool dash;		/* "- ": the entry's content, if on this line, is the next token */
-	const char *s, *e;	/* !dash: the content, up to the end of the line */
+/*
+ * libyaml's parser turns the text into events; the events build a cJSON tree as YAML 1.2's core
+ * schema would, minus numbers: a plain scalar is null (~, null, empty), a boolean (true, false)
+ * or a string (no kubeconfig field is a number; client-go reads "6443" into a string field too). Quoted and block scalars are strings. Anchors and aliases work; an alias is a copy,
+ * and copies are bounded in values and text, so that a few lines cannot expand into gigabytes
+ * ("billion laughs").
+ */
+struct yb_anchor {
+	char *name;
+	const cJSON *node;	/* in the tree being built; complete */
+	size_t nodes, bytes;	/* what a copy costs */
 };
 
-struct yaml {
-	struct ytok *t;
-	size_t n, cap, pos;
+/* A mapping or sequence being filled; it joins its parent when it ends. */
+struct yb_frame {
+	cJSON *node;
+	char *key;		/* mapping: the key whose value comes next; NULL: a key comes next */
+	char *anchor;		/* its anchor, registered when it ends */
+	unsigned keys;
+};
+
+struct yb {
+	struct yb_frame stack[YB_DEPTH_MAX];
 	unsigned depth;
+	struct yb_anchor anchors[YB_ANCHORS_MAX];
+	unsigned n_anchors;
+	size_t nodes;		/* values made so far, copies included */
+	size_t copies, copy_bytes;	/* values and bytes of text made by aliases */
+	unsigned docs;
+	cJSON *root;
 	char *why;
 	size_t why_len;
 };
 
-static int yaml_fail(struct yaml *y, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int yaml_fail(struct yaml *y, unsigned line, const char *fmt, ...)
+/* why = "line L[, column C]: ..." (column 0: none); -EINVAL */
+static int yb_fail(struct yb *b, size_t line, size_t column, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int yb_fail(struct yb *b, size_t line, size_t column, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (!y->why_len)
+	if (!b->why_len)
 		return -EINVAL;
-	n = snprintf(y->why, y->why_len, "line %u: ", line);
-	if (n >= 0 && (size_t) n < y->why_len) {
+	if (column)
+		n = snprintf(b->why, b->why_len, "line %zu, column %zu: ", line, column);
+	else
+		n = snprintf(b->why, b->why_len, "line %zu: ", line);
+	if (n >= 0 && (size_t) n < b->why_len) {
 		va_start(ap, fmt);
-		(void) vsnprintf(y->why + n, y->why_len - (size_t) n, fmt, ap);
+		(void) vsnprintf(b->why + n, b->why_len - (size_t) n, fmt, ap);
 		va_end(ap);
 	}
 	return -EINVAL;
-}
-
-static int yaml_push(struct yaml *y, unsigned line, unsigned col, bool dash, const char *s,
-		     const char *e)
-{
-	if (y->n == y->cap) {
-		size_t cap = y->cap ? y->cap * 2 : 64;
-		struct ytok *t = reallocarray(y->t, cap, sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		y->t = t;
-		y->cap = cap;
-	}
-	y->t[y->n++] = (struct ytok) { .line = line, .col = col, .dash = dash, .s = s, .e = e };
-	return 0;
-}
-
-/* "---" or "..." alone (or before a comment) at the start of a line */
-static bool yaml_marker(const char *s, const char *e, const char *m)
-{
-	return e - s >= 3 && !memcmp(s, m, 3) && (e - s == 3 || s[3] == ' ' || s[3] == '\t');
-}
-
-static bool blank_or_comment(const char *s, const char *e)
-{
-	while (s < e && *s == ' ')
-		s++;
-	return s == e || *s == '#';
-}
-
-/* Splits the text into tokens: blank lines and comments dropped, "- " entries split off. */
-static int yaml_lex(struct yaml *y, const char *p, const char *end)
-{
-	bool started = false;
-	unsigned line = 0;
-	int r;
-
-	while (p < end) {
-		const char *bol = p, *eol = memchr(p, '\n', (size_t) (end - p)), *s, *e;
-
-		if (!eol)
-			eol = end;
-		line++;
-		e = eol;
-		if (e > bol && e[-1] == '\r')
-			e--;
-		p = eol < end ? eol + 1 : end;
-		for (s = bol; s < e; s++) {
-			unsigned char ch = (unsigned char) *s;
-
-			if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-				return yaml_fail(y, line, "control character 0x%02x", ch);
-		}
-		for (s = bol; s < e && *s == ' '; s++)
-			;
-		if (s < e && *s == '\t')
-			return yaml_fail(y, line, "tab in the indentation (YAML indents with spaces only)");
-		if (s == e || *s == '#')
-			continue;
-		if (s == bol && yaml_marker(s, e, "---")) {
-			if (started)
-				return yaml_fail(y, line, "a second document ('---') is not supported");
-			if (!blank_or_comment(s + 3, e))
-				return yaml_fail(y, line, "content after '---' is not supported");
-			started = true;
-			continue;
-		}
-		if (s == bol && yaml_marker(s, e, "..."))
-			return yaml_fail(y, line, "the document end marker '...' is not supported");
-		if (s == bol && *s == '%')
-			return yaml_fail(y, line, "directives ('%%') are not supported");
-		started = true;
-		for (;;) {
-			unsigned col = (unsigned) (s - bol);
-
-			if (*s == '-' && (s + 1 == e || s[1] == ' ' || s[1] == '\t')) {
-				if ((r = yaml_push(y, line, col, true, NULL, NULL)) < 0)
-					return r;
-				for (s++; s < e && *s == ' '; s++)
-					;
-				if (s < e && *s == '\t')
-					return yaml_fail(y, line, "tab after '-' (YAML separates with spaces)");
-				if (s == e || *s == '#')
-					break;
-				continue;
-			}
-			if ((r = yaml_push(y, line, col, false, s, e)) < 0)
-				return r;
-			break;
-		}
-	}
-	return 0;
-}
-
-static size_t utf8_put(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char) cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char) (0xc0 | cp >> 6);
-		o[1] = (char) (0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char) (0xe0 | cp >> 12);
-		o[1] = (char) (0x80 | (cp >> 6 & 0x3f));
-		o[2] = (char) (0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char) (0xf0 | cp >> 18);
-	o[1] = (char) (0x80 | (cp >> 12 & 0x3f));
-	o[2] = (char) (0x80 | (cp >> 6 & 0x3f));
-	o[3] = (char) (0x80 | (cp & 0x3f));
-	return 4;
-}
-
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/*
- * A double-quoted scalar from s (at the '"') to its closing quote on the same line, with YAML's
- * escapes (all that Go's YAML emitter writes). *after points past the closing quote. The output
- * is at most 1.5 times the input ("\L" is 3 bytes of UTF-8).
- */
-static int yaml_dquoted(struct yaml *y, unsigned line, const char *s, const char *e, char **out,
-			const char **after)
-{
-	_cleanup_free_ char *buf = malloc((size_t) (e - s) * 2 + 1);
-	size_t o = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (s++; s < e && *s != '"'; s++) {
-		uint32_t cp = 0;
-		int digits = 0;
-
-		if (*s != '\\') {
-			buf[o++] = *s;
-			continue;
-		}
-		if (++s == e)
-			break;
-		switch (*s) {
-		case '0':
-			return yaml_fail(y, line, "'\\0' (NUL) is not allowed in a string");
-		case 'a': buf[o++] = '\a'; break;
-		case 'b': buf[o++] = '\b'; break;
-		case 't': case '\t': buf[o++] = '\t'; break;
-		case 'n': buf[o++] = '\n'; break;
-		case 'v': buf[o++] = '\v'; break;
-		case 'f': buf[o++] = '\f'; break;
-		case 'r': buf[o++] = '\r'; break;
-		case 'e': buf[o++] = 0x1b; break;
-		case ' ': case '"': case '/': case '\\': buf[o++] = *s; break;
-		case 'N': o += utf8_put(buf + o, 0x85); break;
-		case '_': o += utf8_put(buf + o, 0xa0); break;
-		case 'L': o += utf8_put(buf + o, 0x2028); break;
-		case 'P': o += utf8_put(buf + o, 0x2029); break;
-		case 'x': digits = 2; break;
-		case 'u': digits = 4; break;
-		case 'U': digits = 8; break;
-		default:
-			return yaml_fail(y, line, "unknown escape '\\%c' in a double-quoted string", *s);
-		}
-		if (!digits)
-			continue;
-		if (e - s <= digits)
-			return yaml_fail(y, line, "escape '\\%c' needs %d hex digits", *s, digits);
-		for (int i = 1; i <= digits; i++) {
-			int v = hex_value(s[i]);
-
-			if (v < 0)
-				return yaml_fail(y, line, "escape '\\%c' needs %d hex digits", *s, digits);
-			cp = cp << 4 | (uint32_t) v;
-		}
-		s += digits;
-		if (cp == 0)
-			return yaml_fail(y, line, "'\\0' (NUL) is not allowed in a string");
-		if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return yaml_fail(y, line, "escape of U+%04X, which is not a character", cp);
-		o += utf8_put(buf + o, cp);
-	}
-	if (s == e)
-		return yaml_fail(y, line,
-				 "unterminated double-quoted string (multi-line strings are not supported)");
-	buf[o] = '\0';
-	*after = s + 1;
-	*out = TAKE_PTR(buf);
-	return 0;
-}
-
-/* A single-quoted scalar ('' is a quote), closed on the same line. */
-static int yaml_squoted(struct yaml *y, unsigned line, const char *s, const char *e, char **out,
-			const char **after)
-{
-	_cleanup_free_ char *buf = malloc((size_t) (e - s) + 1);
-	size_t o = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (s++; s < e; s++) {
-		if (*s == '\'') {
-			if (s + 1 < e && s[1] == '\'') {
-				buf[o++] = *s++;
-				continue;
-			}
-			break;
-		}
-		buf[o++] = *s;
-	}
-	if (s == e)
-		return yaml_fail(y, line,
-				 "unterminated single-quoted string (multi-line strings are not supported)");
-	buf[o] = '\0';
-	*after = s + 1;
-	*out = TAKE_PTR(buf);
-	return 0;
-}
-
-/* After a complete value: only spaces, then the end or a comment. */
-static int yaml_tail(struct yaml *y, unsigned line, const char *s, const char *e, const char *what)
-{
-	const char *p = s;
-
-	while (p < e && *p == ' ')
-		p++;
-	if (p == e || (*p == '#' && p > s))
-		return 0;
-	if (*p == '\t')
-		return yaml_fail(y, line, "tab after %s (YAML separates with spaces)", what);
-	return yaml_fail(y, line, "unexpected text after %s", what);
-}
-
-/* A plain scalar's end: before " #" or the end of the line, trailing spaces dropped. */
-static const char *plain_end(const char *s, const char *e)
-{
-	const char *p;
-
-	for (p = s; p < e; p++)
-		if (*p == '#' && p > s && p[-1] == ' ')
-			break;
-	while (p > s && p[-1] == ' ')
-		p--;
-	return p;
-}
-
-/* Rejects what a plain scalar cannot be (or what this reader does not support). */
-static int plain_check(struct yaml *y, unsigned line, const char *s, const char *e)
-{
-	bool sp = s + 1 == e || s[1] == ' ' || s[1] == '\t';
-
-	switch (*s) {
-	case '&':
-		return yaml_fail(y, line, "anchors ('&') are not supported");
-	case '*':
-		return yaml_fail(y, line, "aliases ('*') are not supported");
-	case '!':
-		return yaml_fail(y, line, "tags ('!') are not supported");
-	case '|': case '>':
-		return yaml_fail(y, line, "block scalars ('%c') are not supported", *s);
-	case '%': case '@': case '`':
-		return yaml_fail(y, line, "a plain value cannot start with '%c' (quote it)", *s);
-	case ',': case ']': case '}':
-		return yaml_fail(y, line, "unexpected '%c'", *s);
-	case '{': case '[':
-		return yaml_fail(y, line, "flow collections are supported only empty ('{}', '[]')");
-	case '?':
-		if (sp)
-			return yaml_fail(y, line, "complex keys ('? ') are not supported");
-		break;
-	case ':':
-		if (sp)
-			return yaml_fail(y, line, "a value cannot start with ': '");
-		break;
-	case '-':
-		if (sp)
-			return yaml_fail(y, line, "a sequence cannot start on a key's line");
-		break;
-	}
-	for (const char *p = s; p < e; p++) {
-		if (*p == '\t')
-			return yaml_fail(y, line, "tab in a plain value (quote it)");
-		if (*p == ':' && (p + 1 == e || p[1] == ' '))
-			return yaml_fail(y, line, "': ' in a plain value (quote it, or fix the nesting)");
-	}
-	return 0;
-}
-
-static bool word_in(const char *s, size_t n, const char *const *words)
-{
-	for (; *words; words++)
-		if (strlen(*words) == n && !memcmp(s, *words, n))
-			return true;
-	return false;
-}
-
-/* A value on the line of its key or its "- ": quoted, plain or an empty flow collection. */
-static int yaml_scalar(struct yaml *y, unsigned line, const char *s, const char *e, cJSON **out)
-{
-	static const char *const nulls[] = { "~", "null", "Null", "NULL", NULL };
-	static const char *const trues[] = { "true", "True", "TRUE", NULL };
-	static const char *const falses[] = { "false", "False", "FALSE", NULL };
-	_cleanup_free_ char *str = NULL;
-	const char *after, *pe;
-	int r;
-
-	if (*s == '"' || *s == '\'') {
-		r = *s == '"' ? yaml_dquoted(y, line, s, e, &str, &after) :
-				yaml_squoted(y, line, s, e, &str, &after);
-		if (r < 0 || (r = yaml_tail(y, line, after, e, "a quoted string")) < 0)
-			return r;
-		*out = cJSON_CreateString(str);
-		explicit_bzero(str, strlen(str));
-		return *out ? 0 : -ENOMEM;
-	}
-	if (*s == '{' || *s == '[') {
-		char close = *s == '{' ? '}' : ']';
-
-		for (after = s + 1; after < e && *after == ' '; after++)
-			;
-		if (after == e || *after != close)
-			return yaml_fail(y, line, "flow collections are supported only empty ('{}', '[]')");
-		if ((r = yaml_tail(y, line, after + 1, e, "an empty collection")) < 0)
-			return r;
-		*out = close == '}' ? cJSON_CreateObject() : cJSON_CreateArray();
-		return *out ? 0 : -ENOMEM;
-	}
-	pe = plain_end(s, e);
-	if ((r = plain_check(y, line, s, pe)) < 0)
-		return r;
-	if (word_in(s, (size_t) (pe - s), nulls))
-		*out = cJSON_CreateNull();
-	else if (word_in(s, (size_t) (pe - s), trues))
-		*out = cJSON_CreateTrue();
-	else if (word_in(s, (size_t) (pe - s), falses))
-		*out = cJSON_CreateFalse();
-	else {
-		str = strndup(s, (size_t) (pe - s));
-		if (!str)
-			return -ENOMEM;
-		*out = cJSON_CreateString(str);
-		explicit_bzero(str, strlen(str));
-	}
-	return *out ? 0 : -ENOMEM;
-}
-
-/*
- * Whether token t is "key: [value]": 1 with *key (allocated) and *val (where the value starts,
- * NULL when the line ends after the colon), 0 when it is a lone scalar.
- */
-static int yaml_key(struct yaml *y, const struct ytok *t, char **key, const char **val)
-{
-	_cleanup_free_ char *k = NULL;
-	const char *s = t->s, *e = t->e, *p;
-	int r;
-
-	if (*s == '"' || *s == '\'') {
-		r = *s == '"' ? yaml_dquoted(y, t->line, s, e, &k, &p) :
-				yaml_squoted(y, t->line, s, e, &k, &p);
-		if (r < 0)
-			return r;
-		while (p < e && *p == ' ')
-			p++;
-		if (p == e || *p != ':' || (p + 1 < e && p[1] != ' ' && p[1] != '\t'))
-			return 0;
-	} else {
-		for (p = s; p < e; p++) {
-			if (*p == '#' && p > s && p[-1] == ' ')
-				return 0;
-			if (*p == ':' && (p + 1 == e || p[1] == ' ' || p[1] == '\t'))
-				break;
-		}
-		if (p == e)
-			return 0;
-		if (p == s)
-			return yaml_fail(y, t->line, "empty key");
-		if ((r = plain_check(y, t->line, s, plain_end(s, p))) < 0)
-			return r;
-		k = strndup(s, (size_t) (plain_end(s, p) - s));
-		if (!k)
-			return -ENOMEM;
-	}
-	p++;	/* the colon */
-	if (p < e && *p == '\t')
-		return yaml_fail(y, t->line, "tab after ':' (YAML separates with spaces)");
-	while (p < e && *p == ' ')
-		p++;
-	*val = p == e || *p == '#' ? NULL : p;
-	*key = TAKE_PTR(k);
-	return 1;
-}
-
-static int yaml_block(struct yaml *y, cJSON **out);
-
-static int yaml_add(cJSON *to, const char *key, cJSON *v)
-{
-	if (key ? cJSON_AddItemToObject(to, key, v) : cJSON_AddItemToArray(to, v))
-		return 0;
-	cJSON_Delete(v);
-	return -ENOMEM;
-}
-
-/* A block mapping whose keys are at column col. */
-static int yaml_map(struct yaml *y, unsigned col, cJSON **out)
-{
-	_cleanup_(cJSON_Deletep) cJSON *map = cJSON_CreateObject();
-	unsigned keys = 0;
-	int r;
-
-	if (!map)
-		return -ENOMEM;
-	while (y->pos < y->n) {
-		const struct ytok *t = &y->t[y->pos], *next;
-		_cleanup_free_ char *key = NULL;
-		const char *val = NULL;
-		cJSON *v = NULL;
-
-		if (t->col < col)
-			break;
-		if (t->col > col)
-			return yaml_fail(y, t->line,
-					 "unexpected indentation (multi-line values are not supported)");
-		if (t->dash)
-			return yaml_fail(y, t->line, "a sequence entry where a key was expected");
-		if ((r = yaml_key(y, t, &key, &val)) < 0)
-			return r;
-		if (r == 0)
-			return yaml_fail(y, t->line, "a value where 'key: value' was expected");
-		if (cJSON_GetObjectItemCaseSensitive(map, key))
-			return yaml_fail(y, t->line, "duplicate key '%s'", key);
-		if (++keys > YAML_KEYS_MAX)
-			return yaml_fail(y, t->line, "more than %d keys in one mapping", YAML_KEYS_MAX);
-		y->pos++;
-		next = y->pos < y->n ? &y->t[y->pos] : NULL;
-		if (val)
-			r = yaml_scalar(y, t->line, val, t->e, &v);
-		else if (next && (next->col > col || (next->col == col && next->dash)))
-			r = yaml_block(y, &v);	/* nested, or a sequence at the key's column */
-		else
-			r = (v = cJSON_CreateNull()) ? 0 : -ENOMEM;
-		if (r < 0 || (r = yaml_add(map, key, v)) < 0)
-			return r;
-	}
-	*out = TAKE_PTR(map);
-	return 0;
-}
-
-/* A block sequence whose "- " are at column col. */
-static int yaml_seq(struct yaml *y, unsigned col, cJSON **out)
-{
-	_cleanup_(cJSON_Deletep) cJSON *seq = cJSON_CreateArray();
-	int r;
-
-	if (!seq)
-		return -ENOMEM;
-	while (y->pos < y->n) {
-		const struct ytok *t = &y->t[y->pos];
-		cJSON *v = NULL;
-
-		if (t->col < col || (t->col == col && !t->dash))
-			break;
-		if (t->col > col)
-			return yaml_fail(y, t->line,
-					 "unexpected indentation (multi-line values are not supported)");
-		y->pos++;
-		if (y->pos < y->n && y->t[y->pos].col > col)
-			r = yaml_block(y, &v);
-		else
-			r = (v = cJSON_CreateNull()) ? 0 : -ENOMEM;
-		if (r < 0 || (r = yaml_add(seq, NULL, v)) < 0)
-			return r;
-	}
-	*out = TAKE_PTR(seq);
-	return 0;
-}
-
-/* The node that starts at the current token: a sequence, a mapping or one scalar. */
-static int yaml_block(struct yaml *y, cJSON **out)
-{
-	const struct ytok *t = &y->t[y->pos];
-	_cleanup_free_ char *key = NULL;
-	const char *val;
-	int r;
-
-	if (y->depth >= YAML_DEPTH_MAX)
-		return yaml_fail(y, t->line, "nested deeper than %d levels", YAML_DEPTH_MAX);
-	y->depth++;
-	if (t->dash)
-		r = yaml_seq(y, t->col, out);
-	else if ((r = yaml_key(y, t, &key, &val)) > 0)
-		r = yaml_map(y, t->col, out);
-	else if (r == 0) {
-		y->pos++;
-		r = yaml_scalar(y, t->line, t->s, t->e, out);
-	}
-	y->depth--;
-	return r;
 }
 
 static void tree_wipe(cJSON *n)
@@ -665,97 +182,363 @@ static void tree_free(cJSON *n)
 	cJSON_Delete(n);
 }
 
-/* JSON input: one object, nothing after it, no duplicate keys (as the YAML reader). */
-static int json_duplicates(const cJSON *n, char *why, size_t why_len)
+/* The values and bytes of text in the tree n (a copy's cost). */
+static void tree_cost(const cJSON *n, size_t *nodes, size_t *bytes)
 {
-	for (; n; n = n->next) {
-		if (cJSON_IsObject(n)) {
-			unsigned keys = 0;
+	(*nodes)++;
+	if (n->string)
+		*bytes += strlen(n->string);
+	if (cJSON_IsString(n))
+		*bytes += strlen(n->valuestring);
+	for (const cJSON *c = n->child; c; c = c->next)
+		tree_cost(c, nodes, bytes);
+}
 
-			for (const cJSON *a = n->child; a; a = a->next) {
-				if (++keys > YAML_KEYS_MAX) {
-					(void) snprintf(why, why_len, "more than %d keys in one object",
-							YAML_KEYS_MAX);
-					return -EINVAL;
-				}
-				for (const cJSON *b = n->child; b != a; b = b->next)
-					if (!strcmp(a->string, b->string)) {
-						(void) snprintf(why, why_len, "duplicate key '%s'",
-								a->string);
-						return -EINVAL;
-					}
-			}
-		}
-		if (json_duplicates(n->child, why, why_len) < 0)
-			return -EINVAL;
-	}
+static int yb_spend(struct yb *b, size_t line, size_t nodes)
+{
+	if (nodes > YB_NODES_MAX - b->nodes)
+		return yb_fail(b, line, 0, "more than %d values", YB_NODES_MAX);
+	b->nodes += nodes;
 	return 0;
 }
 
-static int json_parse(const char *text, size_t len, cJSON **out, char *why, size_t why_len)
+/* A tag other than none, '!' (a string) and the standard one of the node's own kind. */
+static int yb_tag(struct yb *b, size_t line, const yaml_char_t *tag, const char *std)
 {
-	const char *end = NULL;
-	unsigned line = 1;
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	const char *t = (const char *) tag;
 
-	if (root)
-		while (end < text + len && strchr(" \t\n\r", *end) && *end)
-			end++;
-	if (!root || end != text + len) {
-		tree_free(root);
-		if (!end || end < text || end > text + len)
-			end = text;
-		for (const char *p = text; p < end; p++)
-			line += *p == '\n';
-		(void) snprintf(why, why_len, "line %u: %s", line,
-				root ? "text after the JSON object" : "not valid JSON");
-		return -EINVAL;
-	}
-	if (json_duplicates(root, why, why_len) < 0) {
-		tree_free(root);
-		return -EINVAL;
-	}
-	*out = root;
+	if (!t || !strcmp(t, "!") || !strcmp(t, std))
+		return 0;
+	return yb_fail(b, line, 0, "tag '%.64s' is not supported", t);
+}
+
+static struct yb_anchor *yb_anchor_find(struct yb *b, const char *name)
+{
+	for (unsigned i = 0; i < b->n_anchors; i++)
+		if (!strcmp(b->anchors[i].name, name))
+			return &b->anchors[i];
+	return NULL;
+}
+
+/* Names the complete node n (*name is taken); a later anchor of the same name replaces it. */
+static int yb_anchor_set(struct yb *b, size_t line, char **name, const cJSON *n)
+{
+	struct yb_anchor *a = yb_anchor_find(b, *name);
+
+	if (!a) {
+		if (b->n_anchors == YB_ANCHORS_MAX)
+			return yb_fail(b, line, 0, "more than %d anchors", YB_ANCHORS_MAX);
+		a = &b->anchors[b->n_anchors++];
+	} else
+		free(a->name);
+	a->name = TAKE_PTR(*name);
+	a->node = n;
+	a->nodes = a->bytes = 0;
+	tree_cost(n, &a->nodes, &a->bytes);
 	return 0;
+}
+
+/* Whether the collection being filled expects a key now. */
+static bool yb_want_key(const struct yb *b)
+{
+	const struct yb_frame *f = b->depth ? &b->stack[b->depth - 1] : NULL;
+
+	return f && cJSON_IsObject(f->node) && !f->key;
+}
+
+/* A complete value v (taken) goes to the collection being filled, or becomes the root. */
+static int yb_put(struct yb *b, cJSON *v)
+{
+	struct yb_frame *f = b->depth ? &b->stack[b->depth - 1] : NULL;
+	bool ok;
+
+	if (!f) {
+		b->root = v;
+		return 0;
+	}
+	if (cJSON_IsArray(f->node))
+		ok = cJSON_AddItemToArray(f->node, v);
+	else {
+		ok = cJSON_AddItemToObject(f->node, f->key, v);
+		free(TAKE_PTR(f->key));
+	}
+	if (ok)
+		return 0;
+	tree_free(v);
+	return -ENOMEM;
+}
+
+/* A scalar where a key is expected: a string, unique in its mapping. */
+static int yb_key(struct yb *b, const yaml_event_t *ev)
+{
+	struct yb_frame *f = &b->stack[b->depth - 1];
+	const char *s = (const char *) ev->data.scalar.value;
+	size_t len = ev->data.scalar.length, line = ev->start_mark.line + 1;
+	int r;
+
+	if ((r = yb_tag(b, line, ev->data.scalar.tag, YAML_STR_TAG)) < 0)
+		return r;
+	if (ev->data.scalar.anchor)
+		return yb_fail(b, line, 0, "an anchor on a key is not supported");
+	if (memchr(s, '\0', len))
+		return yb_fail(b, line, 0, "NUL character in a key");
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(s, "<<"))
+		return yb_fail(b, line, 0, "merge keys ('<<') are not supported: write the keys out");
+	if (cJSON_GetObjectItemCaseSensitive(f->node, s))
+		return yb_fail(b, line, 0, "duplicate key '%.128s'", s);
+	if (++f->keys > YB_KEYS_MAX)
+		return yb_fail(b, line, 0, "more than %d keys in one mapping", YB_KEYS_MAX);
+	f->key = strdup(s);
+	return f->key ? 0 : -ENOMEM;
+}
+
+static bool word_in(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (!strcmp(s, *words))
+			return true;
+	return false;
+}
+
+static int yb_scalar(struct yb *b, const yaml_event_t *ev)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
+	static const char *const trues[] = { "true", "True", "TRUE", NULL };
+	static const char *const falses[] = { "false", "False", "FALSE", NULL };
+	const char *s = (const char *) ev->data.scalar.value;
+	size_t len = ev->data.scalar.length, line = ev->start_mark.line + 1;
+	_cleanup_free_ char *anchor = NULL;
+	cJSON *v;
+	int r;
+
+	if (yb_want_key(b))
+		return yb_key(b, ev);
+	if ((r = yb_tag(b, line, ev->data.scalar.tag, YAML_STR_TAG)) < 0)
+		return r;
+	if (memchr(s, '\0', len))
+		return yb_fail(b, line, 0, "NUL character in a string");
+	if ((r = yb_spend(b, line, 1)) < 0)
+		return r;
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
+		v = cJSON_CreateString(s);
+	else if (word_in(s, nulls))
+		v = cJSON_CreateNull();
+	else if (word_in(s, trues))
+		v = cJSON_CreateTrue();
+	else if (word_in(s, falses))
+		v = cJSON_CreateFalse();
+	else
+		v = cJSON_CreateString(s);
+	if (!v)
+		return -ENOMEM;
+	if (ev->data.scalar.anchor && !(anchor = strdup((const char *) ev->data.scalar.anchor))) {
+		cJSON_Delete(v);
+		return -ENOMEM;
+	}
+	if ((r = yb_put(b, v)) < 0)
+		return r;
+	return anchor ? yb_anchor_set(b, line, &anchor, v) : 0;
+}
+
+static int yb_start(struct yb *b, const yaml_event_t *ev)
+{
+	bool map = ev->type == YAML_MAPPING_START_EVENT;
+	const yaml_char_t *tag = map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
+	const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor :
+					  ev->data.sequence_start.anchor;
+	size_t line = ev->start_mark.line + 1;
+	struct yb_frame *f;
+	int r;
+
+	if (yb_want_key(b))
+		return yb_fail(b, line, 0, "a key must be a string, not a %s", map ? "mapping" : "list");
+	if ((r = yb_tag(b, line, tag, map ? YAML_MAP_TAG : YAML_SEQ_TAG)) < 0)
+		return r;
+	if (b->depth == YB_DEPTH_MAX)
+		return yb_fail(b, line, 0, "nested deeper than %d levels", YB_DEPTH_MAX);
+	if ((r = yb_spend(b, line, 1)) < 0)
+		return r;
+	f = &b->stack[b->depth];
+	*f = (struct yb_frame) { .node = map ? cJSON_CreateObject() : cJSON_CreateArray() };
+	if (!f->node)
+		return -ENOMEM;
+	b->depth++;
+	if (anchor && !(f->anchor = strdup((const char *) anchor)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int yb_end(struct yb *b, const yaml_event_t *ev)
+{
+	struct yb_frame *f = &b->stack[--b->depth];
+	_cleanup_free_ char *anchor = TAKE_PTR(f->anchor);
+	cJSON *v = TAKE_PTR(f->node);
+	int r;
+
+	free(TAKE_PTR(f->key));	/* libyaml gives every key a value: never set here */
+	if ((r = yb_put(b, v)) < 0)
+		return r;
+	return anchor ? yb_anchor_set(b, ev->start_mark.line + 1, &anchor, v) : 0;
+}
+
+static int yb_alias(struct yb *b, const yaml_event_t *ev)
+{
+	const char *name = (const char *) ev->data.alias.anchor;
+	size_t line = ev->start_mark.line + 1;
+	const struct yb_anchor *a = yb_anchor_find(b, name);
+	cJSON *v;
+	int r;
+
+	if (yb_want_key(b))
+		return yb_fail(b, line, 0, "an alias as a key is not supported");
+	if (!a) {
+		for (unsigned i = 0; i < b->depth; i++)
+			if (b->stack[i].anchor && !strcmp(b->stack[i].anchor, name))
+				return yb_fail(b, line, 0, "alias '*%.64s' refers to a node that contains it",
+					       name);
+		return yb_fail(b, line, 0, "alias '*%.64s' has no anchor '&%.64s' before it", name, name);
+	}
+	if (a->nodes > YB_COPIES_MAX - b->copies)
+		return yb_fail(b, line, 0, "aliases expand to more than %d values", YB_COPIES_MAX);
+	if (a->bytes > YB_COPY_BYTES_MAX - b->copy_bytes)
+		return yb_fail(b, line, 0, "aliases expand to more than %d bytes of text",
+			       YB_COPY_BYTES_MAX);
+	if ((r = yb_spend(b, line, a->nodes)) < 0)
+		return r;
+	b->copies += a->nodes;
+	b->copy_bytes += a->bytes;
+	v = cJSON_Duplicate(a->node, true);
+	return v ? yb_put(b, v) : -ENOMEM;
+}
+
+static int yb_event(struct yb *b, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (b->docs++)
+			return yb_fail(b, ev->start_mark.line + 1, 0,
+				       "a second document ('---') is not supported");
+		return 0;
+	case YAML_SCALAR_EVENT:
+		return yb_scalar(b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return yb_start(b, ev);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return yb_end(b, ev);
+	case YAML_ALIAS_EVENT:
+		return yb_alias(b, ev);
+	default:
+		return 0;
+	}
+}
+
+/* Whether the character at line, column (both from 0) of text is a tab (ASCII lines). */
+static bool tab_at(const char *text, size_t len, size_t line, size_t column)
+{
+	const char *p = text, *end = text + len;
+
+	while (line-- && p < end) {
+		p = memchr(p, '\n', (size_t) (end - p));
+		if (!p)
+			return false;
+		p++;
+	}
+	return column < (size_t) (end - p) && !memchr(p, '\n', column) && p[column] == '\t';
+}
+
+/* libyaml's own error: where and what (its messages are fixed texts, never the input's). */
+static int yb_parser_fail(struct yb *b, const yaml_parser_t *p, const char *text, size_t len)
+{
+	const char *problem = p->problem ? p->problem : "not valid YAML";
+	const yaml_mark_t *m = &p->problem_mark;
+	char ctx[160] = "";
+	size_t line = 1;
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return -ENOMEM;
+	case YAML_READER_ERROR:
+		for (size_t i = 0; i < p->problem_offset && i < len; i++)
+			line += text[i] == '\n';
+		if (p->problem_value >= 0)
+			return yb_fail(b, line, 0, "%s (0x%02x)", problem, (unsigned) p->problem_value);
+		return yb_fail(b, line, 0, "%s", problem);
+	default:
+		if (p->context)
+			(void) snprintf(ctx, sizeof(ctx), ", %s from line %zu", p->context,
+					p->context_mark.line + 1);
+		return yb_fail(b, m->line + 1, m->column + 1, "%s%s%s", problem, ctx,
+			       tab_at(text, len, m->line, m->column) ?
+			       " (a tab: YAML indents and separates with spaces)" : "");
+	}
+}
+
+/* The parser's copies of the input and the scalars it has not handed out yet may hold secrets. */
+static void yb_parser_wipe(yaml_parser_t *p)
+{
+	if (p->raw_buffer.start)
+		explicit_bzero(p->raw_buffer.start, (size_t) (p->raw_buffer.end - p->raw_buffer.start));
+	if (p->buffer.start)
+		explicit_bzero(p->buffer.start, (size_t) (p->buffer.end - p->buffer.start));
+	for (yaml_token_t *t = p->tokens.head; t && t != p->tokens.tail; t++)
+		if (t->type == YAML_SCALAR_TOKEN && t->data.scalar.value)
+			explicit_bzero(t->data.scalar.value, t->data.scalar.length);
+}
+
+static void yb_event_free(yaml_event_t *ev)
+{
+	if (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.value)
+		explicit_bzero(ev->data.scalar.value, ev->data.scalar.length);
+	yaml_event_delete(ev);
 }
 
 int k8s_yaml_parse(const char *text, size_t len, cJSON **out, char *why, size_t why_len)
 {
-	struct yaml y = { .why = why, .why_len = why ? why_len : 0 };
-	const char *p = text, *end = text + len;
-	cJSON *root = NULL;
-	int r;
+	struct yb b = { .why = why, .why_len = why ? why_len : 0 };
+	yaml_parser_t p;
+	bool end = false;
+	int r = 0;
 
 	*out = NULL;
-	if (y.why_len)
+	if (b.why_len)
 		why[0] = '\0';
-	if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
-		p += 3;	/* a UTF-8 byte order mark */
-	if (memchr(p, '\0', (size_t) (end - p)))
-		return yaml_fail(&y, 1, "NUL byte in the text");
-	for (const char *q = p; q < end; q++) {
-		if (*q == '{')
-			return json_parse(q, (size_t) (end - q), out, y.why, y.why_len);
-		if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r')
+	if (!yaml_parser_initialize(&p)) {
+		(void) snprintf(b.why, b.why_len, "out of memory");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *) text, len);
+	while (!end && r >= 0) {
+		yaml_event_t ev;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			r = yb_parser_fail(&b, &p, text, len);
 			break;
+		}
+		end = ev.type == YAML_STREAM_END_EVENT;
+		r = yb_event(&b, &ev);
+		yb_event_free(&ev);
 	}
-	r = yaml_lex(&y, p, end);
-	if (r >= 0 && y.n == 0)
-		r = (root = cJSON_CreateNull()) ? 0 : -ENOMEM;
-	else if (r >= 0) {
-		r = yaml_block(&y, &root);
-		if (r >= 0 && y.pos < y.n)
-			r = yaml_fail(&y, y.t[y.pos].line, "unexpected %s",
-				      y.t[y.pos].col > y.t[0].col ? "indentation" :
-				      "content after the document's top node");
+	yb_parser_wipe(&p);
+	yaml_parser_delete(&p);
+	while (b.depth) {
+		struct yb_frame *f = &b.stack[--b.depth];
+
+		tree_free(f->node);
+		secret_free(f->key);
+		free(f->anchor);
 	}
-	free(y.t);
+	for (unsigned i = 0; i < b.n_anchors; i++)
+		free(b.anchors[i].name);
 	if (r < 0) {
-		tree_free(root);
+		tree_free(b.root);
+		if (r == -ENOMEM)
+			(void) snprintf(b.why, b.why_len, "out of memory");
 		return r;
 	}
-	*out = root;
-	return 0;
+	*out = b.root ? b.root : cJSON_CreateNull();	/* no document: null, as an empty one */
+	return *out ? 0 : -ENOMEM;
 }
 
 /* ------------------------------------------------------------------------------------ files */
@@ -972,6 +755,29 @@ static int pem_check(struct kc *kc, const char *sect, const char *what, const ch
 	return 0;
 }
 
+/*
+ * Base64 as client-go reads it into a []byte field: line breaks ignored (a block scalar, '|',
+ * keeps those of wrapped base64), anything else strict.
+ */
+static int b64_lines_decode(const char *in, char **out, size_t *out_len)
+{
+	size_t n = 0, len = strlen(in);
+	char *flat;
+	int r;
+
+	if (!strpbrk(in, "\r\n"))
+		return k8s_base64_decode(in, len, out, out_len);
+	flat = malloc(len + 1);
+	if (!flat)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		if (in[i] != '\n' && in[i] != '\r')
+			flat[n++] = in[i];
+	r = k8s_base64_decode(flat, n, out, out_len);
+	wipe_free(flat, len + 1);
+	return r;
+}
+
 /* key ("certificate-authority", "client-key", ...) as a file or as key-data (base64). */
 static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char *key, char **out)
 {
@@ -989,7 +795,7 @@ static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char 
 	if (file && data)
 		return kc_invalid(kc, "%s: both '%s' and '%s' are set; keep one", sect, key, dkey);
 	if (data) {
-		r = k8s_base64_decode(data, strlen(data), &buf, &len);
+		r = b64_lines_decode(data, &buf, &len);
 		if (r == -ENOMEM)
 			return kc_nomem(kc);
 		if (r < 0)
@@ -1035,6 +841,12 @@ static int kc_server(struct kc *kc, const char *sect, const char *s, bool insecu
 
 	if (strchr(s, '@'))	/* user info may hold a password: never echoed */
 		return kc_invalid(kc, "%s: 'server' must not carry user information ('@')", sect);
+	/* nor is text with spaces, which may be the next lines, folded into an unclosed quote */
+	for (const char *p = s; *p; p++)
+		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
+			return kc_invalid(kc,
+					  "%s: 'server' must be scheme://host[:port][/path], without spaces, line breaks or other characters than printable ASCII",
+					  sect);
 	if (!strncmp(s, "https://", 8))
 		scheme = 8;
 	else if (!strncmp(s, "http://", 7)) {
@@ -1053,11 +865,10 @@ static int kc_server(struct kc *kc, const char *sect, const char *s, bool insecu
 	if (n >= K8S_SERVER_MAX)
 		return kc_invalid(kc, "%s: 'server' is longer than %d bytes", sect, K8S_SERVER_MAX - 1);
 	for (size_t i = scheme; i < n; i++)
-		if ((unsigned char) s[i] <= 0x20 || (unsigned char) s[i] >= 0x7f ||
-		    strchr("?#\\", s[i]))
+		if (strchr("?#\\", s[i]))
 			return kc_invalid(kc,
 					  "%s: 'server' '%s' must be scheme://host[:port][/path], without '%c'",
-					  sect, s, s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
+					  sect, s, s[i]);
 	memcpy(out, s, n);
 	out[n] = '\0';
 	return 0;
@@ -1092,6 +903,34 @@ static int kc_cluster(struct kc *kc, const char *name, const cJSON *cl, struct k
 	return 0;
 }
 
+/*
+ * An exec credential plugin (aws, gke-gcloud-auth-plugin, kubelogin) or a legacy auth-provider
+ * (gcp, azure, oidc): rdmanet-ipam runs no helper programs, so the error names the plugin and
+ * what works instead.
+ */
+static int kc_plugin(struct kc *kc, const char *sect, const cJSON *u)
+{
+	static const char instead[] =
+		"use a ServiceAccount token ('token' or 'tokenFile') or a client certificate ('client-certificate' and 'client-key', or their -data forms)";
+	const cJSON *exec = cJSON_GetObjectItemCaseSensitive(u, "exec");
+	const cJSON *ap = cJSON_GetObjectItemCaseSensitive(u, "auth-provider");
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(exec, "command");
+	const cJSON *apn = cJSON_GetObjectItemCaseSensitive(ap, "name");
+
+	if (kc_set(u, "exec")) {
+		if (cJSON_IsString(cmd) && *cmd->valuestring)
+			return kc_invalid(kc,
+					  "%s: 'exec' credential plugins (here '%.64s') are not supported: %s",
+					  sect, cmd->valuestring, instead);
+		return kc_invalid(kc, "%s: 'exec' credential plugins are not supported: %s", sect,
+				  instead);
+	}
+	if (cJSON_IsString(apn) && *apn->valuestring)
+		return kc_invalid(kc, "%s: 'auth-provider' plugins (here '%.64s') are not supported: %s",
+				  sect, apn->valuestring, instead);
+	return kc_invalid(kc, "%s: 'auth-provider' plugins are not supported: %s", sect, instead);
+}
+
 static int kc_user(struct kc *kc, const char *name, const cJSON *u, struct k8s_config *c)
 {
 	static const char *const imp[] = { "as", "as-uid", "as-groups", "as-user-extra" };
@@ -1100,14 +939,8 @@ static int kc_user(struct kc *kc, const char *name, const cJSON *u, struct k8s_c
 	int r;
 
 	(void) snprintf(sect, sizeof(sect), "user '%s'", name);
-	if (kc_set(u, "exec"))
-		return kc_invalid(kc,
-				  "%s: 'exec' credential plugins are not supported: use 'token', 'tokenFile' or a client certificate",
-				  sect);
-	if (kc_set(u, "auth-provider"))
-		return kc_invalid(kc,
-				  "%s: 'auth-provider' plugins are not supported: use 'token', 'tokenFile' or a client certificate",
-				  sect);
+	if (kc_set(u, "exec") || kc_set(u, "auth-provider"))
+		return kc_plugin(kc, sect, u);
 	if (kc_set(u, "username") || kc_set(u, "password"))
 		return kc_invalid(kc, "%s: basic authentication ('username', 'password') is not supported",
 				  sect);

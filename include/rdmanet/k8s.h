@@ -33,7 +33,7 @@ struct k8s_config {
 };
 
 /*
- * Loads a kubeconfig (YAML as kubectl writes it, or JSON): the current context's cluster and
+ * Loads a kubeconfig (YAML or JSON, as kubectl reads it): the current context's cluster and
  * user; certificate-authority(-data), client-certificate(-data), client-key(-data), token,
  * tokenFile; relative file paths resolve against the kubeconfig's directory.
  */
@@ -80,11 +80,12 @@ unsigned k8s_client_connections(const struct k8s_client *k);
 void k8s_global_cleanup(void);
 
 /*
- * kubeconfig.c's readers, exported for tests and fuzzing. k8s_yaml_parse() reads the YAML subset
- * kubeconfig files use (block mappings and sequences, plain and quoted scalars, comments, empty
- * flow collections; JSON when the text starts with '{') into *out; on -EINVAL why says which line
- * and what. k8s_base64_decode() is strict RFC 4648 base64 (padding required, no whitespace,
- * unused bits zero); *out is NUL-terminated and owned by the caller.
+ * kubeconfig.c's readers, exported for tests and fuzzing. k8s_yaml_parse() reads one YAML
+ * document (JSON included) with libyaml into *out: plain scalars become null, true/false or
+ * strings (never numbers), aliases become copies; nesting, keys per mapping, anchors and the
+ * size of the expanded tree are bounded. On -EINVAL why says which line and what.
+ * k8s_base64_decode() is strict RFC 4648 base64 (padding required, no whitespace, unused bits
+ * zero); *out is NUL-terminated and owned by the caller.
  */
 int k8s_yaml_parse(const char *text, size_t len, struct cJSON **out, char *why, size_t why_len);
 int k8s_base64_decode(const char *in, size_t len, char **out, size_t *out_len);

@@ -24,7 +24,8 @@ if [ -z "${RDMANET_BENCH_INNER:-}" ]; then
 	cc $EFLAGS -o "$B/empty-curl" tests/bench/empty.c -Wl,--no-as-needed -lcurl
 	# rdmanet-ipam as it was before it was packaged: no RPATH, the system's libraries
 	cc -pie -Wl,-z,relro,-z,now -Wl,--as-needed -o "$B/rdmanet-ipam-system" \
-		"$BUILD/cmd/rdmanet-ipam/main.o" "$BUILD/librdmanet-ipam.a" "$BUILD/librdmanet.a" -lcjson -lcurl
+		"$BUILD/cmd/rdmanet-ipam/main.o" "$BUILD/librdmanet-ipam.a" "$BUILD/librdmanet.a" -lcjson \
+		-Wl,-Bstatic -lyaml -Wl,-Bdynamic -lcurl
 	echo "installed (make install), bytes:"
 	I=$B/inst/opt/cni/bin
 	printf '  %-34s %9d\n' rdmanet "$(stat -c %s "$I/rdmanet")" rdmanet-ipam "$(stat -c %s "$I/rdmanet-ipam")"

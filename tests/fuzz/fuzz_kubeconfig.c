@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fuzz_kubeconfig.c - libFuzzer target for the kubeconfig reader of rdmanet-ipam: the YAML subset
- * reader (k8s_yaml_parse), the strict base64 decoder and k8s_kubeconfig_parse on the same bytes.
+ * fuzz_kubeconfig.c - libFuzzer target for the kubeconfig reader of rdmanet-ipam: the YAML reader
+ * on libyaml (k8s_yaml_parse), the strict base64 decoder and k8s_kubeconfig_parse on the same
+ * bytes.
  * Relative file references resolve under a directory that does not exist. The return values
  * agree with the errors, an accepted config names an https:// server (http:// only with
  * insecure-skip-tls-verify), and no token or key ever appears in an error.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,51 +28,34 @@ static void invariant(int ok, const char *what)
 	}
 }
 
-/* p starts a key: only blanks (and a "- " entry) since the line's start, or a JSON key's quote. */
-static bool key_start(const char *text, const char *p)
+/* Whether a string of the tree other than node n's value (keys included) contains v. */
+static bool elsewhere(const cJSON *t, const cJSON *n, const char *v)
 {
-	if (p > text && p[-1] == '"')
-		return true;
-	while (p > text && (p[-1] == ' ' || p[-1] == '-'))
-		p--;
-	return p == text || p[-1] == '\n';
+	for (; t; t = t->next) {
+		if (t->string && strstr(t->string, v))
+			return true;
+		if (t != n && cJSON_IsString(t) && strstr(t->valuestring, v))
+			return true;
+		if (elsewhere(t->child, n, v))
+			return true;
+	}
+	return false;
 }
 
 /*
- * The value of each token key (12 bytes or more, found once in the input, so that it cannot be
- * quoted as some other field) must not appear in the error.
+ * The value of each "token" key of the parsed tree (12 bytes or more, and in no other key or
+ * value, which an error may quote) must not appear in the error. The tree, not the text, says
+ * what a token is: a quoted scalar may span lines that look like "token: ..." keys.
  */
-static void tokens_not_leaked(const struct cni_err *err, const char *text, size_t size)
+static void tokens_not_leaked(const struct cni_err *err, const cJSON *root, const cJSON *t)
 {
-	static const char *const keys[] = { "token:", "token\":" };
-	const char *end = text + size;
-
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		const char *p = text;
-
-		while ((p = memmem(p, (size_t) (end - p), keys[k], strlen(keys[k])))) {
-			char value[256];
-			const char *v = p + strlen(keys[k]), *e;
-			bool key = key_start(text, p);
-			size_t n;
-
-			while (v < end && (*v == ' ' || *v == '"' || *v == '\''))
-				v++;
-			for (e = v; e < end && *e != '\n' && *e != '"' && *e != '\'' && *e != ' ' && *e;
-			     e++)
-				;
-			n = (size_t) (e - v);
-			p = v;
-			if (!key || n < 12 || n >= sizeof(value))
-				continue;
-			memcpy(value, v, n);
-			value[n] = '\0';
-			if (memmem(v + 1, (size_t) (end - v - 1), value, n) ||
-			    memmem(text, (size_t) (v - text), value, n))
-				continue;
-			invariant(!strstr(err->msg, value) && !strstr(err->details, value),
+	for (; t; t = t->next) {
+		if (t->string && !strcmp(t->string, "token") && cJSON_IsString(t) &&
+		    strlen(t->valuestring) >= 12 && !elsewhere(root, t, t->valuestring))
+			invariant(!strstr(err->msg, t->valuestring) &&
+					  !strstr(err->details, t->valuestring),
 				  "a token appears in an error");
-		}
+		tokens_not_leaked(err, root, t->child);
 	}
 }
 
@@ -100,7 +83,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cJSON_Delete(again);
 			free(printed);
 		}
-		cJSON_Delete(tree);
 	}
 
 	r = k8s_base64_decode(text, size, &out, &out_len);
@@ -128,8 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k8s_config_free(&c);
 	} else {
 		invariant(err.msg[0] != '\0', "an error without a message");
-		tokens_not_leaked(&err, text, size);
+		tokens_not_leaked(&err, tree, tree);
 		k8s_config_free(&c);
 	}
+	cJSON_Delete(tree);
 	return 0;
 }

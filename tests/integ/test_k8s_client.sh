@@ -212,6 +212,27 @@ check "a client certificate authenticates (relative and absolute paths)" expect 
 check "the server sees the certificate's CN and O" \
 	jqt '.status.userInfo.username == "test-client" and (.status.userInfo.groups | index("test-group"))' "$(body 1)"
 check "the certificate user may create" expect 2 201 OK
+# the same user in flow style (what the hand-written reader refused), its certificate's base64
+# wrapped over lines in a literal block scalar, the CA shared through an anchor and an alias
+cat >"$T/flow.yaml" <<EOF
+apiVersion: v1
+kind: Config
+current-context: flow
+clusters: [{name: c, cluster: {server: 'https://127.0.0.1:$MAIN',
+    certificate-authority-data: &ca $(base64 -w0 "$T/pki/ca.crt")}},
+  {name: unused, cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: *ca}}]
+contexts: [{name: flow, context: {cluster: c, user: u, namespace: kube-system}}]
+users:
+- name: u
+  user:
+    client-key: pki/client.key
+    client-certificate-data: |
+$(base64 -w 76 "$T/pki/client.crt" | sed 's/^/      /')
+EOF
+probe flow --kubeconfig "$T/flow.yaml" \
+	POST /apis/authentication.k8s.io/v1/selfsubjectreviews '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'
+check "a flow-style kubeconfig with an alias and a wrapped certificate authenticates" \
+	eval 'expect 1 201 OK && jqt ".status.userInfo.username == \"test-client\"" "$(body 1)"'
 # TLS 1.3 ends the client's handshake before the server checks its certificate: the client reads
 # the server's "unknown ca" alert (-EPROTO) or, when the server's RST wins, -ECONNRESET
 probe rogue-cert --kubeconfig "$T/rogue-cert.yaml" GET "$NSP/p1"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_kubeconfig.c - kubeconfig and in-cluster loading over tests/fixtures/kubeconfig/{good,bad},
- * the YAML subset reader, strict base64, size bounds, and that no secret reaches a message.
+ * the YAML reader on libyaml, strict base64, size bounds, and that no secret reaches a message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -260,9 +260,45 @@ static void test_yaml_documents(void)
 	yaml_ok("\xef\xbb\xbf" "a: 1\n", "{\"a\":\"1\"}");
 	yaml_ok("a: 1\r\nb:\r\n  - 2\r\n", "{\"a\":\"1\",\"b\":[\"2\"]}");
 	yaml_ok("a: 1", "{\"a\":\"1\"}");		/* no final newline */
-	/* JSON goes to cJSON */
-	yaml_ok("  {\"a\": [1, {\"b\": null}], \"c\": true}\n", "{\"a\":[1,{\"b\":null}],\"c\":true}");
+	yaml_ok("a: 1\rb: 2\r", "{\"a\":\"1\",\"b\":\"2\"}");	/* old Mac line ends */
+	yaml_ok("%YAML 1.1\n--- # c\na: 1\n...\n# after the end\n", "{\"a\":\"1\"}");
+	yaml_ok("--- a\n", "\"a\"");
+	/* JSON is YAML (its numbers stay text, as plain scalars do) */
+	yaml_ok("  {\"a\": [1, {\"b\": null}], \"c\": true}\n", "{\"a\":[\"1\",{\"b\":null}],\"c\":true}");
 	yaml_ok("\xef\xbb\xbf{\"a\":\"b\"}", "{\"a\":\"b\"}");
+}
+
+/* YAML that kubectl reads and the old hand-written reader refused */
+static void test_yaml_flow_and_more(void)
+{
+	/* flow collections: the issue's "context: {cluster: c, user: u}" */
+	yaml_ok("context: {cluster: c, user: u}", "{\"context\":{\"cluster\":\"c\",\"user\":\"u\"}}");
+	yaml_ok("clusters: [{name: a, cluster: {server: 'https://h:6443'}}]",
+		"{\"clusters\":[{\"name\":\"a\",\"cluster\":{\"server\":\"https://h:6443\"}}]}");
+	yaml_ok("a: [x, \"y\", 'z', [], {}, ~, true]",
+		"{\"a\":[\"x\",\"y\",\"z\",[],{},null,true]}");
+	yaml_ok("a: {b: [1,\n  2], c: {d: e}\n  }\n", "{\"a\":{\"b\":[\"1\",\"2\"],\"c\":{\"d\":\"e\"}}}");
+	yaml_ok("- {a: 1}\n- [b]\n", "[{\"a\":\"1\"},[\"b\"]]");
+	yaml_ok("{a: 1, b: [x]}", "{\"a\":\"1\",\"b\":[\"x\"]}");	/* '{' first, not JSON */
+	/* block scalars, multi-line plain and quoted scalars */
+	yaml_ok("a: |\n  x\n  y\nb: 1\n", "{\"a\":\"x\\ny\\n\",\"b\":\"1\"}");
+	yaml_ok("a: |-\n  x\n", "{\"a\":\"x\"}");
+	yaml_ok("a: >\n  x\n  y\n", "{\"a\":\"x y\\n\"}");
+	yaml_ok("a: b\n  c\n", "{\"a\":\"b c\"}");
+	yaml_ok("a: \"b\\\n  c\"\n", "{\"a\":\"bc\"}");
+	/* anchors and aliases: an alias is a copy */
+	yaml_ok("a: &x b\nc: *x\n", "{\"a\":\"b\",\"c\":\"b\"}");
+	yaml_ok("a: &m {k: v}\nb: *m\n", "{\"a\":{\"k\":\"v\"},\"b\":{\"k\":\"v\"}}");
+	yaml_ok("a: &x 1\nb: &x 2\nc: *x\n", "{\"a\":\"1\",\"b\":\"2\",\"c\":\"2\"}");	/* the latest */
+	yaml_ok("- &s [a, &t b]\n- *s\n- *t\n", "[[\"a\",\"b\"],[\"a\",\"b\"],\"b\"]");
+	/* tags: strings only */
+	yaml_ok("a: !!str true\nb: ! null\nc: !!str\n", "{\"a\":\"true\",\"b\":\"null\",\"c\":\"\"}");
+	yaml_ok("a: !!map {b: c}\nd: !!seq [e]\n", "{\"a\":{\"b\":\"c\"},\"d\":[\"e\"]}");
+	/* tabs separate in flow context and inside values */
+	yaml_ok("a: b\tc\n", "{\"a\":\"b\\tc\"}");
+	yaml_ok("{\n\t\"a\": 1\n}\n", "{\"a\":\"1\"}");
+	/* complex keys, when they are strings */
+	yaml_ok("? a\n: b\n", "{\"a\":\"b\"}");
 }
 
 static void test_yaml_rejects(void)
@@ -270,73 +306,77 @@ static void test_yaml_rejects(void)
 	char deep[8192], many[YAML_TEST_KEYS * 12 + 16];
 	size_t o = 0, last = 0;
 
-	yaml_bad("a: b\n\tc: d\n", "line 2: tab in the indentation");
-	yaml_bad("a:\n  \tb: 1\n", "line 2: tab in the indentation");
-	yaml_bad("a:\tb\n", "line 1: tab after ':'");
-	yaml_bad("-\ta\n", "line 1: tab after '-'");
-	yaml_bad("a: b\tc\n", "line 1: tab in a plain value");
-	yaml_bad("a: \"b\"\tc\n", "line 1: tab after a quoted string");
-	yaml_bad("a:\n  b: 1\n   c: 2\n", "line 3: unexpected indentation");
-	yaml_bad("a: b\n  c\n", "line 2: unexpected indentation (multi-line values are not supported)");
-	yaml_bad("a: &x b\n", "line 1: anchors ('&') are not supported");
-	yaml_bad("a: *x\n", "line 1: aliases ('*') are not supported");
-	yaml_bad("&x a: b\n", "line 1: anchors");
-	yaml_bad("a: !!str b\n", "line 1: tags ('!') are not supported");
-	yaml_bad("a: |\n  x\n", "line 1: block scalars ('|') are not supported");
-	yaml_bad("a: >-\n  x\n", "line 1: block scalars ('>') are not supported");
-	yaml_bad("a: {b: c}\n", "line 1: flow collections are supported only empty");
-	yaml_bad("a: [b]\n", "line 1: flow collections are supported only empty");
-	yaml_bad("a: [\n", "line 1: flow collections are supported only empty");
-	yaml_bad("a: {} x\n", "line 1: unexpected text after an empty collection");
-	yaml_bad("a: b: c\n", "line 1: ': ' in a plain value");
-	yaml_bad("a: b:\n", "line 1: ': ' in a plain value");
-	yaml_bad("a: - b\n", "line 1: a sequence cannot start on a key's line");
-	yaml_bad("? a\n", "line 1: complex keys");
-	yaml_bad("a: @b\n", "line 1: a plain value cannot start with '@'");
-	yaml_bad("a: `b\n", "line 1: a plain value cannot start with '`'");
-	yaml_bad("a: ]\n", "line 1: unexpected ']'");
-	yaml_bad("a: \"b\n", "line 1: unterminated double-quoted string");
-	yaml_bad("a: \"b\\\n  c\"\n", "line 1: unterminated double-quoted string");
-	yaml_bad("a: 'b\n", "line 1: unterminated single-quoted string");
-	yaml_bad("a: \"x\" y\n", "line 1: unexpected text after a quoted string");
-	yaml_bad("a: \"x\"# y\n", "line 1: unexpected text after a quoted string");
-	yaml_bad("a: \"\\q\"\n", "line 1: unknown escape '\\q'");
-	yaml_bad("a: \"\\0\"\n", "line 1: '\\0' (NUL) is not allowed");
-	yaml_bad("a: \"\\x00\"\n", "line 1: '\\0' (NUL) is not allowed");
-	yaml_bad("a: \"\\x4\"\n", "line 1: escape '\\x' needs 2 hex digits");
-	yaml_bad("a: \"\\u12G4\"\n", "line 1: escape '\\u' needs 4 hex digits");
-	yaml_bad("a: \"\\ud800\"\n", "line 1: escape of U+D800, which is not a character");
-	yaml_bad("a: \"\\U00110000\"\n", "line 1: escape of U+110000");
+	/* libyaml's messages, with line and column */
+	yaml_bad("a: b\n\tc: d\n",
+		 "line 2, column 1: found a tab character that violates indentation");
+	yaml_bad("a:\n  \tb: 1\n",
+		 "line 2, column 3: found character that cannot start any token, while scanning for the next token from line 2 (a tab: YAML indents and separates with spaces)");
+	yaml_bad("-\ta\n", "line 1, column 2: found character that cannot start any token");
+	yaml_bad("a:\n  b: 1\n   c: 2\n",
+		 "line 3, column 5: mapping values are not allowed in this context");
+	yaml_bad("a: b: c\n", "line 1, column 5: mapping values are not allowed");
+	yaml_bad("a: \"b\n",
+		 "line 2, column 1: found unexpected end of stream, while scanning a quoted scalar from line 1");
+	yaml_bad("a: 'b\n", "found unexpected end of stream, while scanning a quoted scalar");
+	yaml_bad("a: \"\\q\"\n", "line 1, column 5: found unknown escape character");
+	yaml_bad(": b\n", "line 1, column 1: did not find expected key");
+	yaml_bad("a: \"\\x4\"\n", "did not find expected hexdecimal number");
+	yaml_bad("a: \"\\ud800\"\n", "found invalid Unicode character escape code");
+	yaml_bad("a: b\n- c\n", "line 2, column 1: did not find expected key");
+	yaml_bad("- a\nb: c\n", "line 2, column 1: did not find expected '-' indicator");
+	yaml_bad("a: [\n",
+		 "line 2, column 1: did not find expected node content, while parsing a flow node from line 2");
+	yaml_bad("a: {b: c\n",
+		 "did not find expected ',' or '}', while parsing a flow mapping from line 1");
+	yaml_bad("a: {} x\n", "line 1, column 7: did not find expected key");
+	yaml_bad("a: @b\n", "line 1, column 4: found character that cannot start any token");
+	yaml_bad("a: |\n  x\n y\n", "line 3, column 2");
+	yaml_bad("{\"a\": 1} x", "line 1, column 10: did not find expected <document start>");
+	yaml_bad("%FOO bar\n---\na: 1\n", "line 1, column 5: found unknown directive name");
+	yaml_bad("a: 1\x01\n", "line 1: control characters are not allowed (0x01)");
+	yaml_bad("a: 1\n\x7f\n", "line 2: control characters are not allowed (0x7f)");
+	yaml_len_bad("a: 1\n\0b: 2\n", 11, "line 2: control characters are not allowed (0x00)");
+	yaml_bad("a: \xff\n", "line 1: invalid leading UTF-8 octet (0xff)");
+	/* ours */
+	yaml_bad("a: \"\\0\"\n", "line 1: NUL character in a string");
+	yaml_bad("a: \"\\x00\"\n", "line 1: NUL character in a string");
+	yaml_bad("\"a\\0b\": 1\n", "line 1: NUL character in a key");
 	yaml_bad("a: 1\nb: 2\na: 3\n", "line 3: duplicate key 'a'");
+	yaml_bad("{\"a\": 1, \"a\": 2}", "line 1: duplicate key 'a'");
+	yaml_bad("a: {b: 1, c: {d: 1, d: 2}}", "line 1: duplicate key 'd'");
 	yaml_bad("---\na: 1\n---\nb: 2\n", "line 3: a second document ('---') is not supported");
-	yaml_bad("--- a: 1\n", "line 1: content after '---' is not supported");
-	yaml_bad("a: 1\n...\n", "line 2: the document end marker '...' is not supported");
-	yaml_bad("%YAML 1.2\n---\na: 1\n", "line 1: directives ('%') are not supported");
-	yaml_bad("a: b\n- c\n", "line 2: a sequence entry where a key was expected");
-	yaml_bad("- a\nb: c\n", "line 2: unexpected content after the document's top node");
-	yaml_bad("- a\n  b: c\n", "line 2: unexpected indentation");
-	yaml_bad("a: 1\nb\n", "line 2: a value where 'key: value' was expected");
-	yaml_bad(": b\n", "line 1: empty key");
-	yaml_bad("a: 1\x01\n", "line 1: control character 0x01");
-	yaml_bad("a: 1\x7f\n", "line 1: control character 0x7f");
-	yaml_bad("a: 1\rb: 2\n", "line 1: control character 0x0d");
-	yaml_len_bad("a: 1\n\0b: 2\n", 11, "NUL byte");
-	/* JSON: strict, one object, no duplicate keys */
-	yaml_bad("{\"a\": 1, \"a\": 2}", "duplicate key 'a'");
-	yaml_bad("{\"a\": {\"b\": 1, \"b\": 1}}", "duplicate key 'b'");
-	yaml_bad("{\n\"a\":\n}\n", "line 3: not valid JSON");
-	yaml_bad("{\"a\": 1} x", "line 1: text after the JSON object");
-	yaml_bad("{\"a\": 1}\n{}", "line 2: text after the JSON object");
-	/* nesting is bounded */
+	yaml_bad("a: 1\n...\nb: 2\n", "line 3, column 1: did not find expected <document start>");
+	yaml_bad("a: 1\n...\n---\nb: 2\n", "line 3: a second document ('---') is not supported");
+	yaml_bad("a: *x\n", "line 1: alias '*x' has no anchor '&x' before it");
+	yaml_bad("a: *x\nb: &x 1\n", "line 1: alias '*x' has no anchor '&x' before it");
+	yaml_bad("a: &x [b, *x]\n", "line 1: alias '*x' refers to a node that contains it");
+	yaml_bad("a: &x {b: {c: *x}}\n", "line 1: alias '*x' refers to a node that contains it");
+	yaml_bad("&x a: b\n", "line 1: an anchor on a key is not supported");
+	yaml_bad("a: &x b\n*x : c\n", "line 2: an alias as a key is not supported");
+	yaml_bad("a: &x {k: v}\nb:\n  <<: *x\n", "line 3: merge keys ('<<') are not supported");
+	yaml_bad("? [a]\n: b\n", "line 1: a key must be a string, not a list");
+	yaml_bad("{a: 1}: b\n", "line 1: a key must be a string, not a mapping");
+	yaml_bad("a: !!int 1\n", "line 1: tag 'tag:yaml.org,2002:int' is not supported");
+	yaml_bad("a: !local x\n", "line 1: tag '!local' is not supported");
+	yaml_bad("a: !!seq {b: c}\n", "line 1: tag 'tag:yaml.org,2002:seq' is not supported");
+	yaml_bad("!!binary a: b\n", "line 1: tag 'tag:yaml.org,2002:binary' is not supported");
+	/* nesting is bounded, in block and in flow style */
 	for (int i = 0; i < 40; i++)
 		o += (size_t) snprintf(deep + o, sizeof(deep) - o, "%*sk:\n", i * 2, "");
 	(void) snprintf(deep + o, sizeof(deep) - o, "%*sv\n", 80, "");
-	yaml_bad(deep, "nested deeper than 32 levels");
+	yaml_bad(deep, "line 33: nested deeper than 32 levels");
 	o = 0;
 	for (int i = 0; i < 100; i++)
 		o += (size_t) snprintf(deep + o, sizeof(deep) - o, "- ");
 	(void) snprintf(deep + o, sizeof(deep) - o, "x\n");
 	yaml_bad(deep, "nested deeper than 32 levels");
+	memset(deep, '[', 3000);
+	deep[3000] = '\0';
+	yaml_bad(deep, "line 1: nested deeper than 32 levels");
+	memset(deep, '[', 32);
+	memset(deep + 32, ']', 32);
+	deep[64] = '\0';
+	yaml_ok(deep, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");	/* 32: fine */
 	/* so are the keys of one mapping (duplicate detection is linear) */
 	o = 0;
 	for (int i = 0; i <= YAML_TEST_KEYS; i++) {
@@ -351,6 +391,69 @@ static void test_yaml_rejects(void)
 		CHECK_INT(k8s_yaml_parse(many, strlen(many), &j, NULL, 0), 0);
 		CHECK_INT(cJSON_GetArraySize(j), YAML_TEST_KEYS);
 		cJSON_Delete(j);
+	}
+}
+
+/* Aliases are copies, bounded in number of values, bytes of text and anchors ("billion laughs"). */
+static void test_yaml_alias_bounds(void)
+{
+	static char text[64 * 1024];
+	size_t o = 0;
+
+	/* 10 levels of 10 aliases each: 10^10 values if expanded; refused early, and quickly */
+	o += (size_t) snprintf(text + o, sizeof(text) - o, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (int i = 1; i < 10; i++) {
+		o += (size_t) snprintf(text + o, sizeof(text) - o, "l%d: &l%d [", i, i);
+		for (int j = 0; j < 10; j++)
+			o += (size_t) snprintf(text + o, sizeof(text) - o, "%s*l%d", j ? ", " : "", i - 1);
+		o += (size_t) snprintf(text + o, sizeof(text) - o, "]\n");
+	}
+	yaml_bad(text, "line 5: aliases expand to more than 16384 values");
+	/* few values, long text: 2000 copies of 2 KiB */
+	o = (size_t) snprintf(text, sizeof(text), "s: &s ");
+	memset(text + o, 'y', 2048);
+	o += 2048;
+	o += (size_t) snprintf(text + o, sizeof(text) - o, "\nl: &l [");
+	for (int j = 0; j < 100; j++)
+		o += (size_t) snprintf(text + o, sizeof(text) - o, "%s*s", j ? ", " : "");
+	o += (size_t) snprintf(text + o, sizeof(text) - o, "]\nm: [");
+	for (int j = 0; j < 20; j++)
+		o += (size_t) snprintf(text + o, sizeof(text) - o, "%s*l", j ? ", " : "");
+	(void) snprintf(text + o, sizeof(text) - o, "]\n");
+	yaml_bad(text, "line 3: aliases expand to more than 1048576 bytes of text");
+	/* anchors: 256 are fine, 257 are not */
+	o = 0;
+	for (int i = 0; i < 256; i++)
+		o += (size_t) snprintf(text + o, sizeof(text) - o, "- &a%d x\n", i);
+	o += (size_t) snprintf(text + o, sizeof(text) - o, "- *a255\n- &a0 y\n");
+	{
+		cJSON *j = NULL;
+
+		CHECK_INT(k8s_yaml_parse(text, strlen(text), &j, NULL, 0), 0);
+		CHECK_INT(cJSON_GetArraySize(j), 258);
+		cJSON_Delete(j);
+	}
+	(void) snprintf(text + o, sizeof(text) - o, "- &a256 z\n");
+	yaml_bad(text, "line 259: more than 256 anchors");
+	/* and all values, copies or not: a list and 131071 entries fit, one more does not */
+	{
+		size_t n = 131071, len = 2 * n + 2;
+		char *big = malloc(len + 3);
+		cJSON *j = NULL;
+
+		CHECK(big != NULL);
+		if (!big)
+			return;
+		big[0] = '[';
+		for (size_t i = 0; i < n; i++)
+			memcpy(big + 1 + 2 * i, "a,", 2);
+		memcpy(big + len - 1, "]", 2);
+		CHECK_INT(k8s_yaml_parse(big, strlen(big), &j, NULL, 0), 0);
+		CHECK_INT(cJSON_GetArraySize(j), n);
+		cJSON_Delete(j);
+		memcpy(big + len - 1, "a]", 3);
+		yaml_bad(big, "line 1: more than 131072 values");
+		free(big);
 	}
 }
 
@@ -441,6 +544,117 @@ static void test_good_crlf_no_user(void)
 	CHECK_STR(c.server, "https://h.example.test");
 	CHECK(!c.token && !c.ca_pem && !c.cert_pem && !c.key_pem && !c.insecure);
 	k8s_config_free(&c);
+}
+
+/* kubectl config view --raw: sorted keys, "- cluster:" before "name:", extensions, two of each */
+static void test_good_kubectl_view(void)
+{
+	struct k8s_config c;
+	struct cni_err e;
+
+	CHECK_INT(load("good/kubectl-view.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://10.96.0.1:443");
+	CHECK_STR(c.namespace_, "rdma-system");
+	CHECK_STR(c.ca_pem, CA);
+	CHECK_STR(c.token, "SECRET-TOKEN-eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW0ifQ.c2ln");
+	CHECK(!c.cert_pem && !c.key_pem && !c.insecure);
+	k8s_config_free(&c);
+}
+
+static void test_good_kind_get(void)
+{
+	struct k8s_config c;
+	struct cni_err e;
+
+	CHECK_INT(load("good/kind-get.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://127.0.0.1:36539");
+	CHECK_STR(c.ca_pem, CA);
+	CHECK_STR(c.cert_pem, CRT);
+	CHECK_STR(c.key_pem, KEY);
+	CHECK(!c.token);
+	k8s_config_free(&c);
+}
+
+/* a cloud cluster's ServiceAccount kubeconfig: indented sequences, everything quoted */
+static void test_good_cloud_token(void)
+{
+	struct k8s_config c;
+	struct cni_err e;
+
+	CHECK_INT(load("good/cloud-token.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.example.test");
+	CHECK_STR(c.namespace_, "kube-system");
+	CHECK_STR(c.ca_pem, CA);
+	CHECK_STR(c.token, "SECRET-TOKEN-eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJl");
+	k8s_config_free(&c);
+}
+
+/* the issue: flow mappings and sequences, as kubectl reads them */
+static void test_good_flow(void)
+{
+	struct k8s_config c;
+	struct cni_err e;
+
+	CHECK_INT(load("good/flow-context.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://127.0.0.1:6443");
+	CHECK_STR(c.token, "SECRET-TOKEN-bad");	/* the old fixture's name for it */
+	k8s_config_free(&c);
+
+	CHECK_INT(load("good/flow.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://b.example.test:6443");
+	CHECK_STR(c.namespace_, "team-b");
+	CHECK_STR(c.ca_pem, CA);
+	CHECK_STR(c.token, "SECRET-TOKEN-flow");
+	k8s_config_free(&c);
+
+	CHECK_INT(load("good/flow-document.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://[fd00::1]:6443");
+	CHECK(c.insecure);
+	CHECK_STR(c.token, "SECRET-TOKEN-from-file");	/* good/files/token, relative */
+	k8s_config_free(&c);
+
+	CHECK_INT(load("good/crlf-flow.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://crlf.example.test");
+	CHECK_STR(c.token, "SECRET-TOKEN-crlf");
+	k8s_config_free(&c);
+}
+
+/* anchors, aliases, tags, a directive, document markers, comments and quoted scalars */
+static void test_good_anchors(void)
+{
+	struct k8s_config c;
+	struct cni_err e;
+
+	CHECK_INT(load("good/anchors.yaml", &c, &e), 0);
+	CHECK_STR(c.server, "https://prod.example.test:6443");
+	CHECK_STR(c.namespace_, "team-a");
+	CHECK_STR(c.ca_pem, CA);
+	CHECK_STR(c.token, "SECRET-TOKEN-anchors");
+	k8s_config_free(&c);
+}
+
+/* base64 wrapped in literal block scalars: line breaks ignored, as client-go does */
+static void test_good_block_scalar(void)
+{
+	struct k8s_config c;
+	struct cni_err e;
+
+	CHECK_INT(load("good/block-scalar.yaml", &c, &e), 0);
+	CHECK_STR(c.ca_pem, CA);
+	CHECK_STR(c.cert_pem, CRT);
+	CHECK_STR(c.key_pem, KEY);
+	k8s_config_free(&c);
+	/* but nothing else: a folded scalar's spaces are not base64 */
+	{
+		static const char text[] =
+			"clusters:\n- name: c\n  cluster:\n    server: https://h\n"
+			"    certificate-authority-data: >\n      LS0t\n      LS0t\n"
+			"contexts:\n- name: x\n  context:\n    cluster: c\ncurrent-context: x\n";
+
+		memset(&e, 0, sizeof(e));
+		fails_with(k8s_kubeconfig_parse(text, strlen(text), NULL, &c, &e), &e, -EINVAL,
+			   CNI_ERR_INVALID_CONFIG, "'certificate-authority-data' is not valid base64");
+	}
 }
 
 /* k8s_kubeconfig_parse: relative paths resolve against dir, or the working directory. */
@@ -812,7 +1026,8 @@ static void test_server_forms(void)
 		{ "https://", NULL, "has no host" },
 		{ "https:///x", NULL, "has no host" },
 		{ "https://:6443", NULL, "has no host" },
-		{ "https://h/a b", NULL, "without ' '" },
+		{ "https://h/a b", NULL, "'server' must be scheme://host[:port][/path], without spaces" },
+		{ "https://h\n    token: SECRET-TOKEN-folded", NULL, "without spaces, line breaks" },
 		{ "https://h/#x", NULL, "without '#'" },
 		{ "https://h\\x", NULL, "without '\\'" },
 		{ "https://u@h", NULL, "must not carry user information" },
@@ -836,6 +1051,7 @@ static void test_server_forms(void)
 			printf("  server '%s': r=%d msg='%s'\n", cases[i].in, r, e.msg);
 			unit_cur_failed = 1;
 		}
+		no_secrets(&e, cases[i].in);
 		k8s_config_free(&c);
 	}
 	/* longer than K8S_SERVER_MAX */
@@ -1014,13 +1230,21 @@ int main(int argc, char **argv)
 	RUN(test_yaml_structure);
 	RUN(test_yaml_scalars);
 	RUN(test_yaml_documents);
+	RUN(test_yaml_flow_and_more);
 	RUN(test_yaml_rejects);
+	RUN(test_yaml_alias_bounds);
 	RUN(test_good_kind);
 	RUN(test_good_multi_context);
 	RUN(test_good_relative_files);
 	RUN(test_good_json);
 	RUN(test_good_quoted_insecure);
 	RUN(test_good_crlf_no_user);
+	RUN(test_good_kubectl_view);
+	RUN(test_good_kind_get);
+	RUN(test_good_cloud_token);
+	RUN(test_good_flow);
+	RUN(test_good_anchors);
+	RUN(test_good_block_scalar);
 	RUN(test_parse_dir);
 	RUN(test_absolute_paths);
 	RUN(test_bad_fixtures);
