@@ -145,8 +145,9 @@ static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, uns
 		log_error("reconcile: %s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
 		return r;
 	}
-	(void) printf("reconcile: pools=%u allocations=%u released=%u orphan-reservations=%u kept=%u dry-run=%s\n",
-		      st.pools, st.allocations, st.released, st.orphans, st.kept, dry_run ? "yes" : "no");
+	(void) printf("reconcile: pools=%u allocations=%u released=%u orphan-reservations=%u "
+		      "unowned-reservations=%u kept=%u dry-run=%s\n", st.pools, st.allocations,
+		      st.released, st.orphans, st.unowned, st.kept, dry_run ? "yes" : "no");
 	return fflush(stdout) == 0 ? 0 : -EIO;
 }
 
