@@ -254,6 +254,16 @@ check "... each deletion logged with its pod and why" eval \
 reconcile --kubeconfig "$T/kubeconfig" --namespace wb --grace 0
 check "a second run (wb): nothing more to do, the unowned reservation still reported" \
 	summary 1 4 0 0 4 no 1
+# an IPPool of whereabouts' Fast IPAM (node slices): <network>-<node>-<range>
+NSPOOL=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/apps/ippools
+wapi POST "$NSPOOL" "$(jq -nc --argjson a "{\"3\": $(wb_entry wbc-ns1 default/wb-nostatus),
+	\"4\": $(wb_entry wbc-ns2 default/wb-gone)}" '{apiVersion:"whereabouts.cni.cncf.io/v1alpha1",
+	kind:"IPPool",metadata:{name:"storage-node-1-10.93.0.0-28"},spec:{range:"10.93.0.0/28",allocations:$a}}')" |
+	jq -e .metadata.uid >/dev/null || die "setup" "the API refused a node slice IPPool"
+reconcile --kubeconfig "$T/kubeconfig" --namespace apps --grace 0
+check "a node slice IPPool: its entries are judged by pod too (1 released, 1 kept)" summary 1 2 1 0 1 no
+check "... the gone pod's entry is removed from that pool" test \
+	"$(api "$NSPOOL/storage-node-1-10.93.0.0-28" | jq -c '[.spec.allocations[].id]')" = '["wbc-ns1"]'
 
 # ---- API failures: exit 1, the URL and the status, never the token
 reconcile --kubeconfig "$T/wrong.kubeconfig"
