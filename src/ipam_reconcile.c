@@ -202,27 +202,35 @@ static bool addrs_has(const struct addrs *as, int family, const unsigned char a[
  * and as fd00::5: every suffix starting the name or following a '-' that parses is a candidate,
  * and the pod is asked about all of them (keeping rather than guessing).
  */
+static bool addr_read(const char *s, struct addr *d)
+{
+	char text[INET6_ADDRSTRLEN];
+	size_t i, len = strlen(s);
+
+	if (len >= sizeof(text))
+		return false;
+	for (i = 0; i <= len; i++)
+		text[i] = s[i] == '-' ? ':' : s[i];
+	if (!strchr(text, ':') && inet_pton(AF_INET, text, d->a) == 1)
+		d->family = AF_INET;
+	else if (inet_pton(AF_INET6, text, d->a) == 1)
+		d->family = AF_INET6;
+	else
+		return false;
+	return true;
+}
+
 static void resv_addrs(const char *name, struct addrs *as)
 {
 	const char *p = name;
 
 	as->n = 0;
-	for (; p && *p && as->n < ARRAY_SIZE(as->v); p = (p = strchr(p, '-')) ? p + 1 : NULL) {
-		char text[INET6_ADDRSTRLEN];
-		struct addr *d = &as->v[as->n];
-		size_t i, len = strlen(p);
-
-		if (len >= sizeof(text))
-			continue;
-		for (i = 0; i <= len; i++)
-			text[i] = p[i] == '-' ? ':' : p[i];
-		if (!strchr(text, ':') && inet_pton(AF_INET, text, d->a) == 1)
-			d->family = AF_INET;
-		else if (inet_pton(AF_INET6, text, d->a) == 1)
-			d->family = AF_INET6;
-		else
-			continue;
-		as->n++;
+	while (p && as->n < ARRAY_SIZE(as->v)) {
+		if (addr_read(p, &as->v[as->n]))
+			as->n++;
+		p = strchr(p, '-');
+		if (p)
+			p++;
 	}
 }
 
@@ -413,8 +421,8 @@ static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const st
 	char reason[128];
 
 	if (!podref || !podref[0]) {
-		log_warn("keep reservation '%s': it names neither a container nor a pod; delete it by hand "
-			 "once no pod uses its address", name);
+		log_warn("keep reservation '%s': it names neither a container nor a pod; "
+			 "delete it by hand once no pod uses its address", name);
 		st->unowned++;
 		return 0;
 	}
