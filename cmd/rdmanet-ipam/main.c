@@ -104,7 +104,8 @@ static int usage(FILE *f)
 	(void) fputs("usage: rdmanet-ipam reconcile [--kubeconfig FILE] [--namespace NS] [--dry-run]\n"
 		     "                             [--interval SECONDS] [--grace SECONDS]\n"
 		     "Releases IPPool allocations of pods that are gone and deletes reservations no\n"
-		     "pool entry holds. Without --kubeconfig, the in-cluster service account is used.\n",
+		     "pool entry holds (whereabouts' own, which name no container: whose pod is gone).\n"
+		     "Without --kubeconfig, the in-cluster service account is used.\n",
 		     f);
 	return 2;
 }
