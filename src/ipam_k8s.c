@@ -349,12 +349,16 @@ static int resv_name(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t
 	return pool_reservation_name(rg->net.family, a, x->cfg->network_name, name, len);
 }
 
-/* Who holds the reservation of off: 0 containerid (+ ifname), 1 someone else, -ENOENT nobody. */
+/*
+ * Who holds the reservation of off: 0 containerid (+ ifname), 1 someone else, -ENOENT nobody.
+ * whereabouts (v0.8 on) writes no containerid: then the same pod (x->who) and ifname hold it,
+ * as whereabouts itself judges.
+ */
 static int resv_owner(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off,
 		      const char *containerid, const char *ifname, cJSON **got, struct cni_err *err)
 {
 	char name[POOL_NAME_MAX], ip[INET6_ADDRSTRLEN], path[K8S_PATH_MAX];
-	const cJSON *s, *cid, *ifn;
+	const cJSON *s, *cid, *ifn, *pr;
 	long status;
 	int r;
 
@@ -372,6 +376,11 @@ static int resv_owner(struct ipam_ctx *x, const struct pool_range *rg, pool_off_
 	ifn = cJSON_GetObjectItemCaseSensitive(s, "ifname");
 	if (cJSON_IsString(cid) && !strcmp(cid->valuestring, containerid) &&
 	    (!ifname || !cJSON_IsString(ifn) || !strcmp(ifn->valuestring, ifname)))
+		return 0;
+	pr = cJSON_GetObjectItemCaseSensitive(s, "podref");
+	if (!cid && x->who && x->who->podref[0] && x->who->ifname && cJSON_IsString(pr) &&
+	    !strcmp(pr->valuestring, x->who->podref) &&
+	    (!cJSON_IsString(ifn) || !strcmp(ifn->valuestring, x->who->ifname)))
 		return 0;
 	return 1;
 }

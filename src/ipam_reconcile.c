@@ -9,6 +9,11 @@
  * an entry still held by the same container), then deletes reservations no pool entry holds.
  * Young objects (--grace) are spared: an ADD in flight has a reservation before its pool entry,
  * and a pod being attached has no network-status yet.
+ *
+ * whereabouts (v0.8 on) writes reservations with a podref but no containerid, so no pool entry's
+ * container can vouch for them: those are judged by their pod, as pool entries are (and as
+ * whereabouts' own reconciler does). A reservation naming neither is kept and counted, never
+ * deleted on a guess.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -172,9 +177,66 @@ static const cJSON *pod_find(const struct pod_index *ix, const char *podref)
 	return r ? r->pod : NULL;
 }
 
-/* network-status of the pod lists addr in some entry's "ips": 1 yes, 0 no, -1 no usable
+/* The addresses an allocation stands for: one for a pool entry; every reading of its name for a
+ * reservation (see resv_addrs). */
+struct addrs {
+	unsigned n;
+	struct addr {
+		int family;
+		unsigned char a[16];
+	} v[8];
+};
+
+static bool addrs_has(const struct addrs *as, int family, const unsigned char a[16])
+{
+	for (unsigned i = 0; i < as->n; i++)
+		if (as->v[i].family == family &&
+		    !memcmp(as->v[i].a, a, family == AF_INET ? 4 : 16))
+			return true;
+	return false;
+}
+
+/*
+ * A reservation is named [network_name-]address with ':' written as '-' (and "::" at the end
+ * as "--0"). Nothing marks where a network name ends, so "ab-fd00--5" reads both as ab:fd00::5
+ * and as fd00::5: every suffix starting the name or following a '-' that parses is a candidate,
+ * and the pod is asked about all of them (keeping rather than guessing).
+ */
+static bool addr_read(const char *s, struct addr *d)
+{
+	char text[INET6_ADDRSTRLEN];
+	size_t i, len = strlen(s);
+
+	if (len >= sizeof(text))
+		return false;
+	for (i = 0; i <= len; i++)
+		text[i] = s[i] == '-' ? ':' : s[i];
+	if (!strchr(text, ':') && inet_pton(AF_INET, text, d->a) == 1)
+		d->family = AF_INET;
+	else if (inet_pton(AF_INET6, text, d->a) == 1)
+		d->family = AF_INET6;
+	else
+		return false;
+	return true;
+}
+
+static void resv_addrs(const char *name, struct addrs *as)
+{
+	const char *p = name;
+
+	as->n = 0;
+	while (p && as->n < ARRAY_SIZE(as->v)) {
+		if (addr_read(p, &as->v[as->n]))
+			as->n++;
+		p = strchr(p, '-');
+		if (p)
+			p++;
+	}
+}
+
+/* network-status of the pod lists one of as in some entry's "ips": 1 yes, 0 no, -1 no usable
  * annotation (absent, not a JSON array). */
-static int status_has_ip(const cJSON *pod, int family, const unsigned char addr[16])
+static int status_lists(const cJSON *pod, const struct addrs *as)
 {
 	const char *ann = str(field(field(pod, "metadata", "annotations"), NETWORK_STATUS, NULL));
 	_cleanup_(cJSON_Deletep) cJSON *st = NULL;
@@ -192,17 +254,17 @@ static int status_has_ip(const cJSON *pod, int family, const unsigned char addr[
 			strcpy(text, ip->valuestring);
 			if ((slash = strchr(text, '/')))
 				*slash = 0;
-			if (inet_pton(family, text, a) == 1 &&
-			    !memcmp(a, addr, family == AF_INET ? 4 : 16))
+			if ((inet_pton(AF_INET, text, a) == 1 && addrs_has(as, AF_INET, a)) ||
+			    (inet_pton(AF_INET6, text, a) == 1 && addrs_has(as, AF_INET6, a)))
 				return 1;
 		}
 	return 0;
 }
 
-/* Why the allocation of podref at addr should go, or NULL to keep it. */
-static const char *verdict(const struct pod_index *ix, const char *podref, int family,
-			   const unsigned char addr[16], unsigned grace_s, time_t now,
-			   char *why, size_t len)
+/* Why the allocation of podref at one of as should go, or NULL to keep it (as->n == 0: the
+ * addresses are unknown, only the pod is asked about). */
+static const char *verdict(const struct pod_index *ix, const char *podref, const struct addrs *as,
+			   unsigned grace_s, time_t now, char *why, size_t len)
 {
 	const cJSON *pod = pod_find(ix, podref);
 	long long del_age, age;
@@ -218,7 +280,7 @@ static const char *verdict(const struct pod_index *ix, const char *podref, int f
 		return why;
 	}
 	age = age_of(pod, "creationTimestamp", now);
-	if (age >= (long long) grace_s && status_has_ip(pod, family, addr) == 0)
+	if (age >= (long long) grace_s && as->n && status_lists(pod, as) == 0)
 		return "its pod's " NETWORK_STATUS " does not list the address";
 	return NULL;
 }
@@ -303,8 +365,9 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 		const char *id = str(cJSON_GetObjectItemCaseSensitive(e, "id"));
 		const char *podref = str(cJSON_GetObjectItemCaseSensitive(e, "podref"));
 		char ip[INET6_ADDRSTRLEN] = "?", rname[POOL_NAME_MAX], reason[128];
+		struct addrs as = { .n = 1, .v[0].family = rg->net.family };
+		unsigned char *a = as.v[0].a;
 		const char *because;
-		unsigned char a[16];
 		pool_off_t off;
 
 		if (pool_off_parse(e->string, &off) < 0 || !id) {
@@ -320,7 +383,7 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 			log_info("keep %s in IPPool '%s' (container '%.64s'): no podref", ip, pname, id);
 			continue;
 		}
-		because = verdict(ix, podref, rg->net.family, a, o->grace_s, now, reason, sizeof(reason));
+		because = verdict(ix, podref, &as, o->grace_s, now, reason, sizeof(reason));
 		if (!because)
 			continue;
 		log_info("%srelease %s in IPPool '%s' of pod '%s' (container '%.64s'): %s",
@@ -338,6 +401,46 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 	strset_free(&d);
 	x->cfg = NULL;
 	return r;
+}
+
+/*
+ * A reservation without containerid (whereabouts v0.8 and later): no pool entry's container can
+ * vouch for it, so its pod does, with the same verdict as a pool entry's. Spared while younger
+ * than --grace (its pod may be newer than the pod list); without a podref it is kept and counted:
+ * nothing says whose it is, and deleting it could hand a live pod's address to another.
+ */
+static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const struct pod_index *ix,
+				 const struct ipam_reconcile_opts *o, time_t now,
+				 struct ipam_reconcile_stats *st, struct cni_err *err)
+{
+	const char *name = str(field(resv, "metadata", "name"));
+	const char *podref = str(field(resv, "spec", "podref"));
+	long long age = age_of(resv, "creationTimestamp", now);
+	const char *because;
+	struct addrs as;
+	char reason[128];
+
+	if (!podref || !podref[0]) {
+		log_warn("keep reservation '%s': it names neither a container nor a pod; "
+			 "delete it by hand once no pod uses its address", name);
+		st->unowned++;
+		return 0;
+	}
+	if (age < (long long) o->grace_s) {
+		log_info("keep reservation '%s' of pod '%s': %s", name, podref,
+			 age < 0 ? "no creationTimestamp" : "younger than --grace");
+		return 0;
+	}
+	resv_addrs(name, &as);
+	because = verdict(ix, podref, &as, o->grace_s, now, reason, sizeof(reason));
+	if (!because)
+		return 0;
+	log_info("%sdelete reservation '%s' of pod '%s' (no containerid, %lld s old): %s",
+		 o->dry_run ? "would " : "", name, podref, age, because);
+	st->orphans++;
+	if (o->dry_run)
+		return 0;
+	return ipam_k8s_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
 }
 
 int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
@@ -387,7 +490,13 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 
 		if (!name)
 			continue;
-		if (asprintf(&key, "%s/%s", name, cid ? cid : "") < 0) {
+		if (!cid || !cid[0]) {
+			r = reconcile_resv_by_pod(&x, it, &ix, o, now, st, err);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		if (asprintf(&key, "%s/%s", name, cid) < 0) {
 			r = err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 			goto out;
 		}
@@ -396,11 +505,11 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 		age = age_of(it, "creationTimestamp", now);
 		if (age < (long long) o->grace_s) {
 			log_info("keep reservation '%s' (container '%.64s'): no pool entry, but %s", name,
-				 cid ? cid : "", age < 0 ? "no creationTimestamp" : "younger than --grace");
+				 cid, age < 0 ? "no creationTimestamp" : "younger than --grace");
 			continue;
 		}
 		log_info("%sdelete reservation '%s' (container '%.64s', %lld s old): no pool entry holds it",
-			 o->dry_run ? "would " : "", name, cid ? cid : "", age);
+			 o->dry_run ? "would " : "", name, cid, age);
 		st->orphans++;
 		if (!o->dry_run) {
 			r = ipam_k8s_unreserve_uid(&x, name, str(field(it, "metadata", "uid")), err);

@@ -104,7 +104,8 @@ static int usage(FILE *f)
 	(void) fputs("usage: rdmanet-ipam reconcile [--kubeconfig FILE] [--namespace NS] [--dry-run]\n"
 		     "                             [--interval SECONDS] [--grace SECONDS]\n"
 		     "Releases IPPool allocations of pods that are gone and deletes reservations no\n"
-		     "pool entry holds. Without --kubeconfig, the in-cluster service account is used.\n",
+		     "pool entry holds (whereabouts' own, which name no container: whose pod is gone).\n"
+		     "Without --kubeconfig, the in-cluster service account is used.\n",
 		     f);
 	return 2;
 }
@@ -145,8 +146,9 @@ static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, uns
 		log_error("reconcile: %s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
 		return r;
 	}
-	(void) printf("reconcile: pools=%u allocations=%u released=%u orphan-reservations=%u kept=%u dry-run=%s\n",
-		      st.pools, st.allocations, st.released, st.orphans, st.kept, dry_run ? "yes" : "no");
+	(void) printf("reconcile: pools=%u allocations=%u released=%u orphan-reservations=%u "
+		      "unowned-reservations=%u kept=%u dry-run=%s\n", st.pools, st.allocations,
+		      st.released, st.orphans, st.unowned, st.kept, dry_run ? "yes" : "no");
 	return fflush(stdout) == 0 ? 0 : -EIO;
 }
 

@@ -13,15 +13,18 @@ struct ipam_reconcile_opts {
 	bool dry_run;		/* log what would be done, change nothing */
 };
 
+/* orphans: reservations deleted (would be, with dry_run): no pool entry's container holds them,
+ * or, without containerid, their pod is judged gone; unowned: kept, naming neither. */
 struct ipam_reconcile_stats {
-	unsigned pools, allocations, released, orphans, kept;
+	unsigned pools, allocations, released, orphans, kept, unowned;
 };
 
 /*
  * One pass: lists the IPPools of o->ns and every pod (paginated), releases (as DEL does) each
  * allocation whose pod is gone, has been deleting for over grace_s, or (older than grace_s)
- * carries a network-status annotation without the address; then deletes reservations no pool
- * entry holds that are older than grace_s. Logs one line per action. API failures: -errno with
+ * carries a network-status annotation without the address; then deletes reservations older than
+ * grace_s that no pool entry holds, or, written without containerid (whereabouts), whose pod the
+ * same tests find gone. Logs one line per action. API failures: -errno with
  * err naming the URL and status.
  */
 int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,

@@ -162,6 +162,24 @@ check "DEL of wb-1 releases whereabouts' pool entry and reservation" eval \
 	'succeeded_quietly && pool 10.80.0.0-29 | jqt ".spec.allocations[\"5\"] == null" && resv 10.80.0.5 | jqt ".code == 404"'
 for c in n1 n2 n3 n4 n5; do ipam DEL $c "$WB"; done
 check "... and the pool is empty after the others' DELs" jqt '.spec.allocations == {}' <(pool 10.80.0.0-29)
+# whereabouts v0.8 and later write reservations without containerid: DEL of its container
+# releases the one of its pod and ifname (as whereabouts' own DEL would), not another pod's
+post ippools '{"apiVersion":"whereabouts.cni.cncf.io/v1alpha1","kind":"IPPool","metadata":{"name":"10.81.0.0-29"},
+	"spec":{"range":"10.81.0.0/29","allocations":{"3":{"id":"wb-2","podref":"default/pod-wb-2","ifname":"net1"},
+	"5":{"id":"wb-3","podref":"default/pod-wb-3","ifname":"net1"}}}}'
+post overlappingrangeipreservations '{"apiVersion":"whereabouts.cni.cncf.io/v1alpha1","kind":"OverlappingRangeIPReservation",
+	"metadata":{"name":"10.81.0.3"},"spec":{"podref":"default/pod-wb-2","ifname":"net1"}}'
+post overlappingrangeipreservations '{"apiVersion":"whereabouts.cni.cncf.io/v1alpha1","kind":"OverlappingRangeIPReservation",
+	"metadata":{"name":"10.81.0.5"},"spec":{"podref":"default/pod-else","ifname":"net1"}}'
+WB8=$(ipam_conf 1.0.0 'del(.ipam.gateway) | .ipam.range="10.81.0.0/29"')
+ipam DEL wb-2 "$WB8"
+check "DEL of a whereabouts v0.8 container releases its entry and its reservation without containerid" \
+	eval 'succeeded_quietly && pool 10.81.0.0-29 | jqt ".spec.allocations[\"3\"] == null" &&
+	      resv 10.81.0.3 | jqt ".code == 404"'
+ipam DEL wb-3 "$WB8"
+check "... while a reservation of another pod at the released address stays" eval \
+	'succeeded_quietly && pool 10.81.0.0-29 | jqt ".spec.allocations == {}" &&
+	 resv 10.81.0.5 | jqt ".spec.podref == \"default/pod-else\""'
 
 # ---- refused credentials: a clear error, never the token
 ipam ADD w1 "$(ipam_conf 1.0.0 ".ipam.kubernetes.kubeconfig=\"$T/wrong.kubeconfig\"")"
@@ -193,7 +211,7 @@ check "... and the pool agrees with the answers" eval \
 	'[ "$(for f in "$T"/cc.*; do cut -d" " -f2- "$f" | jq -r ".ips[0].address" | cut -d/ -f1 | cut -d. -f4; done | sort -n | tr "\n" " ")" = "$(pool 10.79.0.0-24 | jq -r ".spec.allocations | keys[]" | sort -n | tr "\n" " ")" ]'
 pids=()
 check "... and exactly one reservation each, naming the container the pool names" eval \
-	'[ "$(api "$NSP/overlappingrangeipreservations" | jq -c "[.items[] | select(.spec.containerid|startswith(\"cc\")) | {ip: .metadata.name, id: .spec.containerid}] | sort_by(.id)")" = \
+	'[ "$(api "$NSP/overlappingrangeipreservations" | jq -c "[.items[] | select(.spec.containerid // \"\"|startswith(\"cc\")) | {ip: .metadata.name, id: .spec.containerid}] | sort_by(.id)")" = \
 	   "$(pool 10.79.0.0-24 | jq -c "[.spec.allocations | to_entries[] | {ip: (\"10.79.0.\" + .key), id: .value.id}] | sort_by(.id)")" ]'
 for i in $(seq $NCONC); do
 	( cni_env "$CC" CNI_COMMAND=DEL CNI_CONTAINERID=cc$i CNI_NETNS= CNI_IFNAME=net1 CNI_PATH=/x ) &
@@ -202,7 +220,7 @@ done
 wait "${pids[@]}"
 check "$NCONC concurrent DELs leave the pool empty" jqt '.spec.allocations == {}' <(pool 10.79.0.0-24)
 check "... and no reservation of theirs" \
-	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid|startswith("cc"))] | length')" = 0
+	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid // ""|startswith("cc"))] | length')" = 0
 
 # ---- without reservations (enable_overlapping_ranges false): read-modify-write under the
 # pool's resourceVersion, 409 Conflicts retried, still no duplicate
@@ -224,7 +242,7 @@ check "... with 24 distinct addresses, all in the pool" eval \
 conflicts=$(api_admin "https://127.0.0.1:$PORT/_test/stats" | jq '.conflicts_by_reason.Conflict // 0')
 check "... the server answered 409 Conflict and they were retried ($conflicts)" test "$conflicts" -gt 0
 check "... and no reservation was made" \
-	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid|startswith("nr"))] | length')" = 0
+	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid // ""|startswith("nr"))] | length')" = 0
 
 # ---- rdmanet + rdmanet-ipam end to end: a real macvlan with the address from the API store
 use_rdmanet
@@ -264,4 +282,38 @@ check "API down: error 11 (try again later)" failed_with 11 "Kubernetes API"
 check "... within the request timeout ($ms ms)" test "$ms" -lt 3000
 ipam STATUS x "$(ipam_conf 1.1.0 '.ipam.api_timeout_seconds=2')"
 check "STATUS with the API down: error 50" failed_with 50 "Kubernetes API"
+
+# ---- a cluster that kept whereabouts' CRDs: what ADD, DEL and reconcile write must pass them
+cat >"$T/tokens.json" <<EOF
+{"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
+          "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
+EOF
+integ_apiserver "$ADMIN" --crds "$ROOT/tests/fixtures/whereabouts/crds-v0.9.4.yaml" \
+	--log "$T/wb-requests.log"
+k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
+CODE=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" \
+	-H "Content-Type: application/json" --data-binary '{"apiVersion":"whereabouts.cni.cncf.io/v1alpha1",
+	"kind":"OverlappingRangeIPReservation","metadata":{"name":"10.77.0.9"},"spec":{"containerid":"x"}}' \
+	"https://127.0.0.1:$PORT$NSP/overlappingrangeipreservations")
+check "this server holds whereabouts' constraints: a reservation without podref is refused ($CODE)" \
+	test "$CODE" = 422
+ipam ADD wb1 "$C"
+check "ADD under whereabouts' CRDs succeeds" succeeded '.ips[0].address|test("^10\\.77\\.0\\.")'
+WIP1=$(jq -r '.ips[0].address' <<<"$OUT" | cut -d/ -f1)
+ipam ADD wb2 "$C"
+check "... a second one too" succeeded '.ips[0].address|test("^10\\.77\\.0\\.")'
+WIP2=$(jq -r '.ips[0].address' <<<"$OUT" | cut -d/ -f1)
+check "... both stored with podref, as whereabouts' schema requires" eval \
+	'pool $POOL | jqt "[.spec.allocations[].podref] | sort == [\"default/pod-wb1\", \"default/pod-wb2\"]" &&
+	 resv "$WIP1" | jqt ".spec == {containerid:\"wb1\",podref:\"default/pod-wb1\",ifname:\"net1\"}"'
+ipam DEL wb1 "$C"
+check "DEL under whereabouts' CRDs succeeds and releases" eval \
+	'succeeded_quietly && ! pool $POOL | grep -q "\"wb1\"" && resv "$WIP1" | jqt ".code == 404"'
+"$IPAM" reconcile --kubeconfig "$T/kubeconfig" --grace 0 >"$T/wb-recon.out" 2>"$T/wb-recon.err"
+check "reconcile under whereabouts' CRDs releases the pod that does not exist (wb2)" eval \
+	'grep -q "released=1 " "$T/wb-recon.out" && ! pool $POOL | grep -q "\"wb2\"" &&
+	 resv "$WIP2" | jqt ".code == 404"'
+check "... and none of their writes was refused as invalid (the one 422 is the planted one)" eval \
+	'[ "$(grep -cE -- "-> (400|422) " "$T/wb-requests.log")" = 1 ] ||
+	 { WHY=$(grep -E -- "-> (400|422) " "$T/wb-requests.log"); false; }'
 finish

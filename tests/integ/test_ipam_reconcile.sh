@@ -6,7 +6,9 @@
 # (old orphan, young orphan). --dry-run writes nothing and counts right; a real run releases
 # exactly the leaked ones (pool entries and reservations, as the server stores them); a second
 # run finds nothing; pods are listed page by page; API errors exit 1 naming URL and status and
-# never the token; --interval survives a failing pass and stops cleanly on SIGTERM.
+# never the token; --interval survives a failing pass and stops cleanly on SIGTERM. A pool and
+# reservations shared with whereabouts (its objects, written through the API with the CRDs of
+# deploy/crds.yaml): whereabouts' reservations carry no containerid and are judged by their pod.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 integ_ipam
@@ -20,7 +22,7 @@ cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
           "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
 EOF
-integ_apiserver "$ADMIN" --namespace apps
+integ_apiserver "$ADMIN" --namespace apps --namespace wb
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
 k8s_kubeconfig "$T/wrong.kubeconfig" "$TOK_WRONG" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" "https://127.0.0.1:$PORT$1"; }
@@ -52,9 +54,9 @@ reconcile() {
 	RC=$?
 	ERRLOG=$(cat "$T/stderr")
 }
-summary() { # POOLS ALLOCS RELEASED ORPHANS KEPT DRY
+summary() { # POOLS ALLOCS RELEASED ORPHANS KEPT DRY [UNOWNED]
 	WHY=$(why_out)
-	[ "$RC" = 0 ] && [ "$OUT" = "reconcile: pools=$1 allocations=$2 released=$3 orphan-reservations=$4 kept=$5 dry-run=$6" ]
+	[ "$RC" = 0 ] && [ "$OUT" = "reconcile: pools=$1 allocations=$2 released=$3 orphan-reservations=$4 unowned-reservations=${7:-0} kept=$5 dry-run=$6" ]
 }
 # put_pod NAME JQ: a pod default/NAME on node-1, running, adjusted by JQ
 OLD=2020-01-01T00:00:00Z
@@ -164,6 +166,104 @@ check "... after reading the pods in 2 pages" eval \
 	 jqt ".requests[\"list:pods\"] == 2"'
 check "... and r-live's entry and reservation are gone" eval \
 	'[ "$(pool_ids)" = "[\"no-podref\",\"r-deleting\",\"r-young\",\"r-young-stale\"]" ] && ! resv_ids | grep -q r-live'
+
+# ---- a pool shared with whereabouts (namespace wb): its objects go through the API and the CRDs
+# of deploy/crds.yaml as whereabouts writes them (v0.8 on: reservations with podref and ifname,
+# no containerid; v0.7: containerid; pool entries keyed by offset with id, podref, ifname)
+k8s_kubeconfig "$T/wb.kubeconfig" "$TOK" wb
+CW=$(jq -nc --arg k "$T/wb.kubeconfig" '{cniVersion:"1.0.0",name:"rdma",type:"rdmanet",
+	ipam:{type:"rdmanet-ipam",range:"10.92.0.0/27",kubernetes:{kubeconfig:$k}}}')
+WNSP=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/wb
+wapi() { # METHOD PATH [JSON]: the reconciler's token, like whereabouts' service account
+	curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" -H "Content-Type: application/json" \
+		-X "$1" ${3:+--data-binary "$3"} "https://127.0.0.1:$PORT$2"
+}
+wdump() { # JQ over the store's wb objects: .pool (allocations) and .resv (name -> spec)
+	curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" "https://127.0.0.1:$PORT/_test/dump" |
+		jq -c '{pool: ([.objects.ippools[] | select(.metadata.namespace == "wb")][0].spec.allocations),
+			resv: ([.objects.overlappingrangeipreservations[] | select(.metadata.namespace == "wb") |
+				{key: .metadata.name, value: .spec}] | from_entries)} | '"$1"
+}
+wb_entry() { jq -nc --arg i "$1" --arg p "$2" '{id:$i,podref:$p,ifname:"net1"}'; }
+# whereabouts was there first: its pool, then rdmanet-ipam's ADDs into it
+jq -nc --argjson a "{
+	\"20\": $(wb_entry wbc-live default/wb-live), \"21\": $(wb_entry wbc-gone default/wb-gone),
+	\"22\": $(wb_entry wbc-deleted default/wb-deleted), \"23\": $(wb_entry wbc-stale default/wb-stale),
+	\"24\": $(wb_entry wbc-nostatus default/wb-nostatus), \"25\": {\"id\": \"wbc-v07\"}}" \
+	'{apiVersion:"whereabouts.cni.cncf.io/v1alpha1",kind:"IPPool",metadata:{name:"10.92.0.0-27"},
+	  spec:{range:"10.92.0.0/27",allocations:$a}}' >"$T/wbpool.json"
+wapi POST "$WNSP/ippools" "$(cat "$T/wbpool.json")" | jq -e '.spec.allocations["25"]' >/dev/null ||
+	die "setup" "the API refused whereabouts' pool"
+wb_resv() { # NAME SPEC-JSON
+	local got
+	got=$(wapi POST "$WNSP/overlappingrangeipreservations" "$(jq -nc --arg n "$1" --argjson s "$2" \
+		'{apiVersion:"whereabouts.cni.cncf.io/v1alpha1",kind:"OverlappingRangeIPReservation",
+		  metadata:{name:$n},spec:$s}')")
+	jq -e '.metadata.uid' >/dev/null <<<"$got" ||
+		die "setup" "the API refused whereabouts' reservation $1: $got"
+}
+for p in 20:live 21:gone 22:deleted 23:stale 24:nostatus; do
+	wb_resv "10.92.0.${p%%:*}" "{\"podref\":\"default/wb-${p#*:}\",\"ifname\":\"net1\"}"
+done
+wb_resv 10.92.0.25 '{"containerid":"wbc-v07","podref":"default/wb-v07"}'
+wb_resv 10.92.0.26 '{"podref":"default/wb-resonly","ifname":"net1"}'
+# named "ab-" + an IPv6 address: read as ab:fd00::5 and as fd00::5 (both asked about)
+wb_resv ab-fd00--5 '{"podref":"default/wb-v6","ifname":"net2"}'
+wb_resv ab-fd00--9 '{"podref":"default/wb-v6","ifname":"net3"}'
+wb_resv 10.92.0.28 '{"ifname":"net1"}'
+for c in w-ours-live w-ours-gone; do
+	cni_env "$CW" CNI_COMMAND=ADD CNI_CONTAINERID="$c" CNI_NETNS=/run/netns/none CNI_IFNAME=net1 \
+		CNI_PATH=/x CNI_ARGS="K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-$c"
+	[ "$RC" = 0 ] || die "setup" "ADD $c: $(why_out)"
+	printf -v "IP_${c//-/_}" '%s' "$(jq -r '.ips[0].address' <<<"$OUT" | cut -d/ -f1)"
+done
+put_pod pod-w-ours-live ".metadata.creationTimestamp=\"$OLD\" |
+	.metadata.annotations={\"k8s.v1.cni.cncf.io/network-status\": $(status_ann "$IP_w_ours_live")}"
+put_pod wb-live ".metadata.creationTimestamp=\"$OLD\" |
+	.metadata.annotations={\"k8s.v1.cni.cncf.io/network-status\": $(status_ann 10.92.0.20)}"
+put_pod wb-deleted ".metadata.creationTimestamp=\"$OLD\" | .metadata.deletionTimestamp=\"2020-01-01T00:05:00Z\""
+put_pod wb-stale ".metadata.creationTimestamp=\"$OLD\" |
+	.metadata.annotations={\"k8s.v1.cni.cncf.io/network-status\": $(status_ann 10.92.0.99)}"
+put_pod wb-nostatus ".metadata.creationTimestamp=\"$OLD\""
+put_pod wb-resonly ".metadata.creationTimestamp=\"$OLD\" |
+	.metadata.annotations={\"k8s.v1.cni.cncf.io/network-status\": $(status_ann 10.92.0.26)}"
+put_pod wb-v6 ".metadata.creationTimestamp=\"$OLD\" |
+	.metadata.annotations={\"k8s.v1.cni.cncf.io/network-status\": $(status_ann fd00::5/64)}"
+check "setup (wb): 8 pool entries (2 ours, 6 whereabouts'), 12 reservations (2 ours)" eval \
+	'[ "$(wdump ".pool | length")" = 8 ] && [ "$(wdump ".resv | length")" = 12 ]'
+
+reconcile --kubeconfig "$T/kubeconfig" --namespace wb --dry-run
+check "whereabouts' fresh reservations are young: none would go, the one naming nobody is counted" \
+	summary 1 8 4 0 4 yes 1
+check "... and the one naming nobody is reported" eval \
+	'grep -q "keep reservation .10.92.0.28.: it names neither a container nor a pod" <<<"$ERRLOG"'
+reconcile --kubeconfig "$T/kubeconfig" --namespace wb --grace 0
+check "--grace 0: 4 entries released, 4 of whereabouts' reservations deleted, 1 kept unowned" \
+	summary 1 8 4 4 4 no 1
+check "... the pool keeps ours and whereabouts' entries of live pods (and the podref-less v0.7 one)" \
+	test "$(wdump '.pool | to_entries | map(.value.id) | sort')" = '["w-ours-live","wbc-live","wbc-nostatus","wbc-v07"]'
+check "... whereabouts' reservations of live pods stay untouched, the gone, deleted and stale go" \
+	test "$(wdump '.resv | keys')" = "$(jq -nc --arg o "$IP_w_ours_live" '[$o, "10.92.0.20", "10.92.0.24",
+		"10.92.0.25", "10.92.0.26", "10.92.0.28", "ab-fd00--5"] | sort')"
+check "... kept as whereabouts wrote them (no containerid added)" \
+	test "$(wdump '[.resv["10.92.0.20"], .resv["ab-fd00--5"], .resv["10.92.0.28"]]')" = \
+	'[{"podref":"default/wb-live","ifname":"net1"},{"podref":"default/wb-v6","ifname":"net2"},{"ifname":"net1"}]'
+check "... each deletion logged with its pod and why" eval \
+	'grep -q "delete reservation .10.92.0.21. of pod .default/wb-gone. (no containerid.*does not exist" <<<"$ERRLOG" &&
+	 grep -q "delete reservation .ab-fd00--9. of pod .default/wb-v6.*does not list" <<<"$ERRLOG"'
+reconcile --kubeconfig "$T/kubeconfig" --namespace wb --grace 0
+check "a second run (wb): nothing more to do, the unowned reservation still reported" \
+	summary 1 4 0 0 4 no 1
+# an IPPool of whereabouts' Fast IPAM (node slices): <network>-<node>-<range>
+NSPOOL=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/apps/ippools
+wapi POST "$NSPOOL" "$(jq -nc --argjson a "{\"3\": $(wb_entry wbc-ns1 default/wb-nostatus),
+	\"4\": $(wb_entry wbc-ns2 default/wb-gone)}" '{apiVersion:"whereabouts.cni.cncf.io/v1alpha1",
+	kind:"IPPool",metadata:{name:"storage-node-1-10.93.0.0-28"},spec:{range:"10.93.0.0/28",allocations:$a}}')" |
+	jq -e .metadata.uid >/dev/null || die "setup" "the API refused a node slice IPPool"
+reconcile --kubeconfig "$T/kubeconfig" --namespace apps --grace 0
+check "a node slice IPPool: its entries are judged by pod too (1 released, 1 kept)" summary 1 2 1 0 1 no
+check "... the gone pod's entry is removed from that pool" test \
+	"$(api "$NSPOOL/storage-node-1-10.93.0.0-28" | jq -c '[.spec.allocations[].id]')" = '["wbc-ns1"]'
 
 # ---- API failures: exit 1, the URL and the status, never the token
 reconcile --kubeconfig "$T/wrong.kubeconfig"

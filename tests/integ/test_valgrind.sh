@@ -216,9 +216,20 @@ vg_ok "rdmanet-ipam DEL with prevResult taking back a reservation a killed DEL l
 ipam DEL p1 "$(jq -c '. + {prevResult: {ips: 5}}' <<<"$C")"
 vg_ok "rdmanet-ipam DEL with a malformed prevResult" 0
 ipam ADD r1 "$C"
+# whereabouts' reservations (no containerid): judged by pod, by every reading of the name, or kept
+for r in '10.78.0.6 {"podref":"default/gone","ifname":"net1"}' 'ab-fd00--5 {"podref":"default/gone"}' \
+	'10.78.0.5 {"ifname":"net1"}'; do
+	curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" -X POST "https://127.0.0.1:$PORT/_test/objects" \
+		-d "$(jq -nc --arg n "${r%% *}" --argjson s "${r#* }" '{action:"put",resource:"overlappingrangeipreservations",
+		object:{metadata:{name:$n,namespace:"kube-system",creationTimestamp:"2020-01-01T00:00:00Z"},spec:$s}}')" \
+		>/dev/null || die "setup" "cannot plant reservation ${r%% *}"
+done
 OUT=$("$VG_IPAM" reconcile --kubeconfig "$T/kubeconfig" --namespace kube-system --dry-run --grace 0 2>"$T/stderr")
 RC=$?; ERRLOG=$(cat "$T/stderr")
-vg_ok "rdmanet-ipam reconcile --dry-run" 0
+vg_ok "rdmanet-ipam reconcile --dry-run (whereabouts' reservations among ours)" 0
+check "... which would delete the two of a gone pod and keep the unowned one" \
+	eval 'grep -q "orphan-reservations=2 unowned-reservations=1 " <<<"$OUT"'
+
 # the ADD r1 above ran under valgrind too: its log was checked with the reconcile's
 ipam ADD f1 "$(ipam_conf 1.1.0 . "$T/ro.kubeconfig")"
 vg_ok "rdmanet-ipam ADD refused (403)" 1

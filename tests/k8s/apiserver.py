@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""apiserver.py - a Kubernetes API server for tests, Python 3 standard library only.
+"""apiserver.py - a Kubernetes API server for tests, Python 3 standard library (and PyYAML to
+read the CRD file).
 
 It serves what rdmanet-ipam uses, the way kube-apiserver does: whereabouts' IPPool and
 OverlappingRangeIPReservation custom resources (whereabouts.cni.cncf.io/v1alpha1, namespaced,
-validated and pruned like their structural CRD schemas in deploy/crds.yaml) and core/v1
+validated and pruned with the structural schemas of the CRD file given with --crds, by default
+deploy/crds.yaml) and core/v1
 pods, with bearer-token and client-certificate authentication, RBAC-like authorization, etcd-like
 resourceVersions (one global revision counter, MVCC snapshots for paginated lists, compaction),
 and the apiserver's own error Status objects.  Every behaviour was written against the apiserver,
@@ -13,6 +15,7 @@ apiextensions-apiserver and apimachinery sources; the messages are theirs.
     apiserver.py --listen 127.0.0.1:0 --cert S.crt --key S.key [--client-ca CA.crt]
                  [--tokens tokens.json] [--admin-token T] [--state-file state.json]
                  [--port-file P] [--namespace NS ...] [--plain-http] [--log FILE]
+                 [--crds crds.yaml]
 
 tokens.json: {"TOKEN": {"user": "name", "groups": [...], "allow": ["*"] | ["get:ippools", ...]}}
 Test hooks under /_test/ (faults, stats, pods, objects, namespaces, compact, dump) need
@@ -372,20 +375,6 @@ def path_segment_errors(name):
 # ---------------------------------------------------------------------------------------------
 # resource types
 
-IPPOOL_SCHEMA = {"type": "object", "properties": {
-    "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-    "spec": {"type": "object", "required": ["range", "allocations"], "properties": {
-        "range": {"type": "string"},
-        "allocations": {"type": "object", "additionalProperties": {
-            "type": "object", "required": ["id"], "properties": {
-                "id": {"type": "string"}, "podref": {"type": "string"},
-                "ifname": {"type": "string"}}}}}}}}
-RESERVATION_SCHEMA = {"type": "object", "properties": {
-    "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-    "spec": {"type": "object", "required": ["containerid"], "properties": {
-        "containerid": {"type": "string"}, "podref": {"type": "string"},
-        "ifname": {"type": "string"}}}}}
-
 CR_VERBS = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]
 
 
@@ -417,14 +406,67 @@ class ResType:
 
 
 RESOURCES = {
-    (GROUP, VERSION, "ippools"): ResType(GROUP, VERSION, "ippools", "ippool", "IPPool", True,
-                                         IPPOOL_SCHEMA),
+    (GROUP, VERSION, "ippools"): ResType(GROUP, VERSION, "ippools", "ippool", "IPPool", True),
     (GROUP, VERSION, "overlappingrangeipreservations"): ResType(
         GROUP, VERSION, "overlappingrangeipreservations", "overlappingrangeipreservation",
-        "OverlappingRangeIPReservation", True, RESERVATION_SCHEMA),
+        "OverlappingRangeIPReservation", True),
     ("", "v1", "pods"): ResType("", "v1", "pods", "pod", "Pod", False, short=("po",)),
 }
 BY_PLURAL = {rt.plural: rt for rt in RESOURCES.values()}
+
+
+# The schemas come from a CRD file (--crds, default deploy/crds.yaml): the tests then check the
+# CRDs that are shipped, and can load another tool's (whereabouts') to check what rdmanet-ipam
+# writes against them. Only the keywords the validator below implements are accepted, so a CRD
+# using more fails loudly instead of being half-checked.
+DEFAULT_CRDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
+                            "crds.yaml")
+SCHEMA_KEYWORDS = {"type", "properties", "additionalProperties", "required", "description"}
+
+
+def schema_check(s, where):
+    if not isinstance(s, dict):
+        raise ValueError("%s: a schema must be a mapping" % where)
+    extra = sorted(set(s) - SCHEMA_KEYWORDS)
+    if extra:
+        raise ValueError("%s: keywords this server does not implement: %s" % (where, ", ".join(extra)))
+    if not isinstance(s.get("type"), str):
+        raise ValueError("%s: no type (a structural schema types every node)" % where)
+    if not isinstance(s.get("required", []), list):
+        raise ValueError("%s: required must be a list" % where)
+    for k, sub in s.get("properties", {}).items():
+        schema_check(sub, "%s.properties.%s" % (where, k))
+    if "additionalProperties" in s:
+        schema_check(s["additionalProperties"], where + ".additionalProperties")
+
+
+def load_crds(path):
+    """Sets the schema of each custom resource served here from the CRDs in path (YAML)."""
+    import yaml  # python3-yaml; only this loader needs more than the standard library
+
+    with open(path) as f:
+        docs = [d for d in yaml.safe_load_all(f) if d]
+    loaded = set()
+    for d in docs:
+        if d.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = d.get("spec") or {}
+        names = spec.get("names") or {}
+        for v in spec.get("versions") or []:
+            rt = RESOURCES.get((spec.get("group"), v.get("name"), names.get("plural")))
+            if rt is None or not rt.crd or not v.get("served"):
+                continue
+            if names.get("kind") != rt.kind or spec.get("scope") != "Namespaced":
+                raise ValueError("%s: CRD %s: kind %r, scope %r (this server serves a namespaced %s)"
+                                 % (path, d.get("metadata", {}).get("name"), names.get("kind"),
+                                    spec.get("scope"), rt.kind))
+            s = (v.get("schema") or {}).get("openAPIV3Schema")
+            schema_check(s, "%s: %s %s openAPIV3Schema" % (path, rt.plural, v["name"]))
+            rt.schema = s
+            loaded.add(rt.plural)
+    missing = sorted(rt.plural for rt in RESOURCES.values() if rt.crd and rt.plural not in loaded)
+    if missing:
+        raise ValueError("%s: no served CRD version for %s" % (path, ", ".join(missing)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2386,6 +2428,9 @@ def main(argv=None):
                     help="revisions of history kept for paginated lists (default 1000)")
     ap.add_argument("--plain-http", action="store_true", help="no TLS (negative tests only)")
     ap.add_argument("--log", help="append a line per request to this file ('-' for stderr)")
+    ap.add_argument("--crds", default=DEFAULT_CRDS,
+                    help="the CRDs whose schemas validate and prune the custom resources "
+                         "(default: deploy/crds.yaml)")
     a = ap.parse_args(argv)
 
     try:
@@ -2394,6 +2439,10 @@ def main(argv=None):
         ap.error(str(e))
     if not a.plain_http and not (a.cert and a.key):
         ap.error("--cert and --key are required unless --plain-http")
+    try:
+        load_crds(a.crds)
+    except Exception as e:  # OSError, ValueError, ImportError, yaml.YAMLError
+        ap.error("--crds: %s" % e)
     if a.log:
         LOG = sys.stderr if a.log == "-" else open(a.log, "a")
     admin = a.admin_token

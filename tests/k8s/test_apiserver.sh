@@ -275,9 +275,9 @@ api POST $CRP '{"metadata":{"name":"v7"}}'
 is "no kind: 400 BadRequest" "400 BadRequest" "$(code) $(jb .reason)"
 api POST $CRP "$(printf '{"apiVersion":"%s","kind":"IPPool","metadata":{"name":"v8","labels":{"bad key":"x"}},"spec":{"range":"r","allocations":{}}}' "$GV")"
 is "invalid label key: 422 on metadata.labels" "422 metadata.labels" "$(code) $(jb '.details.causes[0].field')"
-api POST $RSP "$(printf '{"apiVersion":"%s","kind":"OverlappingRangeIPReservation","metadata":{"name":"10.1.0.9"},"spec":{"podref":"ns/p"}}' "$GV")"
-status_is "reservation without containerid: 422" 422 Invalid \
-	"OverlappingRangeIPReservation.$G \"10.1.0.9\" is invalid: spec.containerid: Required value"
+api POST $RSP "$(printf '{"apiVersion":"%s","kind":"OverlappingRangeIPReservation","metadata":{"name":"10.1.0.9"}}' "$GV")"
+status_is "reservation without spec: 422" 422 Invalid \
+	"OverlappingRangeIPReservation.$G \"10.1.0.9\" is invalid: spec: Required value"
 api POST "$CRP?fieldValidation=Strict" "$(printf '{"apiVersion":"%s","kind":"IPPool","metadata":{"name":"v9"},"spec":{"range":"r","allocations":{},"zz":1}}' "$GV")"
 status_is "fieldValidation=Strict rejects unknown fields: 400" 400 BadRequest 'strict decoding error: unknown field "spec.zz"'
 api POST $CRP "$(printf '{"apiVersion":"%s","kind":"IPPool","metadata":{"name":"v10"},"spec":{"range":"r","allocations":{"1":{"id":"c","podref":null}}}}' "$GV")"
@@ -628,6 +628,70 @@ curl -sS --max-time 5 -o /dev/null --cacert "$T/pki/ca.crt" "https://127.0.0.1:$
 rc=$?
 check "--plain-http: a TLS client fails (curl exit $rc)" [ $rc -ne 0 ]
 stop_server
+
+# --------------------------------------------------------------------------------------------
+# The schemas come from a CRD file. deploy/crds.yaml must take every object whereabouts writes,
+# unchanged (an operator may apply it over whereabouts' CRDs); whereabouts' own constraints
+# (tests/fixtures/whereabouts/crds-v0.9.4.yaml) must be enforced when that file is loaded.
+echo "# CRD file (--crds): deploy/crds.yaml and whereabouts' objects"
+WB=tests/fixtures/whereabouts
+# wb_objects CRD-FILE: POSTs each object of $WB/objects.json; "code name spec-unchanged" lines
+wb_objects() {
+	local i n o kind path
+	n=$(jq length $WB/objects.json)
+	for ((i = 0; i < n; i++)); do
+		o=$(jq -c ".[$i].object" $WB/objects.json)
+		kind=$(jq -r .kind <<<"$o")
+		path=$CRP
+		[ "$kind" = IPPool ] || path=$RSP
+		api POST "$path?fieldValidation=Strict" "$o"
+		printf '%s %s %s\n' "$(code)" "$(jq -r .metadata.name <<<"$o")" \
+			"$(jq --argjson s "$(jq -c .spec <<<"$o")" '.spec == $s' "$T/body" 2>/dev/null)"
+	done
+}
+check "fixtures: $WB/objects.json holds 8 objects (4 IPPools, 4 reservations)" \
+	[ "$(jq -c '[.[].object.kind] | group_by(.) | map(length)' $WB/objects.json)" = "[4,4]" ]
+start_server --plain-http
+CURL=(curl -sS --max-time 10)
+U=http://127.0.0.1:$P
+got=$(wb_objects)
+is "deploy/crds.yaml: every whereabouts-shaped object is created (201) with its spec unchanged" \
+	"$(jq -r '.[] | "201 \(.object.metadata.name) true"' $WB/objects.json)" "$got"
+adm GET /_test/dump
+is "... and stored so: reservations without containerid keep podref and ifname" \
+	'{"podref":"default/web-0","ifname":"net1"}' \
+	"$(jq -c '.objects.overlappingrangeipreservations[] | select(.metadata.name == "10.70.0.1") | .spec' "$T/body")"
+api POST $RSP "$(printf '{"apiVersion":"%s","kind":"OverlappingRangeIPReservation","metadata":{"name":"10.70.0.9"},"spec":{"containerid":7}}' "$GV")"
+status_is "... while a field of the wrong type is still refused" 422 Invalid \
+	"OverlappingRangeIPReservation.$G \"10.70.0.9\" is invalid: spec.containerid: Invalid value: \"integer\": spec.containerid in body must be of type string: \"integer\""
+stop_server
+
+start_server --plain-http --crds $WB/crds-v0.9.4.yaml
+U=http://127.0.0.1:$P
+got=$(wb_objects)
+is "whereabouts' schema: its v0.8+ objects are accepted, the v0.7 shapes without podref refused" \
+	"$(jq -r '.[] | if .object.kind == "IPPool" and (.object.spec.allocations | all(has("podref")) | not)
+		or .object.kind != "IPPool" and (.object.spec | has("podref") | not)
+		then "422 \(.object.metadata.name) false" else "201 \(.object.metadata.name) true" end' $WB/objects.json)" \
+	"$got"
+api POST $RSP "$(printf '{"apiVersion":"%s","kind":"OverlappingRangeIPReservation","metadata":{"name":"10.70.0.9"},"spec":{"containerid":"c"}}' "$GV")"
+status_is "... a reservation without podref: 422 as whereabouts' CRD says" 422 Invalid \
+	"OverlappingRangeIPReservation.$G \"10.70.0.9\" is invalid: spec.podref: Required value"
+api POST $RSP "$(printf '{"apiVersion":"%s","kind":"OverlappingRangeIPReservation","metadata":{"name":"10.70.0.9"},"spec":{"containerid":"c","podref":"ns/p","ifname":"net1"}}' "$GV")"
+is "... what rdmanet-ipam writes (containerid, podref, ifname) is accepted unchanged" \
+	'201 {"containerid":"c","ifname":"net1","podref":"ns/p"}' "$(code) $(jq -c .spec "$T/body")"
+stop_server
+
+printf 'kind: CustomResourceDefinition\n' >"$T/nocrd.yaml"
+python3 "$SERVER" --plain-http --crds "$T/nocrd.yaml" >/dev/null 2>"$T/crds.err"
+check "--crds without the two CRDs: refused, naming what is missing" \
+	grep -q "no served CRD version for ippools, overlappingrangeipreservations" "$T/crds.err"
+sed 's/^\( *\)type: string$/&\n\1pattern: "^x"/' $WB/crds-v0.9.4.yaml >"$T/pattern.yaml"
+python3 "$SERVER" --plain-http --crds "$T/pattern.yaml" >/dev/null 2>"$T/crds.err"
+check "--crds using a keyword the validator lacks (pattern): refused, not half-checked" \
+	grep -q "keywords this server does not implement: pattern" "$T/crds.err"
+python3 "$SERVER" --plain-http --crds "$T/missing.yaml" >/dev/null 2>"$T/crds.err"
+check "--crds naming no file: refused" grep -q "crds:.*No such file" "$T/crds.err"
 
 if [ "$fail" -gt 0 ] && [ -s "$T/server.err" ]; then
 	echo "# server stderr:"
