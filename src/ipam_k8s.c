@@ -4,21 +4,33 @@
  *
  * An address is claimed by creating its OverlappingRangeIPReservation: create-only, so exactly
  * one creator wins, across every pool that holds the address. Once claimed, the offset is ours
- * alone, so the IPPool entry is added with a JSON merge patch that touches only that key: no
- * resourceVersion, so concurrent allocators on one pool never conflict; the API server applies
- * each patch atomically. Allocators pick from random offsets of a view read once, so they
- * rarely want the same address; a lost claim just means picking again. The address is returned
- * only after the pool write succeeded. With enable_overlapping_ranges false there are no
- * reservations to make a key exclusive, and the pool is updated read-modify-write with its
- * resourceVersion, retrying 409s with jittered backoff inside retry_budget_seconds.
+ * alone, so the IPPool entry is added with a JSON merge patch that touches only that key.
+ * Allocators pick from random offsets of a view read once, so they rarely want the same address;
+ * a lost claim just means picking again. The address is returned only after the pool write
+ * succeeded. With enable_overlapping_ranges false there are no reservations to make a key
+ * exclusive, and the pool is updated read-modify-write (PUT).
+ *
+ * Every pool write carries the resourceVersion of the view it was made from, and 409s are
+ * retried with jittered backoff inside retry_budget_seconds. Not to keep allocators apart (the
+ * reservation does that) but for two reasons measured against kube-apiserver: an unguarded patch
+ * of a contended object is retried inside the server, patch and validation of the whole pool
+ * again each time, until writers queue there for seconds; and a guarded write whose answer never
+ * came is settled by reading the pool again: our entry is there, or the pool has moved past the
+ * guard and it never can be. So a transient failure (timeout, reset, 429, 5xx) of any step is
+ * tried again while the budget lasts, and an ADD that gives up leaves no entry and no claim.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -45,6 +57,7 @@ static void test_kill(const char *step)
 #define RELEASED_MAX 1024
 #define SKIP_MAX 256
 #define ALLOCS_MAX (1u << 20)
+#define LOCK_DIR "/run/rdmanet-ipam"	/* RDMANET_IPAM_LOCK_DIR overrides (tests, benchmark) */
 
 static long long now_ms(void)
 {
@@ -63,11 +76,14 @@ static unsigned long long random_u64(void)
 	return v;
 }
 
-/* Jittered exponential backoff: 10 ms .. 400 ms, never past the deadline. */
+/*
+ * Full-jitter exponential backoff: up to 10 ms, 20, 40 .. 1280 ms, never past the deadline. The
+ * cap is for 64 writers on one pool: their retries must spread over about as long as the API
+ * server takes to commit 64 writes of it, or most of them meet again.
+ */
 static void backoff(unsigned attempt, long long deadline)
 {
-	unsigned cap = 10u << (attempt < 6 ? attempt : 6);
-	long long ms = (long long) (random_u64() % (cap > 400 ? 400 : cap)) + 1;
+	long long ms = (long long) (random_u64() % (10u << (attempt < 7 ? attempt : 7))) + 1;
 	struct timespec ts;
 
 	if (now_ms() + ms > deadline)
@@ -79,10 +95,140 @@ static void backoff(unsigned attempt, long long deadline)
 	(void) nanosleep(&ts, NULL);
 }
 
+/*
+ * Writers of one pool on this node take turns: an flock on LOCK_DIR/<pool>.lock, held from the
+ * first read of the pool to its write. Without it, 64 ADDs of one node meet at the API server,
+ * where all but one of each round of pool writes is refused (409) and read and written again.
+ * Writers of other nodes still meet there; the resourceVersion guard and backoff handle them.
+ * Returns the locked fd; -ETIMEDOUT when the deadline came first; another -errno when the lock
+ * cannot be had at all (no /run): the caller goes on without it.
+ */
+static void on_alarm(int sig)
+{
+	(void) sig;
+}
+
+static int pool_lock(const char *name, long long deadline)
+{
+	const char *dir = getenv("RDMANET_IPAM_LOCK_DIR");
+	char path[PATH_MAX];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = LOCK_DIR;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (snprintf(path, sizeof(path), "%s/%s.lock", dir, name) >= (int) sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		/* wait in the kernel's queue (polling would serve waiters in random order) */
+		struct sigaction quiet = { .sa_handler = on_alarm }, old_sa;
+		struct itimerval until = { { 0, 0 }, { 0, 0 } }, old_it;
+		long long left = deadline - now_ms();
+		int e = errno;
+
+		if (e == EWOULDBLOCK && left > 0) {
+			until.it_value.tv_sec = left / 1000;
+			until.it_value.tv_usec = (left % 1000) * 1000;
+			/* no SA_RESTART: the alarm ends flock() with EINTR */
+			(void) sigaction(SIGALRM, &quiet, &old_sa);
+			(void) setitimer(ITIMER_REAL, &until, &old_it);
+			e = flock(fd, LOCK_EX) < 0 ? errno : 0;
+			(void) setitimer(ITIMER_REAL, &old_it, NULL);
+			(void) sigaction(SIGALRM, &old_sa, NULL);
+		}
+		if (e) {
+			(void) close(fd);
+			return e == EWOULDBLOCK || e == EINTR ? -ETIMEDOUT : -e;
+		}
+	}
+	return fd;
+}
+
+/* Takes the lock of pool name; 0 when locked or going without, else an error for err. */
+static int pool_lock_take(const char *name, long long deadline, int *fd, struct cni_err *err)
+{
+	*fd = pool_lock(name, deadline);
+	if (*fd == -ETIMEDOUT)
+		return err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
+			       "IPPool '%s': other rdmanet-ipam runs of this node held its lock for all of retry_budget_seconds",
+			       name);
+	if (*fd < 0)
+		log_debug("IPPool '%s': no node lock (%s), going on without", name, strerror(-*fd));
+	return 0;
+}
+
+/*
+ * The lock file holds the resourceVersion of this node's last write of the pool: a merge patch
+ * (which needs no view, only a guard) can go at once. When another node wrote since, it is
+ * refused (409) and the pool is read again, under the lock.
+ */
+static void lock_rv_get(int fd, char *rv, size_t len)
+{
+	char got[64];
+	ssize_t n = fd >= 0 ? pread(fd, got, sizeof(got) - 1, 0) : -1;
+
+	if (n <= 0 || (size_t) n >= len)
+		return;
+	got[n] = '\0';
+	if (strspn(got, "0123456789") == (size_t) n)
+		memcpy(rv, got, (size_t) n + 1);
+}
+
+static void pool_unlock(int *fd, const char *rv)
+{
+	if (*fd < 0)
+		return;
+	if (rv && rv[0] && (pwrite(*fd, rv, strlen(rv), 0) != (ssize_t) strlen(rv) ||
+			    ftruncate(*fd, (off_t) strlen(rv)) < 0))
+		log_debug("cannot note the pool's resourceVersion in its lock file: %m, ignoring");
+	(void) close(*fd);
+	*fd = -1;
+}
+
 static bool transient(int r)
 {
 	return r == -EAGAIN || r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET ||
 	       r == -EHOSTUNREACH || r == -ENETUNREACH || r == -EIO;
+}
+
+/* e becomes the error unless there is one already (first error wins); returns r. */
+static int err_keep(struct cni_err *err, const struct cni_err *e, int r)
+{
+	if (err && !err->code)
+		*err = *e;
+	return r;
+}
+
+/*
+ * A transient failure (e) of a step that is safe to repeat, with time left: back off, then the
+ * caller verifies and tries again; e is kept in *last (may be NULL), to tell why the budget ran
+ * out. Else e becomes the error (first error wins).
+ */
+static bool retry_later(int r, const struct cni_err *e, struct cni_err *err, struct cni_err *last,
+			unsigned *tries, long long deadline)
+{
+	if (transient(r) && now_ms() < deadline) {
+		log_debug("%s (%s): trying again", e->msg, e->details);
+		if (last)
+			*last = *e;
+		backoff((*tries)++, deadline);
+		return true;
+	}
+	(void) err_keep(err, e, r);
+	return false;
+}
+
+/* Undoing a failed ADD may take one more request's time past the budget that ran out. */
+static long long grace_deadline(const struct ipam_ctx *x)
+{
+	unsigned ms = x->cfg->api_timeout_ms < x->cfg->retry_budget_ms ? x->cfg->api_timeout_ms :
+									  x->cfg->retry_budget_ms;
+
+	return now_ms() + ms;
 }
 
 /* A failed API request: transient ones are CNI 11 (the runtime retries), the rest 108. */
@@ -128,7 +274,23 @@ struct pool_view {
 		double at;	/* unix time of the release */
 	} released[RELEASED_MAX];	/* resting after release, sorted by offset */
 	size_t n_released;
+	char rv[64];		/* the resourceVersion the next write is guarded by */
+	bool unanswered;	/* the last write got no answer, or the apiserver's own 504 */
 };
+
+/* The resourceVersion of obj into rv ("" when it has none). */
+static void rv_of(const cJSON *obj, char *rv, size_t len)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
+
+	(void) snprintf(rv, len, "%s", cJSON_IsString(s) ? s->valuestring : "");
+}
+
+static const char *view_rv(const struct pool_view *v)
+{
+	return v->rv;
+}
 
 static void view_reset(struct pool_view *v)
 {
@@ -221,6 +383,7 @@ static int view_index(struct pool_view *v, const char *name, struct cni_err *err
 	}
 	qsort(v->taken, v->n_taken, sizeof(*v->taken), cmp_off);
 	view_released(v);
+	rv_of(v->obj, v->rv, sizeof(v->rv));
 	return 0;
 }
 
@@ -385,12 +548,15 @@ static int resv_owner(struct ipam_ctx *x, const struct pool_range *rg, pool_off_
 	return 1;
 }
 
-/* 0 when the claim is ours (new or already), 1 when another owner holds it. */
 static int unreserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off,
-		     const char *containerid, struct cni_err *err);
+		     const char *containerid, long long deadline, struct cni_err *err);
 
+/*
+ * 0 when the claim is ours (new or already), 1 when another owner holds it. A create whose
+ * answer did not come is settled by reading the claim, and made again while the budget lasts.
+ */
 static int reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off,
-		   struct cni_err *err)
+		   long long deadline, struct cni_err *err)
 {
 	_cleanup_(cJSON_Deletep) cJSON *body = cJSON_CreateObject(), *got = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -411,22 +577,37 @@ static int reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t o
 	    !cJSON_AddItemToObject(body, "spec", spec) || !(text = cJSON_PrintUnformatted(body)))
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	(void) snprintf(path, sizeof(path), API_PREFIX "%s/overlappingrangeipreservations", x->ns);
-	r = k8s_request(x->k, "POST", path, text, &status, NULL);
-	if (r >= 0)
-		return 0;
-	if (r != -EEXIST) {
-		r = api_fail(x, r, err, "create OverlappingRangeIPReservation");
-		/*
-		 * a 5xx or timeout may come after the create committed: take back a claim that is
-		 * ours (uid precondition), else no DEL would find it, only reconcile
-		 */
-		(void) unreserve(x, rg, off, x->who->containerid, NULL);
-		return r;
+	for (unsigned tries = 0;;) {
+		struct cni_err e = { 0 };
+		int o;
+
+		cJSON_Delete(got);
+		got = NULL;
+		r = k8s_request(x->k, "POST", path, text, &status, NULL);
+		if (r >= 0)
+			return 0;
+		if (r != -EEXIST && !transient(r))
+			return api_fail(x, r, err, "create OverlappingRangeIPReservation");
+		if (r != -EEXIST)
+			(void) api_fail(x, r, &e, "create OverlappingRangeIPReservation");
+		/* taken, or no answer: perhaps our own create committed */
+		o = resv_owner(x, rg, off, x->who->containerid, x->who->ifname, &got, &e);
+		if (o == 0 || o == 1 || (o == -ENOENT && r == -EEXIST)) {
+			if (o != 0)
+				log_debug("%s is reserved by another owner: choosing again", ip);
+			return o == 0 ? 0 : 1; /* released meanwhile: let the caller pick afresh */
+		}
+		if (o != -ENOENT)
+			r = o;
+		if (!retry_later(r, &e, err, NULL, &tries, deadline))
+			break;
 	}
-	r = resv_owner(x, rg, off, x->who->containerid, x->who->ifname, &got, err);
-	if (r == 1 || r == -ENOENT)
-		log_debug("%s is reserved by another owner: choosing again", ip);
-	return r == -ENOENT ? 1 : r; /* released meanwhile: let the caller pick afresh */
+	/* a create with no answer may still commit: take back a claim that is ours (uid
+	 * precondition) */
+	k8s_deadline_set(x->k, grace_deadline(x));
+	(void) unreserve(x, rg, off, x->who->containerid, grace_deadline(x), NULL);
+	k8s_deadline_set(x->k, deadline);
+	return r;
 }
 
 int ipam_k8s_unreserve_uid(struct ipam_ctx *x, const char *name, const char *uid,
@@ -449,38 +630,54 @@ int ipam_k8s_unreserve_uid(struct ipam_ctx *x, const char *name, const char *uid
 	return 0;
 }
 
-/* Deletes the reservation of off when containerid holds it; fine when gone or someone else's. */
+/*
+ * Deletes the reservation of off when containerid holds it; fine when gone or someone else's.
+ * Transient failures are tried again until deadline (both steps are safe to repeat).
+ */
 static int unreserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t off,
-		     const char *containerid, struct cni_err *err)
+		     const char *containerid, long long deadline, struct cni_err *err)
 {
-	_cleanup_(cJSON_Deletep) cJSON *got = NULL;
 	char name[POOL_NAME_MAX], ip[INET6_ADDRSTRLEN];
-	const cJSON *uid;
+	struct cni_err e;
+	unsigned tries = 0;
 	int r;
 
-	r = resv_owner(x, rg, off, containerid, NULL, &got, err);
-	if (r == -ENOENT || r == 1)
-		return 0;
-	if (r < 0)
-		return r;
 	(void) resv_name(x, rg, off, name, sizeof(name), ip, sizeof(ip));
-	uid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(got, "metadata"), "uid");
-	return ipam_k8s_unreserve_uid(x, name, cJSON_IsString(uid) ? uid->valuestring : NULL, err);
+	do {
+		_cleanup_(cJSON_Deletep) cJSON *got = NULL;
+		const cJSON *uid;
+
+		e = (struct cni_err) { 0 };
+
+		r = resv_owner(x, rg, off, containerid, NULL, &got, &e);
+		if (r == -ENOENT || r == 1)
+			return 0;
+		if (r >= 0) {
+			uid = cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(got, "metadata"), "uid");
+			r = ipam_k8s_unreserve_uid(x, name,
+						   cJSON_IsString(uid) ? uid->valuestring : NULL, &e);
+			if (r >= 0)
+				return 0;
+		}
+	} while (retry_later(r, &e, err, NULL, &tries, deadline));
+	return r;
 }
 
 /* ---- writing the pool */
 
 /*
  * One change of the pool: add (key, entry) and/or remove keys, noting their release time and
- * dropping release notes past the quiet period. With reservations a merge patch of just those
- * keys (no conflicts possible); without, the whole object under its resourceVersion (-ESTALE
- * when someone wrote in between). -ENOENT when the pool vanished.
+ * dropping release notes past the quiet period (fence: note even with release_quiet_seconds 0,
+ * so that the write changes the pool). With reservations a merge patch of just those keys;
+ * without, the whole object. Either under the view's resourceVersion: -ESTALE when someone wrote
+ * in between, -ENOENT when the pool vanished.
  */
 static int pool_write(struct ipam_ctx *x, struct pool_view *v, const char *name, const char *add_key,
 		      cJSON *add_entry, const pool_off_t *dels, size_t n_dels, size_t stride,
-		      struct cni_err *err)
+		      bool fence, struct cni_err *err)
 {
-	_cleanup_(cJSON_Deletep) cJSON *patch = NULL, *entry = add_entry;
+	_cleanup_(cJSON_Deletep) cJSON *patch = NULL, *entry = add_entry, *resp = NULL;
 	_cleanup_free_ char *text = NULL;
 	cJSON *meta, *ann, *allocs, *target;
 	char path[K8S_PATH_MAX], key[64], ts[32];
@@ -492,7 +689,8 @@ static int pool_write(struct ipam_ctx *x, struct pool_view *v, const char *name,
 		if (!patch || !(meta = cJSON_AddObjectToObject(patch, "metadata")) ||
 		    !(ann = cJSON_AddObjectToObject(meta, "annotations")) ||
 		    !(target = cJSON_AddObjectToObject(patch, "spec")) ||
-		    !(allocs = cJSON_AddObjectToObject(target, "allocations")))
+		    !(allocs = cJSON_AddObjectToObject(target, "allocations")) ||
+		    (v->rv[0] && !cJSON_AddStringToObject(meta, "resourceVersion", v->rv)))
 			return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	} else {
 		meta = cJSON_GetObjectItemCaseSensitive(v->obj, "metadata");
@@ -527,7 +725,7 @@ static int pool_write(struct ipam_ctx *x, struct pool_view *v, const char *name,
 			continue;
 		memcpy(key, RELEASED_PREFIX, strlen(RELEASED_PREFIX));
 		(void) cJSON_DeleteItemFromObjectCaseSensitive(ann, key);
-		if (x->cfg->quiet_s)
+		if (x->cfg->quiet_s || fence)
 			(void) cJSON_AddStringToObject(ann, key, ts);
 		(void) cJSON_DeleteItemFromObjectCaseSensitive(allocs, key + strlen(RELEASED_PREFIX));
 		if (x->cfg->overlapping)
@@ -542,9 +740,12 @@ static int pool_write(struct ipam_ctx *x, struct pool_view *v, const char *name,
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	pool_path(x, name, path, sizeof(path));
 	if (x->cfg->overlapping)
-		r = k8s_request_type(x->k, "PATCH", path, K8S_MERGE_PATCH, text, &status, NULL);
+		r = k8s_request_type(x->k, "PATCH", path, K8S_MERGE_PATCH, text, &status, &resp);
 	else
-		r = k8s_request(x->k, "PUT", path, text, &status, NULL);
+		r = k8s_request(x->k, "PUT", path, text, &status, &resp);
+	/* an answer ends the request: only without one (or after the 504 of the apiserver's
+	 * timeout filter, whose handler goes on) can the write still commit later */
+	v->unanswered = status == 0 || status == 504;
 	if (r == -ENOENT)
 		return r;
 	if (r == -ESTALE) {
@@ -553,6 +754,7 @@ static int pool_write(struct ipam_ctx *x, struct pool_view *v, const char *name,
 	}
 	if (r < 0)
 		return api_fail(x, r, err, "update IPPool");
+	rv_of(resp, v->rv, sizeof(v->rv));	/* what a next write of ours is guarded by */
 	return 0;
 }
 
@@ -605,34 +807,90 @@ static cJSON *new_entry(const struct ipam_owner *who, struct cni_err *err)
 	return e;
 }
 
+/*
+ * A failed ADD whose pool write got no answer: its entry at off may be in the pool, or may still
+ * land while the pool is at guard, the resourceVersion that write carried. Remove the entry, or
+ * move the pool past guard with a release note, so that it never can; until deadline.
+ */
+static int unrecord(struct ipam_ctx *x, const struct pool_range *rg, const char *name,
+		    pool_off_t off, const char *guard, long long deadline)
+{
+	struct pool_view v = { 0 };
+	struct cni_err e;
+	unsigned tries = 0;
+	int r;
+
+	do {
+		const cJSON *it;
+		bool ours = false;
+
+		e = (struct cni_err) { 0 };
+		r = view_load(x, rg, name, false, &v, &e);
+		if (r < 0)
+			continue;
+		if (!v.obj)
+			break;
+		cJSON_ArrayForEach(it, v.allocs) {
+			pool_off_t o;
+
+			if (pool_off_parse(it->string, &o) >= 0 && o == off && entry_is(it, x->who))
+				ours = true;
+		}
+		if (!ours && strcmp(view_rv(&v), guard))
+			break;	/* not there, and the write was for a version that is gone */
+		r = pool_write(x, &v, name, NULL, NULL, &off, 1, sizeof(off), true, &e);
+		if (r == -ENOENT)
+			r = 0;
+		if (r >= 0)
+			log_info("IPPool '%s': %s the entry of a write with no answer", name,
+				 ours ? "removed" : "fenced off");
+		else if (r == -ESTALE)
+			r = -EAGAIN;	/* read again */
+	} while (r < 0 && retry_later(r, &e, NULL, NULL, &tries, deadline));
+	view_reset(&v);
+	if (r < 0)
+		log_warn("IPPool '%s' may keep an entry of this container: %s, ignoring (DEL or rdmanet-ipam reconcile removes it)",
+			 name, e.msg);
+	return r < 0 ? r : 0;
+}
+
 static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni_ip *ip,
 		       struct cni_err *err)
 {
 	struct pool_view v = { 0 };
-	pool_off_t skip[SKIP_MAX], off = 0, held = 0;
+	pool_off_t skip[SKIP_MAX], off = 0, held = 0, sent = 0;
 	size_t n_skip = 0;
-	bool have_held = false, done = false, reload = true;
-	char name[POOL_NAME_MAX], key[48], cidr[64], text[INET6_ADDRSTRLEN];
+	bool have_held = false, done = false, reload = true, unsure = false;
+	char name[POOL_NAME_MAX], key[48], cidr[64], text[INET6_ADDRSTRLEN], guard[64] = "";
 	long long deadline = now_ms() + x->cfg->retry_budget_ms;
-	unsigned attempt;
-	int r = 0;
+	unsigned attempt, tries = 0, n_stale = 0;
+	struct cni_err last = { 0 };	/* the latest transient failure, tried again */
+	int r = 0, lock = -1;
+	bool lock_tried = false;
 
 	cidr_text(&rg->net, cidr, sizeof(cidr));
 	if (pool_name(rg, x->cfg->network_name, name, sizeof(name)) < 0)
 		return err_set(err, -ENAMETOOLONG, CNI_ERR_INVALID_CONFIG, NULL,
 			       "IPPool name for %s is too long: shorten ipam.network_name", cidr);
+	k8s_deadline_set(x->k, deadline);
 	for (attempt = 0; !done; attempt++) {
+		struct cni_err e = { 0 };
 		const cJSON *old;
 
 		if (attempt && now_ms() >= deadline) {
-			r = err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
-				    "no address recorded in IPPool '%s' within retry_budget_seconds (%u conflicts, %zu addresses claimed by others)",
-				    name, x->conflicts, n_skip);
+			if (last.code)
+				r = err_keep(err, &last, -ETIMEDOUT);
+			else
+				r = err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
+					    "no address recorded in IPPool '%s' within retry_budget_seconds (%u conflicts, %zu addresses claimed by others)",
+					    name, x->conflicts, n_skip);
 			break;
 		}
 		/* with reservations the view only steers the choice: reread it now and then */
 		if (reload || !x->cfg->overlapping || (n_skip && n_skip % 16 == 0)) {
-			r = view_load(x, rg, name, true, &v, err);
+			r = view_load(x, rg, name, true, &v, &e);
+			if (r < 0 && retry_later(r, &e, err, &last, &tries, deadline))
+				continue;
 			if (r < 0)
 				break;
 			reload = false;
@@ -640,9 +898,10 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 		if (find_owner(&v, rg, x->who, &off) >= 0) {
 			/* idempotent ADD: the same container and ifname keep their address */
 			if (have_held && held != off)
-				(void) unreserve(x, rg, held, x->who->containerid, NULL);
+				(void) unreserve(x, rg, held, x->who->containerid, deadline, NULL);
+			r = x->cfg->overlapping && !(have_held && held == off) ?
+				    reserve(x, rg, off, deadline, err) : 0;
 			have_held = false;
-			r = x->cfg->overlapping ? reserve(x, rg, off, err) : 0;
 			if (r > 0)
 				r = err_set(err, -EEXIST, RDMANET_ERR_API, NULL,
 					    "IPPool '%s' records an address for this container that another owner has reserved: run 'rdmanet-ipam reconcile'",
@@ -652,7 +911,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 		}
 		if (have_held && in_sorted(v.taken, v.n_taken, held)) {
 			/* recorded meanwhile by a writer that does not reserve: ours is lost */
-			(void) unreserve(x, rg, held, x->who->containerid, NULL);
+			(void) unreserve(x, rg, held, x->who->containerid, deadline, NULL);
 			have_held = false;
 		}
 		if (have_held) {
@@ -662,7 +921,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(old, "id");
 
 			if (x->cfg->overlapping && cJSON_IsString(id)) {
-				r = unreserve(x, rg, off, id->valuestring, err);
+				r = unreserve(x, rg, off, id->valuestring, deadline, err);
 				if (r < 0)
 					break;
 			}
@@ -678,7 +937,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 			}
 		}
 		if (!have_held && x->cfg->overlapping) {
-			r = reserve(x, rg, off, err);
+			r = reserve(x, rg, off, deadline, err);
 			if (r < 0)
 				break;
 			if (r > 0) {
@@ -695,22 +954,57 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 			r = err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL, "offset out of range");
 			break;
 		}
-		r = pool_write(x, &v, name, key, new_entry(x->who, err), NULL, 0, 0, err);
+		if (!lock_tried) {
+			/* the claim is ours: now the pool write, this node's writers in turn */
+			lock_tried = true;
+			r = pool_lock_take(name, deadline, &lock, err);
+			if (r < 0)
+				break;
+			if (x->cfg->overlapping)
+				lock_rv_get(lock, v.rv, sizeof(v.rv));
+		}
+		(void) snprintf(guard, sizeof(guard), "%s", view_rv(&v));
+		sent = off;
+		r = pool_write(x, &v, name, key, new_entry(x->who, err), NULL, 0, 0, false, &e);
 		if (r == -ESTALE || r == -ENOENT) {
 			log_debug("IPPool '%s' %s meanwhile: reading it again", name,
 				  r == -ESTALE ? "changed" : "was deleted");
 			if (r == -ESTALE)
-				backoff(attempt, deadline);
+				backoff(n_stale++, deadline);
 			reload = true;
 			continue;
 		}
-		if (r < 0)
+		if (r < 0) {
+			/* it may have landed (the next read says: find_owner), or without an answer
+			 * may yet */
+			unsure = unsure || (transient(r) && v.unanswered);
+			reload = true;
+			if (retry_later(r, &e, err, &last, &tries, deadline))
+				continue;
 			break;
+		}
+		unsure = false;
 		test_kill("ipam-recorded");
 		done = true;
 	}
-	if (!done && have_held)
-		(void) unreserve(x, rg, held, x->who->containerid, NULL);
+	if (!done) {
+		long long grace = grace_deadline(x);
+
+		k8s_deadline_set(x->k, grace);
+		/*
+		 * When the entry could not be verified either, the claim goes all the same: an
+		 * entry that still comes is found and removed by the runtime's DEL (by container
+		 * ID), a claim without an entry only by reconcile
+		 */
+		if (unsure)
+			(void) unrecord(x, rg, name, sent, guard, grace);
+		grace = grace_deadline(x);
+		k8s_deadline_set(x->k, grace);
+		if (have_held)
+			(void) unreserve(x, rg, held, x->who->containerid, grace, NULL);
+	}
+	k8s_deadline_set(x->k, 0);
+	pool_unlock(&lock, done && !unsure ? view_rv(&v) : NULL);
 	view_reset(&v);
 	if (!done)
 		return r < 0 ? r : -EIO;
@@ -739,42 +1033,75 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 	} gone[IPAM_RELEASE_MAX];
 	size_t n_gone = 0;
 	char name[POOL_NAME_MAX];
-	long long deadline = now_ms() + x->cfg->retry_budget_ms;
-	int r = 0;
+	long long deadline = now_ms() + x->cfg->retry_budget_ms, grace;
+	bool unsure = false;	/* a write of gone[] got no answer */
+	unsigned tries = 0;
+	struct cni_err last = { 0 };	/* the latest transient failure, tried again */
+	int r = 0, lock = -1;
+	bool lock_tried = false, wrote = false;
 
 	if (pool_name(rg, x->cfg->network_name, name, sizeof(name)) < 0)
 		return 0;
+	k8s_deadline_set(x->k, deadline);
 	for (unsigned attempt = 0;; attempt++) {
+		struct cni_err e = { 0 };
 		const cJSON *it;
+		size_t n = 0;
 
 		if (attempt && now_ms() >= deadline) {
-			r = err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
-				    "could not update IPPool '%s' within retry_budget_seconds", name);
+			if (last.code)
+				r = err_keep(err, &last, -ETIMEDOUT);
+			else
+				r = err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
+					    "could not update IPPool '%s' within retry_budget_seconds", name);
 			break;
 		}
-		r = view_load(x, rg, name, false, &v, err);
-		if (r < 0 || !v.obj)
-			break;
-		n_gone = 0;
-		cJSON_ArrayForEach(it, v.allocs) {
-			const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-
-			if (n_gone >= IPAM_RELEASE_MAX || !drop(arg, it) ||
-			    pool_off_parse(it->string, &gone[n_gone].off) < 0)
-				continue;
-			(void) snprintf(gone[n_gone++].id, sizeof(gone[0].id), "%s", id->valuestring);
-		}
-		if (!n_gone)
-			break;
-		r = pool_write(x, &v, name, NULL, NULL, &gone[0].off, n_gone, sizeof(gone[0]), err);
-		if (r == -ESTALE) {
-			backoff(attempt, deadline);
+		r = view_load(x, rg, name, false, &v, &e);
+		if (r < 0 && retry_later(r, &e, err, &last, &tries, deadline))
 			continue;
-		}
-		if (r == -ENOENT)
-			r = 0;
 		if (r < 0)
 			break;
+		cJSON_ArrayForEach(it, v.allocs)
+			n += drop(arg, it);
+		if (!n && !unsure) {
+			n_gone = 0;
+			break;
+		}
+		if (n) {
+			n_gone = 0;
+			cJSON_ArrayForEach(it, v.allocs) {
+				const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+
+				if (n_gone >= IPAM_RELEASE_MAX || !drop(arg, it) ||
+				    pool_off_parse(it->string, &gone[n_gone].off) < 0)
+					continue;
+				(void) snprintf(gone[n_gone++].id, sizeof(gone[0].id), "%s",
+						id->valuestring);
+			}
+			if (!lock_tried) {
+				lock_tried = true;
+				r = pool_lock_take(name, deadline, &lock, err);
+				if (r < 0)
+					break;
+				if (x->cfg->overlapping)
+					lock_rv_get(lock, v.rv, sizeof(v.rv));
+			}
+			r = pool_write(x, &v, name, NULL, NULL, &gone[0].off, n_gone,
+				       sizeof(gone[0]), false, &e);
+			if (r == -ESTALE) {
+				backoff(attempt, deadline);
+				continue;
+			}
+			if (r < 0 && r != -ENOENT) {
+				/* no answer: the next read says whether it landed (then n is 0) */
+				unsure = unsure || transient(r);
+				if (retry_later(r, &e, err, &last, &tries, deadline))
+					continue;
+				break;
+			}
+			wrote = r >= 0 && !unsure;
+		}
+		r = 0;
 		test_kill("ipam-released");
 		for (size_t i = 0; i < n_gone; i++) {
 			unsigned char a[16];
@@ -783,10 +1110,17 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 			off_text(rg, gone[i].off, a, ip, sizeof(ip));
 			log_info("released %s in IPPool '%s' (container '%s')", ip, name, gone[i].id);
 		}
+		pool_unlock(&lock, wrote ? view_rv(&v) : NULL);
+		grace = grace_deadline(x);
+		if (grace < deadline)
+			grace = deadline;
+		k8s_deadline_set(x->k, grace);
 		for (size_t i = 0; i < n_gone && x->cfg->overlapping && r >= 0; i++)
-			r = unreserve(x, rg, gone[i].off, gone[i].id, err);
+			r = unreserve(x, rg, gone[i].off, gone[i].id, grace, err);
 		break;
 	}
+	k8s_deadline_set(x->k, 0);
+	pool_unlock(&lock, NULL);
 	view_reset(&v);
 	if (n_out)
 		*n_out = r < 0 ? 0 : n_gone;
@@ -806,7 +1140,8 @@ static int unreserve_prev(struct ipam_ctx *x, const struct pool_range *rg,
 
 	for (unsigned i = 0; i < prev->n_ips && r >= 0; i++)
 		if (prev->ips[i].family == rg->net.family && pool_offset(rg, prev->ips[i].addr, &off) >= 0)
-			r = unreserve(x, rg, off, x->who->containerid, err);
+			r = unreserve(x, rg, off, x->who->containerid,
+				      now_ms() + x->cfg->retry_budget_ms, err);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -38,6 +39,8 @@ struct k8s_client {
 	size_t body_len, body_cap;
 	bool body_too_big, body_nomem;
 	unsigned connections;
+	unsigned timeout_ms;		/* per request */
+	long long deadline;		/* CLOCK_MONOTONIC ms no request may outlive; 0: none */
 	char curl_err[CURL_ERROR_SIZE];
 	char msg[K8S_MSG_MAX];
 };
@@ -141,6 +144,7 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 	if (!k || !(k->curl = curl_easy_init()) || (c->token && !(k->token = strdup(c->token))))
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	(void) snprintf(k->server, sizeof(k->server), "%s", c->server);
+	k->timeout_ms = timeout_ms;
 	h = k->curl;
 
 #define SET(opt, val) \
@@ -192,6 +196,30 @@ void k8s_client_free(struct k8s_client *k)
 	secret_wipe_free(k->token);
 	free(k->body);
 	free(k);
+}
+
+void k8s_deadline_set(struct k8s_client *k, long long deadline)
+{
+	k->deadline = deadline;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The per-request timeout, cut to what is left before the deadline: -ETIMEDOUT when nothing. */
+static int timeout_left(struct k8s_client *k, long *ms)
+{
+	long long left = k->deadline ? k->deadline - mono_ms() : (long long) k->timeout_ms;
+
+	if (left <= 0)
+		return -ETIMEDOUT;
+	*ms = (long) (left < (long long) k->timeout_ms ? left : (long long) k->timeout_ms);
+	return 0;
 }
 
 const char *k8s_errmsg(const struct k8s_client *k)
@@ -431,6 +459,7 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 	curl_off_t us = 0;
 	CURLcode cc;
 	CURL *h = k->curl;
+	long tmo;
 	int r;
 
 	if (status)
@@ -451,10 +480,15 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 	if (!content_type_valid(content_type))
 		return fail(k, -EINVAL, "%s %s: invalid content type", method, path);
 	(void) snprintf(url, sizeof(url), "%s%s", k->server, path);
+	if (timeout_left(k, &tmo) < 0)
+		return fail(k, -ETIMEDOUT, "%s %s: not sent, the retry budget is spent", method,
+			    url);
 	if ((r = headers_build(k, content_type, with_body, &hdrs)) < 0)
 		return fail(k, r, "%s %s: out of memory", method, url);
 
 	cc = curl_easy_setopt(h, CURLOPT_URL, url);
+	if (cc == CURLE_OK)
+		cc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, tmo);
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	if (cc == CURLE_OK)	/* GET and POST are curl's own; the rest replace the verb */

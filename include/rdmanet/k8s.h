@@ -54,6 +54,11 @@ struct k8s_client;
 int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_client **out,
 		   struct cni_err *err);
 void k8s_client_free(struct k8s_client *k);
+/*
+ * No request runs past deadline (CLOCK_MONOTONIC ms; 0 for none): each one's timeout is cut to
+ * what is left, and one asked for after it fails at once with -ETIMEDOUT, unsent.
+ */
+void k8s_deadline_set(struct k8s_client *k, long long deadline);
 
 /*
  * One request (method GET/POST/PUT/DELETE/PATCH; path starts with '/'; body JSON or NULL).

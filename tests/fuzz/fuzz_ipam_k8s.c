@@ -3,8 +3,8 @@
  * fuzz_ipam_k8s.c - libFuzzer target for what rdmanet-ipam makes of the Kubernetes API's answers:
  * IPPools, OverlappingRangeIPReservations, pod/pool/reservation lists and error statuses, through
  * ipam_k8s_add/del/check/gc/status and ipam_reconcile. k8s.c is not linked: this file stands in
- * for k8s_request_type, k8s_request, k8s_list and k8s_errmsg and answers each request with the
- * next scripted response. The input:
+ * for k8s_request_type, k8s_request, k8s_list, k8s_deadline_set and k8s_errmsg and answers each
+ * request with the next scripted response. The input:
  *
  *	<op> <config>			op: add del check gc status reconcile; config: 0-3
  *	<status>			a response: HTTP status line, then its JSON body
@@ -186,6 +186,12 @@ int k8s_list(struct k8s_client *k, const char *path, unsigned limit, cJSON **ite
 	}
 	*items = got;
 	return got ? 0 : -ENOMEM;
+}
+
+void k8s_deadline_set(struct k8s_client *k, long long deadline)
+{
+	(void) k;
+	(void) deadline;
 }
 
 const char *k8s_errmsg(const struct k8s_client *k)

@@ -46,6 +46,7 @@ integ_cleanup() {
 	local ns
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
 	umount /run/netns 2>/dev/null
+	umount /run/rdmanet-ipam 2>/dev/null
 	umount /var/lib/cni 2>/dev/null || umount /var/lib 2>/dev/null
 	[ -n "$T" ] && rm -rf "$T"
 }
@@ -65,6 +66,9 @@ integ_setup() {
 	else
 		mount -t tmpfs rdmanet-state /var/lib || die "setup" "cannot mount /var/lib"
 	fi
+	# rdmanet-ipam's node locks of pools (/run/rdmanet-ipam), likewise
+	mkdir -p /run/rdmanet-ipam && mount -t tmpfs rdmanet-locks /run/rdmanet-ipam ||
+		die "setup" "cannot mount /run/rdmanet-ipam"
 	T=$(mktemp -d /tmp/rdmanet-integ.XXXXXX) || die "setup" "mktemp"
 	trap integ_cleanup EXIT
 	mkdir -p "$T/ipam" "$T/bin"

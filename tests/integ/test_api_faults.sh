@@ -1,6 +1,8 @@
 #!/bin/bash
 # test_api_faults.sh - rdmanet-ipam against a failing API server (tests/k8s/apiserver.py faults):
-# 500s, reset connections, answers slower than api_timeout_seconds, bodies slower than it,
+# 500s, reset connections, answers slower than api_timeout_seconds, bodies slower than it (each
+# transient failure tried again within retry_budget_seconds, so an ADD may take that plus one
+# api_timeout_seconds per undo step),
 # truncated bodies, malformed JSON, a proxy's HTML page, a body beyond the client's 8 MiB bound,
 # and writes that commit but answer with an error. Each ADD/DEL: bounded wall time, a clear CNI
 # error (11 for transient failures, 108 for answers that are not the API's, as the README says),
@@ -36,10 +38,14 @@ store_of() {
 }
 
 TMO=1	# api_timeout_seconds
-C=$(jq -nc --arg k "$T/kubeconfig" --arg log "$T/ipam.log" --argjson t $TMO \
+BUDGET=3	# retry_budget_seconds
+# transient failures are tried again for the whole budget; undoing a failed ADD then takes up to
+# one api_timeout_seconds per step (pool entry, reservation)
+RETRIED=$(( (BUDGET + 2 * TMO) * 1000 + 1500 ))
+C=$(jq -nc --arg k "$T/kubeconfig" --arg log "$T/ipam.log" --argjson t $TMO --argjson b $BUDGET \
 	'{cniVersion:"1.0.0",name:"rdma",type:"rdmanet",master:"a0",
 	  ipam:{type:"rdmanet-ipam",range:"10.88.0.0/24",kubernetes:{kubeconfig:$k},api_timeout_seconds:$t,
-	        retry_budget_seconds:3,release_quiet_seconds:0,log_file:$log,log_level:"debug"}}')
+	        retry_budget_seconds:$b,release_quiet_seconds:0,log_file:$log,log_level:"debug"}}')
 # ipam CMD CID: rdmanet-ipam as rdmanet delegates to it; sets OUT RC ERRLOG and MS (wall time)
 ipam() {
 	local saved=$PLUGIN t0
@@ -60,9 +66,11 @@ known() {
 reconcile() { OUT=$("$IPAM" reconcile --kubeconfig "$T/kubeconfig" --grace 0 2>"$T/stderr"); RC=$?; ERRLOG=$(cat "$T/stderr"); }
 store_clean() { [ "$(store_of "$1")" = "pool=0 resv=0 orphan=0" ] || { WHY="$(store_of "$1")"; false; }; }
 
-# add_fault NAME FAULT CODE REGEX MAXMS [after]: ADD under FAULT fails with CODE within MAXMS;
-# the store holds nothing of the container (with "after": no orphan reservation, and the runtime's
-# DEL, once the fault is gone, cleans); then ADD succeeds and DEL cleans.
+# add_fault NAME FAULT CODE REGEX MAXMS [after|ghost]: ADD under FAULT fails with CODE within
+# MAXMS; the store holds nothing of the container (with "after": no orphan reservation, and the
+# runtime's DEL, once the fault is gone, cleans; with "ghost", a create held by the server until
+# after the ADD gave up, which nothing can fence: DEL and reconcile clean); then ADD succeeds and
+# DEL cleans.
 add_fault() {
 	local name=$1 f=$2 code=$3 re=$4 max=$5 mode=${6:-} cid st
 	NF=$((NF + 1)); cid=af-$NF
@@ -79,7 +87,14 @@ add_fault() {
 	check "$name: ... within ${max} ms (took $MS ms)" test "$MS" -lt "$max"
 	nofault
 	st=$(store_of $cid)
-	if [ "$mode" = after ]; then
+	if [ "$mode" = ghost ]; then
+		sleep 4	# the held request is served now
+		echo "# $name: left once the held request was served: $(store_of $cid)"
+		ipam DEL $cid
+		check "$name: ... the runtime's DEL succeeds" succeeded_quietly
+		reconcile
+		check "$name: ... DEL + reconcile leave nothing of it" eval '[ "$RC" = 0 ] && store_clean $cid'
+	elif [ "$mode" = after ]; then
 		echo "# $name: left after the ADD: $st"
 		check "$name: ... no reservation without its pool entry ($st)" eval '[[ "$st" == *orphan=0 ]]'
 		ipam DEL $cid
@@ -97,31 +112,31 @@ add_fault() {
 	check "$name: ... DEL cleans" eval 'succeeded_quietly && [ "$(store_of $cid)" = "pool=0 resv=0 orphan=0" ] || { WHY="$(why_out) $(store_of $cid)"; false; }'
 }
 # the first request (reading the pool) failing
-add_fault "500 on every request" '{"status":500,"count":-1}' 11 "Kubernetes API" 2500
-add_fault "503 on every request" '{"status":503,"count":-1}' 11 "Kubernetes API" 2500
-add_fault "connection closed without an answer" '{"close":true,"count":-1}' 11 "Kubernetes API" 2500
-add_fault "answer slower than api_timeout_seconds" '{"delay_ms":4000,"count":-1}' 11 "Kubernetes API" $(( TMO * 1000 + 1500 ))
+add_fault "500 on every request" '{"status":500,"count":-1}' 11 "Kubernetes API" $RETRIED
+add_fault "503 on every request" '{"status":503,"count":-1}' 11 "Kubernetes API" $RETRIED
+add_fault "connection closed without an answer" '{"close":true,"count":-1}' 11 "Kubernetes API" $RETRIED
+add_fault "answer slower than api_timeout_seconds" '{"delay_ms":4000,"count":-1}' 11 "Kubernetes API" $RETRIED
 check "... the debug log names the request that got no answer in time" \
 	grep -qE "debug cid=af-$NF ifname=net1: GET /apis/[^ ]*/ippools/[^ ]*: no answer after [0-9]+ ms \(Timeout was reached\)" "$T/ipam.log"
-add_fault "body trickling slower than api_timeout_seconds" '{"slow_body_ms":4000,"count":-1}' 11 "Kubernetes API" $(( TMO * 1000 + 1500 ))
-add_fault "body truncated (Content-Length not met)" '{"truncate":true,"count":-1}' 11 "Kubernetes API" 2500
+add_fault "body trickling slower than api_timeout_seconds" '{"slow_body_ms":4000,"count":-1}' 11 "Kubernetes API" $RETRIED
+add_fault "body truncated (Content-Length not met)" '{"truncate":true,"count":-1}' 11 "Kubernetes API" $RETRIED
 add_fault "malformed JSON with 200" '{"body":"{\"kind\":\"IPPool\",\"spec\":{","count":-1}' 108 "Kubernetes API" 2500
-add_fault "a proxy's HTML page with 502" '{"status":502,"body":"<html><body>Bad Gateway</body></html>","content_type":"text/html","count":-1}' 11 "Kubernetes API" 2500
+add_fault "a proxy's HTML page with 502" '{"status":502,"body":"<html><body>Bad Gateway</body></html>","content_type":"text/html","count":-1}' 11 "Kubernetes API" $RETRIED
 add_fault "a 9 MiB body (client bound 8 MiB)" '{"huge_body_bytes":9437184,"count":-1}' 108 "Kubernetes API" $(( TMO * 1000 + 1500 ))
 # the claim (reservation create) failing, before and after it commits
-add_fault "reservation create: 500" '{"status":500,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" 2500
-add_fault "reservation create: reset" '{"close":true,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" 2500
-add_fault "reservation create: too slow" '{"delay_ms":4000,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $(( TMO * 1000 + 1500 ))
-add_fault "reservation create: 500 after committing" '{"status":500,"after":true,"count":1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" 2500 after
-add_fault "reservation create: reset after committing" '{"close":true,"after":true,"count":1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" 2500 after
+add_fault "reservation create: 500" '{"status":500,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED
+add_fault "reservation create: reset" '{"close":true,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED
+add_fault "reservation create: too slow" '{"delay_ms":4000,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED ghost
+add_fault "reservation create: 500 after committing" '{"status":500,"after":true,"count":1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED after
+add_fault "reservation create: reset after committing" '{"close":true,"after":true,"count":1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED after
 # the pool patch failing, before and after it commits: the ADD's rollback drops the reservation
-add_fault "pool patch: 500" '{"status":500,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" 2500
-add_fault "pool patch: reset" '{"close":true,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" 2500
-add_fault "pool patch: too slow" '{"delay_ms":4000,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $(( TMO * 1000 + 1500 ))
+add_fault "pool patch: 500" '{"status":500,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED
+add_fault "pool patch: reset" '{"close":true,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED
+add_fault "pool patch: too slow" '{"delay_ms":4000,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
 add_fault "pool patch: malformed answer" '{"body":"not json","count":-1,"match":"ippools","method":"PATCH"}' 108 "update IPPool" 2500
 add_fault "pool patch: 9 MiB answer" '{"huge_body_bytes":9437184,"count":-1,"match":"ippools","method":"PATCH"}' 108 "update IPPool" $(( TMO * 1000 + 1500 ))
-add_fault "pool patch: 500 after committing" '{"status":500,"after":true,"count":1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" 2500 after
-add_fault "pool patch: too slow after committing" '{"delay_ms":4000,"after":true,"count":1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $(( TMO * 1000 + 1500 )) after
+add_fault "pool patch: 500 after committing" '{"status":500,"after":true,"count":1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
+add_fault "pool patch: too slow after committing" '{"delay_ms":4000,"after":true,"count":1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
 
 # ---- DEL under faults: a clear error in bounded time, the allocation kept (the runtime retries),
 # and the retried DEL releases it
@@ -142,13 +157,13 @@ del_fault() {
 	reconcile
 	check "DEL, $name: ... DEL + reconcile leave nothing of it" eval '[ "$RC" = 0 ] && store_clean $cid'
 }
-del_fault "500 on every request" '{"status":500,"count":-1}' 11 2500
-del_fault "connection reset" '{"close":true,"count":-1}' 11 2500
-del_fault "too slow" '{"delay_ms":4000,"count":-1}' 11 $(( TMO * 1000 + 1500 ))
+del_fault "500 on every request" '{"status":500,"count":-1}' 11 $RETRIED
+del_fault "connection reset" '{"close":true,"count":-1}' 11 $RETRIED
+del_fault "too slow" '{"delay_ms":4000,"count":-1}' 11 $RETRIED
 del_fault "malformed JSON" '{"body":"[1,","count":-1}' 108 2500
 del_fault "9 MiB body" '{"huge_body_bytes":9437184,"count":-1}' 108 $(( TMO * 1000 + 1500 ))
-del_fault "pool patch 500" '{"status":500,"count":-1,"match":"ippools","method":"PATCH"}' 11 2500
-del_fault "reservation delete 500" '{"status":500,"count":-1,"match":"overlappingrangeipreservations","method":"DELETE"}' 11 2500
+del_fault "pool patch 500" '{"status":500,"count":-1,"match":"ippools","method":"PATCH"}' 11 $RETRIED
+del_fault "reservation delete 500" '{"status":500,"count":-1,"match":"overlappingrangeipreservations","method":"DELETE"}' 11 $RETRIED
 nofault
 check "the API server applied the faults and is still healthy" \
 	eval '[ "$(curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" "https://127.0.0.1:$PORT/_test/stats" | jq .faults_applied)" -gt 0 ] && api /version | jqt .gitVersion'

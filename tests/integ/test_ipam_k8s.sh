@@ -214,11 +214,22 @@ check "... and exactly one reservation each, naming the container the pool names
 	'[ "$(api "$NSP/overlappingrangeipreservations" | jq -c "[.items[] | select(.spec.containerid // \"\"|startswith(\"cc\")) | {ip: .metadata.name, id: .spec.containerid}] | sort_by(.id)")" = \
 	   "$(pool 10.79.0.0-24 | jq -c "[.spec.allocations | to_entries[] | {ip: (\"10.79.0.\" + .key), id: .value.id}] | sort_by(.id)")" ]'
 for i in $(seq $NCONC); do
-	( cni_env "$CC" CNI_COMMAND=DEL CNI_CONTAINERID=cc$i CNI_NETNS= CNI_IFNAME=net1 CNI_PATH=/x ) &
+	( cni_env "$CC" CNI_COMMAND=DEL CNI_CONTAINERID=cc$i CNI_NETNS= CNI_IFNAME=net1 CNI_PATH=/x
+	  echo "$RC" >"$T/ccdel.$i" ) &
 	pids+=($!)
 done
 wait "${pids[@]}"
-check "$NCONC concurrent DELs leave the pool empty" jqt '.spec.allocations == {}' <(pool 10.79.0.0-24)
+# this node's writers of the pool take turns (its lock): on a loaded 2-core machine with this
+# Python server some of 200 DELs started at once outlast retry_budget_seconds and fail with 11;
+# the runtime then calls DEL again, as here
+again=0
+for i in $(seq $NCONC); do
+	[ "$(cat "$T/ccdel.$i")" = 0 ] && continue
+	again=$((again + 1))
+	cni_env "$CC" CNI_COMMAND=DEL CNI_CONTAINERID=cc$i CNI_NETNS= CNI_IFNAME=net1 CNI_PATH=/x
+done
+echo "# DELs that failed (11) and were called again: $again of $NCONC"
+check "$NCONC concurrent DELs (and again those that failed) leave the pool empty" jqt '.spec.allocations == {}' <(pool 10.79.0.0-24)
 check "... and no reservation of theirs" \
 	test "$(api "$NSP/overlappingrangeipreservations" | jq '[.items[] | select(.spec.containerid // ""|startswith("cc"))] | length')" = 0
 
@@ -276,10 +287,10 @@ check "... and neither left an entry or a reservation" eval \
 # ---- the API server down: a clear, retryable error in bounded time
 k8s_server_stop
 t0=$(date +%s%N)
-ipam ADD down1 "$(ipam_conf 1.0.0 '.ipam.api_timeout_seconds=2')"
+ipam ADD down1 "$(ipam_conf 1.0.0 '.ipam.api_timeout_seconds=2 | .ipam.retry_budget_seconds=2')"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "API down: error 11 (try again later)" failed_with 11 "Kubernetes API"
-check "... within the request timeout ($ms ms)" test "$ms" -lt 3000
+check "... tried again within retry_budget_seconds only ($ms ms)" test "$ms" -lt 3500
 ipam STATUS x "$(ipam_conf 1.1.0 '.ipam.api_timeout_seconds=2')"
 check "STATUS with the API down: error 50" failed_with 50 "Kubernetes API"
 

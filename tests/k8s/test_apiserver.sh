@@ -613,6 +613,30 @@ api GET /apis/$GV/namespaces/team-a/ippools/p1
 is "namespaces created by --namespace are saved too" 200 "$(code)"
 stop_server
 
+echo "# --update-cost-*: writers of one object queue as in kube-apiserver"
+start_server --cert "$T/pki/server.crt" --key "$T/pki/server.key" --update-cost-ms 100 --update-cpus 4
+CP=/apis/$GV/namespaces/$NS/ippools
+api POST $CP "$(pool contended)"
+RV0=$(jb .metadata.resourceVersion)
+adm POST /_test/stats '{"reset":true}'
+pids=()
+for i in 1 2 3 4; do
+	( T=$T/w$i; mkdir -p "$T"
+	  api -c application/merge-patch+json PATCH $CP/contended "{\"spec\":{\"allocations\":{\"$i\":{\"id\":\"c$i\"}}}}"
+	  code >"$T/../w$i.code" ) &
+	pids+=($!)
+done
+wait "${pids[@]}"	# not a bare wait: the server runs in the background too
+is "4 concurrent patches without resourceVersion all succeed" "200 200 200 200" "$(for f in "$T"/w[1-4].code; do printf '%s ' "$(cat "$f")"; done | sed 's/ $//')"
+api GET $CP/contended
+is "... all 4 entries are stored" "1,2,3,4" "$(jb '.spec.allocations | keys | join(",")')"
+adm GET /_test/stats
+check "... those that a write beat were tried again ($(jb .update_retries) tries again)" \
+	[ "$(jb .update_retries)" -ge 1 ]
+api -c application/merge-patch+json PATCH $CP/contended "{\"metadata\":{\"resourceVersion\":\"$RV0\"},\"spec\":{\"range\":\"10.1.0.0/24\"}}"
+status_is "... a patch guarded by a stale resourceVersion is a 409, not tried again" 409 Conflict
+stop_server
+
 echo "# plain HTTP (negative tests only), anonymous requests"
 start_server --plain-http --anonymous-auth
 out=$(curl -sS --max-time 5 -H "Authorization: Bearer tok-admin" "http://127.0.0.1:$P/version" | jq -r .major)
