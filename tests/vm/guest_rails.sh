@@ -120,6 +120,24 @@ check "routing main: an unbound id to rail 2's peer goes by main to net1 and fai
 	eval '[ "$RRC" = 6 ] && echo "$ROUT" | grep -q "event=RDMA_CM_EVENT_ADDR_ERROR"'
 del_rails m1 10.70.0.11/24 10.70.0.12/24 "$GW"' | .routing = "main"'
 
+# ---- IPv6, one shared subnet: the same through addr6_resolve (ADD waits for DAD)
+peer_addrs "10.70.0.201/24" "10.70.0.202/24"
+for i in 1 2; do
+	/usr/sbin/ip -n "peer$i" addr add "fd00:70::2:$i/64" dev "r$i-p" nodad &&
+		/usr/sbin/ip -n "peer$i" addr add fd00:70::250/64 dev "r$i-p" nodad || die "peer $i IPv6"
+done
+GW6='.ipam.addresses[0].gateway = "fd00:70::2:\($i)"'
+add_rails v1 fd00:70::1:1/64 fd00:70::1:2/64 "$GW6"
+check "IPv6 shared subnet: ADD of both rails (DAD done)" succeeded
+resolve fd00:70::1:1 fd00:70::250
+check "IPv6: one destination from rail 1: rxe0 via net1" resolved_to rxe0 net1 "$MAC1"
+resolve fd00:70::1:2 fd00:70::250
+check "IPv6: the same destination from rail 2: rxe1 via net2" resolved_to rxe1 net2 "$MAC2"
+resolve fd00:70::1:2 2001:db8:1::1
+check "IPv6: a far destination from rail 2: rxe1, via rail 2's gateway on net2" \
+	resolved_to rxe1 net2 "$MAC2" fd00:70::2:2
+del_rails v1 fd00:70::1:1/64 fd00:70::1:2/64 "$GW6"
+
 # ---- one subnet per rail
 peer_addrs "10.71.1.200/24" "10.71.2.200/24"
 add_rails p1 10.71.1.10/24 10.71.2.10/24
