@@ -49,15 +49,18 @@ resolved_to() {
 	_d=${4:-$(echo "$ROUT" | sed -n 's/.* dst=\([^ ]*\).*/\1/p')}
 	[ "$(/usr/sbin/ip -n pod -j neigh show "$_d" | jq -r '.[] | "\(.dev) \(.lladdr // "")"' | tr '\n' ' ')" = "$2 $3 " ]
 }
-add_rails() {  # add_rails CID ADDR1 ADDR2 [JQ]
-	for i in 1 2; do
-		eval "_a=\$$((i + 1))"
-		cni ADD "$1" /run/netns/pod "net$i" "$(rail_conf "$i" "$_a" "${4:-.}")"
-		[ "$RC" = 0 ] || return 1
-	done
+# add_rails CID ADDR1 ADDR2 [JQ]: net1 (r1) then net2 (r2) in the pod; RC/OUT of the last ADD
+add_rails() {
+	cni ADD "$1" /run/netns/pod net1 "$(rail_conf 1 "$2" "${4:-.}")"
+	[ "$RC" = 0 ] || return 1
+	cni ADD "$1" /run/netns/pod net2 "$(rail_conf 2 "$3" "${4:-.}")"
 }
-del_rails() {
-	for i in 1 2; do cni DEL "$1" /run/netns/pod "net$i" "$(rail_conf "$i" "$(eval echo "\$$((i + 1))")" "${4:-.}")"; done
+del_rails() {  # del_rails CID ADDR1 ADDR2 [JQ]: both DELs; fails when either did
+	cni DEL "$1" /run/netns/pod net1 "$(rail_conf 1 "$2" "${4:-.}")"
+	_r=$RC _w=$(why_out)
+	cni DEL "$1" /run/netns/pod net2 "$(rail_conf 2 "$3" "${4:-.}")"
+	WHY="net1: $_w; net2: $(why_out)"
+	[ "$_r" = 0 ] && [ "$RC" = 0 ]
 }
 peer_addrs() {  # peer_addrs A1 A2: replaces the peers' addresses
 	/usr/sbin/ip -n peer1 addr flush dev r1-p && /usr/sbin/ip -n peer2 addr flush dev r2-p
@@ -98,7 +101,7 @@ check "shared subnet: rail 2 towards rail 1's peer (not on rail 2's wire) fails,
 resolve 10.70.0.201 10.70.0.250
 check "an address of another netns (peer 1's) cannot be bound in the pod" \
 	eval '[ "$RRC" = 4 ] || { WHY="rc=$RRC $ROUT"; false; }'
-del_rails s1 10.70.0.11/24 10.70.0.12/24 "$GW"
+check "shared subnet: DEL of both rails" del_rails s1 10.70.0.11/24 10.70.0.12/24 "$GW"
 
 # ---- the same with routing "main" (no rule, no table: both rails' connected routes in main)
 add_rails m1 10.70.0.11/24 10.70.0.12/24 "$GW"' | .routing = "main"'
@@ -118,7 +121,7 @@ check "routing main: a far destination from rail 2 fails: main has no route ther
 resolve "" 10.70.0.202
 check "routing main: an unbound id to rail 2's peer goes by main to net1 and fails (not on rail 1's wire)" \
 	eval '[ "$RRC" = 6 ] && echo "$ROUT" | grep -q "event=RDMA_CM_EVENT_ADDR_ERROR"'
-del_rails m1 10.70.0.11/24 10.70.0.12/24 "$GW"' | .routing = "main"'
+check "routing main: DEL of both rails" del_rails m1 10.70.0.11/24 10.70.0.12/24 "$GW"' | .routing = "main"'
 
 # ---- IPv6, one shared subnet: the same through addr6_resolve (ADD waits for DAD)
 peer_addrs "10.70.0.201/24" "10.70.0.202/24"
@@ -136,7 +139,7 @@ check "IPv6: the same destination from rail 2: rxe1 via net2" resolved_to rxe1 n
 resolve fd00:70::1:2 2001:db8:1::1
 check "IPv6: a far destination from rail 2: rxe1, via rail 2's gateway on net2" \
 	resolved_to rxe1 net2 "$MAC2" fd00:70::2:2
-del_rails v1 fd00:70::1:1/64 fd00:70::1:2/64 "$GW6"
+check "IPv6: DEL of both rails" del_rails v1 fd00:70::1:1/64 fd00:70::1:2/64 "$GW6"
 
 # ---- one subnet per rail
 peer_addrs "10.71.1.200/24" "10.71.2.200/24"
@@ -151,6 +154,7 @@ check "subnet per rail: unbound to rail 2's peer: rxe1 via net2" resolved_to rxe
 resolve 10.71.2.10 10.71.1.200
 check "subnet per rail: rail 2 towards rail 1's subnet fails, never rxe0" \
 	eval '[ "$RRC" != 0 ] && ! echo "$ROUT" | grep -q rxe0'
-del_rails p1 10.71.1.10/24 10.71.2.10/24
-check "DEL of all: no rule left in the pod" test -z "$(/usr/sbin/ip -n pod rule show | grep -v -E 'lookup (local|main|default)')"
+check "subnet per rail: DEL of both rails" del_rails p1 10.71.1.10/24 10.71.2.10/24
+check "no rail link and no rule left in the pod" \
+	eval '[ -z "$(pod_links pod)" ] && [ -z "$(/usr/sbin/ip -n pod rule show | grep -v -E "lookup (local|main|default)")" ]'
 finish
