@@ -2,7 +2,11 @@
 # attachments, net1 on parent r1 (rxe0) and net2 on parent r2 (rxe1), asks RDMA CM (librdmacm,
 # /vmtest/rdma-resolve) which device an id bound to each rail's address resolves to. Runs inside
 # the VM (busybox sh). Each parent is a veth whose other end is in the rail's peer netns; on the
-# shared subnet both peers also hold 10.70.0.250, one destination reachable from both rails.
+# shared subnet both peers also hold 10.70.0.250, one destination reachable from both rails, and
+# each peer is its rail's gateway. Which wire a resolution used is read from the pod's neighbour
+# table. Measured: the bind alone picks the device and pins the interface, so with routing "main"
+# a bound id still gets rail 2's device on the shared subnet; what the per-rail table adds for
+# RDMA CM is a destination behind the rail's gateway (NOTES.md, section 7).
 . /vmtest/guest_lib.sh
 RES=/vmtest/rdma-resolve
 for m in crc32_generic ib_core ib_uverbs rdma_rxe rdma_cm rdma_ucm macvlan veth; do
@@ -109,7 +113,6 @@ check "routing main: ADD of both rails" succeeded
 check "routing main: IP traffic from rail 2's address to 10.70.0.250 leaves on net1 (the bug)" \
 	test "$(/usr/sbin/ip -n pod -j route get 10.70.0.250 from 10.70.0.12 | jq -r '.[0].dev')" = net1
 resolve 10.70.0.12 10.70.0.250
-MAIN_ROUT=$ROUT MAIN_RRC=$RRC
 # measured (6.1): the id bound to rail 2 keeps rxe1 and resolves via net2 even here: rdma_bind_addr
 # acquires the device by the address's GID and pins the id to the address's interface, whose index
 # rdma_resolve_addr passes to the route lookup as the output interface (see tests/vm/NOTES.md)
