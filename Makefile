@@ -202,3 +202,11 @@ $(BUILD)/tests/config-check: tests/tools/config_check.c $(BUILD)/librdmanet-ipam
 		$(PLUGIN_LIBS) $(IPAM_LIBS)
 tests: $(BUILD)/tests/config-check
 check: $(BUILD)/tests/config-check
+
+# rdma-resolve: which RDMA device RDMA CM resolves an address to, run inside the qemu VM by
+# tests/vm/test_rails.sh. librdmacm is for this test tool only, never for the plugins.
+$(BUILD)/tests/rdma-resolve: tests/vm/rdma_resolve.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lrdmacm -libverbs
+tests: $(BUILD)/tests/rdma-resolve
+check: $(BUILD)/tests/rdma-resolve

@@ -153,16 +153,29 @@ static int on_addr(struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-int ipaddr_flags(struct netlink *nl, int ifindex, const struct cni_ip *ip, unsigned *flags)
+static int addr_dump(struct netlink *nl, struct addr_match *m)
 {
-	struct ifaddrmsg ifa = { .ifa_family = (unsigned char) ip->family };
+	struct ifaddrmsg ifa = { .ifa_family = (unsigned char) m->ip->family };
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-	struct addr_match m = { ifindex, ip, false, 0 };
-	int r;
 
 	if (!msg || nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0)
 		return -ENOMEM;
-	r = netlink_talk(nl, msg, on_addr, &m);
+	return netlink_talk(nl, msg, on_addr, m);
+}
+
+int ipaddr_flags(struct netlink *nl, int ifindex, const struct cni_ip *ip, unsigned *flags)
+{
+	struct addr_match m;
+	int r, tries = 0;
+
+	/*
+	 * A dump the kernel marks interrupted (addresses changed meanwhile: DAD finishing on this
+	 * very address does) is incomplete: dump again.
+	 */
+	do {
+		m = (struct addr_match){ ifindex, ip, false, 0 };
+		r = addr_dump(nl, &m);
+	} while (r == -EINTR && ++tries < 5);
 	if (r >= 0 && flags)
 		*flags = m.flags;
 	return r < 0 ? r : m.found;
