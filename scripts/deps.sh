@@ -1,7 +1,7 @@
 #!/bin/bash
 # deps.sh - install the Debian 12 packages rdmanet builds, tests and demos with (root).
 set -euo pipefail
-PKGS="gcc make pkg-config libc6-dev libnl-3-dev libnl-route-3-dev libibverbs-dev libcjson-dev
+PKGS="gcc make pkg-config libc6-dev libnl-3-dev libnl-route-3-dev libibverbs-dev librdmacm-dev libcjson-dev
       libyaml-dev libcurl4-openssl-dev containernetworking-plugins iproute2 jq util-linux kmod procps
       iputils-ping
       python3 python3-yaml openssl curl valgrind strace debootstrap"

@@ -21,20 +21,48 @@
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
 #include "rdmanet/ipam_exec.h"
+#include "rdmanet/iprule.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/state.h"
 
-/* arp_notify/ndisc_notify: neighbours learn the new MAC when an address moves between pods. */
-static int set_sysctls(int nsfd, const char *ifname, struct cni_err *err)
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
+#endif
+
+/* how long ADD waits for IPv6 duplicate address detection */
+#define CMD_DAD_TIMEOUT_MS 10000u
+
+/*
+ * arp_notify/ndisc_notify: neighbours learn the new MAC when an address moves between pods. With
+ * several interfaces in one subnet (rails): arp_ignore, arp_announce and rp_filter, so each
+ * answers ARP for its own addresses only and replies on another rail are not dropped.
+ */
+static int set_sysctls(int nsfd, const char *ifname, const struct config *cfg, struct cni_err *err)
 {
-	int saved = -1, r, r2;
+	const struct {
+		const char *key;
+		int value;
+	} v4[] = {
+		{ "arp_notify", 1 },
+		{ "arp_ignore", cfg->arp_ignore },
+		{ "arp_announce", cfg->arp_announce },
+		{ "rp_filter", cfg->rp_filter },
+	};
+	const char *failed = v4[0].key;
+	int saved = -1, r = 0, r2;
+	char val[16];
 
 	r = netns_enter(nsfd, &saved);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_NETNS, NULL, "cannot enter the pod network namespace");
-	r = ipaddr_sysctl_set("ipv4", ifname, "arp_notify", "1");
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]) && r >= 0; i++) {
+		(void) snprintf(val, sizeof(val), "%d", v4[i].value);
+		failed = v4[i].key;
+		r = ipaddr_sysctl_set("ipv4", ifname, v4[i].key, val);
+	}
 	if (r >= 0) {
+		failed = "ndisc_notify";
 		r = ipaddr_sysctl_set("ipv6", ifname, "ndisc_notify", "1");
 		if (r == -ENOENT) /* IPv6 disabled in the pod */
 			r = 0;
@@ -44,8 +72,8 @@ static int set_sysctls(int nsfd, const char *ifname, struct cni_err *err)
 		return err_set(err, r2, RDMANET_ERR_NETNS, NULL,
 			       "cannot return to the host network namespace");
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_ADDR, NULL,
-			       "cannot set arp_notify/ndisc_notify on '%s' in the pod", ifname);
+		return err_set(err, r, RDMANET_ERR_ADDR, NULL, "cannot set %s on '%s' in the pod",
+			       failed, ifname);
 	return 0;
 }
 
@@ -70,27 +98,155 @@ static int add_addresses(struct netlink *pod, int ifindex, const struct cni_resu
 	return 0;
 }
 
+static int add_route(struct netlink *pod, int ifindex, const struct cni_route *rt,
+		     const unsigned char *gw4, const unsigned char *gw6, struct cni_err *err)
+{
+	char buf[INET6_ADDRSTRLEN];
+	int r = cmd_fault("route");
+
+	if (r >= 0)
+		r = ipaddr_route_add(pod, ifindex, rt, gw4, gw6);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
+			       "cannot add route to %s/%u from IPAM in the pod: check the IPAM routes and gateway",
+			       inet_ntop(rt->family, rt->dst, buf, sizeof(buf)) ? buf : "?",
+			       rt->dst_len);
+	return 0;
+}
+
+/*
+ * The IPAM's routes: into the main table, or with routing 'table' into the attachment's own
+ * (table != 0), which also gets each address's connected route (with it as source) and, per
+ * family with a gateway, 'default via <gateway>' unless the IPAM routes name a default already.
+ */
 static int add_routes(struct netlink *pod, int ifindex, const struct cni_result *ipam,
-		      struct cni_err *err)
+		      unsigned table, struct cni_err *err)
 {
 	const unsigned char *gw4, *gw6;
+	bool default4 = false, default6 = false;
 	char buf[INET6_ADDRSTRLEN];
 	int r;
 
 	ipaddr_gateways(ipam, -1, &gw4, &gw6);
-	for (unsigned i = 0; i < ipam->n_routes; i++) {
-		const struct cni_route *rt = &ipam->routes[i];
+	for (unsigned i = 0; table && i < ipam->n_ips; i++) {
+		const struct cni_ip *ip = &ipam->ips[i];
 
-		r = cmd_fault("route");
-		if (r >= 0)
-			r = ipaddr_route_add(pod, ifindex, rt, gw4, gw6);
+		if (ip->prefixlen >= (ip->family == AF_INET ? 32u : 128u))
+			continue;
+		r = ipaddr_route_connected(pod, ifindex, ip, table);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
-				       "cannot add route to %s/%u from IPAM in the pod: check the IPAM routes and gateway",
-				       inet_ntop(rt->family, rt->dst, buf, sizeof(buf)) ? buf : "?",
-				       rt->dst_len);
+				       "cannot add the connected route of %s/%u to table %u",
+				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
+				       ip->prefixlen, table);
+	}
+	for (unsigned i = 0; i < ipam->n_routes; i++) {
+		struct cni_route rt = ipam->routes[i];
+
+		if (table && rt.table < 0)
+			rt.table = (int) table;
+		if (!rt.dst_len && rt.table == (int) table) {
+			default4 |= rt.family == AF_INET;
+			default6 |= rt.family == AF_INET6;
+		}
+		r = add_route(pod, ifindex, &rt, gw4, gw6, err);
+		if (r < 0)
+			return r;
+	}
+	for (int f = 0; table && f < 2; f++) {
+		const unsigned char *gw = f ? gw6 : gw4;
+		struct cni_route rt = { .family = f ? AF_INET6 : AF_INET, .has_gw = true,
+					.mtu = -1, .advmss = -1, .priority = -1,
+					.table = (int) table, .scope = -1 };
+
+		if (!gw || (f ? default6 : default4))
+			continue;
+		memcpy(rt.gw, gw, f ? 16 : 4);
+		r = add_route(pod, ifindex, &rt, gw4, gw6, err);
+		if (r < 0)
+			return r;
 	}
 	return 0;
+}
+
+/*
+ * 'from <address> lookup <table>' for each address, and an 'unreachable default' ending the
+ * table for each family that has no default route in it: traffic from a rail's address leaves on
+ * that rail or nowhere, never through the main table on another one. On failure the caller
+ * removes it all (cmd_table_release).
+ */
+static int add_rules(struct netlink *pod, const struct cni_result *ipam, unsigned table,
+		     struct cni_err *err)
+{
+	char buf[INET6_ADDRSTRLEN];
+	int r;
+
+	const unsigned char *gw4, *gw6;
+
+	ipaddr_gateways(ipam, -1, &gw4, &gw6);
+	for (int f = 0; f < 2; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+		/* a gateway put a default route in the table (add_routes) */
+		bool has_addr = false, has_default = f ? gw6 != NULL : gw4 != NULL;
+
+		for (unsigned i = 0; i < ipam->n_ips; i++)
+			has_addr |= ipam->ips[i].family == family;
+		for (unsigned i = 0; i < ipam->n_routes; i++)
+			has_default |= ipam->routes[i].family == family && !ipam->routes[i].dst_len;
+		if (!has_addr || has_default)
+			continue;
+		r = ipaddr_route_unreachable(pod, family, table);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
+				       "cannot end table %u with an unreachable default route", table);
+	}
+
+	for (unsigned i = 0; i < ipam->n_ips; i++) {
+		const struct cni_ip *ip = &ipam->ips[i];
+
+		r = cmd_fault("rule");
+		if (r >= 0)
+			r = iprule_add(pod, ip->family, ip->addr, table);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
+				       "cannot add the rule 'from %s lookup %u' in the pod",
+				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
+				       table);
+	}
+	return 0;
+}
+
+/* IPv6 addresses usable when ADD returns: DAD done, none a duplicate. */
+static int wait_dad(struct netlink *pod, const struct iflink_info *link,
+		    const struct cni_result *ipam, struct cni_err *err)
+{
+	struct iflink_info now;
+	char buf[INET6_ADDRSTRLEN] = "?";
+	int r, which;
+
+	r = iflink_find_index(pod, link->ifindex, &now);
+	if (r >= 0 && !(now.flags & IFF_LOWER_UP)) {
+		log_warn("'%s' has no carrier: its IPv6 addresses stay tentative (DAD) until it has",
+			 link->name);
+		return 0;
+	}
+	r = cmd_fault("dad");
+	if (r >= 0)
+		r = ipaddr_wait_dad(pod, link->ifindex, ipam, -1, CMD_DAD_TIMEOUT_MS, &which);
+	if (r >= 0)
+		return 0;
+	if (r < 0 && which >= 0)
+		(void) inet_ntop(AF_INET6, ipam->ips[which].addr, buf, sizeof(buf));
+	if (r == -EADDRINUSE)
+		return err_set(err, r, RDMANET_ERR_ADDR, NULL,
+			       "duplicate address detection failed for %s on '%s': another host on the network already uses it; fix the IPAM range or the other host",
+			       buf, link->name);
+	if (r == -ETIMEDOUT)
+		return err_set(err, r, CNI_ERR_TRY_AGAIN, NULL,
+			       "duplicate address detection for %s on '%s' did not finish within %u s",
+			       buf, link->name, CMD_DAD_TIMEOUT_MS / 1000);
+	return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
+		       "cannot follow duplicate address detection on '%s'", link->name);
 }
 
 static int fill_result(const struct cni_env *env, const struct config *cfg,
@@ -113,6 +269,10 @@ static int fill_result(const struct cni_env *env, const struct config *cfg,
 		res->ips[i].iface = 0;
 	memcpy(res->routes, ipam->routes, sizeof(ipam->routes[0]) * ipam->n_routes);
 	res->n_routes = ipam->n_routes;
+	/* where the routes are: a 1.1.0 result says so ("table"), and CHECK reads it back */
+	for (unsigned i = 0; cfg->routing == ROUTING_TABLE && i < res->n_routes; i++)
+		if (res->routes[i].table < 0)
+			res->routes[i].table = (int) iprule_table(link->ifindex);
 	if (ipam->dns && cJSON_GetArraySize(ipam->dns))
 		res->dns = TAKE_PTR(ipam->dns);
 	else if (cfg->dns && !(res->dns = cJSON_Duplicate(cfg->dns, true)))
@@ -136,9 +296,6 @@ static void hostdev_return(struct netlink *pod, const struct iflink_info *dev, i
 			 st->host_name, netlink_errmsg(pod) ? netlink_errmsg(pod) : strerror(-r));
 }
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
-#endif
 #define CARRIER_WAIT_MS 2000
 
 /*
@@ -191,7 +348,8 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	const struct iflink_ops *ops = NULL;
 	char alias[IFLINK_ALIAS_MAX], bus_id[CONFIG_DEVICE_ID_MAX + 1] = "";
 	bool hostdev = cfg->link == LINK_HOSTDEV, ipam_ran = false, devinfo_created = false;
-	bool state_saved = false, rdma_moved = false;
+	bool state_saved = false, rdma_moved = false, rules_added = false;
+	unsigned table = 0;
 	struct rdma_plan plan;
 	struct state st = { .gid_index = -1 };
 	int r;
@@ -362,7 +520,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		(void) err_set(err, r, RDMANET_ERR_ADDR, NULL, "cannot set sysctls on '%s'",
 			       env->ifname);
 	else
-		r = set_sysctls(nsfd, env->ifname, err);
+		r = set_sysctls(nsfd, env->ifname, cfg, err);
 	if (r < 0)
 		goto undo_link;
 
@@ -393,9 +551,21 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 			    env->ifname);
 		goto undo_ipam;
 	}
-	r = add_routes(&pod, link.ifindex, &ipam, err);
+	/* 3b. routes, in the attachment's own table with its rules unless routing is 'main' */
+	if (cfg->routing == ROUTING_TABLE)
+		table = iprule_table(link.ifindex);
+	r = add_routes(&pod, link.ifindex, &ipam, table, err);
 	if (r < 0)
 		goto undo_ipam;
+	if (table && ipam.n_ips) {
+		rules_added = true;
+		r = add_rules(&pod, &ipam, table, err);
+		if (r < 0)
+			goto undo_rules;
+	}
+	r = wait_dad(&pod, &link, &ipam, err);
+	if (r < 0)
+		goto undo_all;
 	if (ops == &iflink_ipoib_ops)
 		announce_ipoib(&pod, nsfd, link.ifindex, &ipam);
 
@@ -413,7 +583,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		if (r < 0) {
 			(void) err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
 				       "cannot label '%s' with its RDMA device", env->ifname);
-			goto undo_ipam;
+			goto undo_all;
 		}
 		if (hostdev && plan.gid_index >= 0) {
 			st.gid_index = plan.gid_index;
@@ -427,7 +597,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 			r = cmd_rdma_devinfo(cfg, &plan, plan.pci[0] ? plan.pci : bus_id,
 					     &devinfo_created, err);
 		if (r < 0)
-			goto undo_ipam;
+			goto undo_all;
 	}
 
 	r = cmd_fault("result");
@@ -437,7 +607,7 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		r = fill_result(env, cfg, &link, &ipam, res, err);
 	if (r < 0) {
 		cni_result_free(res);
-		goto undo_ipam;
+		goto undo_all;
 	}
 	/* a PCI function (DDDD:BB:DD.F) is pciID; an SF's auxiliary device name is not */
 	if (hostdev && strchr(bus_id, ':') && strlen(bus_id) < sizeof(res->ifaces[0].pci_id))
@@ -451,10 +621,19 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 			 res->ifaces[0].mac, env->netns, res->n_ips);
 	return 0;
 
-undo_ipam:
+undo_all:
 	if (devinfo_created && unlink(cfg->devinfo_file) < 0)
 		log_warn("rollback: cannot remove '%s': %s, ignoring", cfg->devinfo_file,
 			 strerror(errno));
+undo_rules:
+	if (rules_added) {
+		int r2 = cmd_table_release(&pod, table);
+
+		if (r2 < 0)
+			log_warn("rollback: cannot delete the rules of table %u: %s, ignoring", table,
+				 strerror(-r2));
+	}
+undo_ipam:
 	if (ipam_ran) {
 		struct cni_err ignored = { 0 };
 		char *out = NULL;

@@ -2,6 +2,7 @@
 /* cmd_check.c - CHECK: the pod's interface and RDMA device still match prevResult; then IPAM CHECK. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
 #include "rdmanet/ipam_exec.h"
+#include "rdmanet/iprule.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/state.h"
@@ -234,7 +236,7 @@ static int route_moved(struct netlink *pod, int idx,
 
 		if ((ip->iface >= 0 && ip->iface != idx) || ip->family != rt->family)
 			continue;
-		r = ipaddr_rule_to_table(pod, ip->family, ip->addr, other);
+		r = iprule_has(pod, ip->family, ip->addr, other, false);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
 				       "cannot list the routing rules of the pod");
@@ -251,11 +253,124 @@ static int route_moved(struct netlink *pod, int idx,
 		       src[0] ? src : "the interface's addresses");
 }
 
-static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifindex, int idx,
-		       const struct cni_result *prev, struct cni_err *err)
+/* arp_ignore, arp_announce and rp_filter as the config asks (set by ADD). */
+static int check_sysctls(int nsfd, const struct cni_env *env, const struct config *cfg,
+			 struct cni_err *err)
+{
+	const struct {
+		const char *key;
+		int want;
+	} v4[] = {
+		{ "arp_ignore", cfg->arp_ignore },
+		{ "arp_announce", cfg->arp_announce },
+		{ "rp_filter", cfg->rp_filter },
+	};
+	int saved = -1, r, r2, have = 0;
+	size_t i;
+
+	r = netns_enter(nsfd, &saved);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_NETNS, NULL, "cannot enter the pod network namespace");
+	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		r = ipaddr_sysctl_get("ipv4", env->ifname, v4[i].key, &have);
+		if (r < 0 || have != v4[i].want)
+			break;
+	}
+	r2 = netns_restore(&saved);
+	if (r2 < 0)
+		return err_set(err, r2, RDMANET_ERR_NETNS, NULL,
+			       "cannot return to the host network namespace");
+	if (i == sizeof(v4) / sizeof(v4[0]))
+		return 0;
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_CHECK, NULL, "cannot read %s of '%s' in the pod",
+			       v4[i].key, env->ifname);
+	return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+		       "net.ipv4.conf.%s.%s is %d, the network config asks for %d", env->ifname,
+		       v4[i].key, have, v4[i].want);
+}
+
+/*
+ * routing 'table': the attachment's own table holds each address's connected route and, per
+ * family with a gateway, a default route (unless the IPAM's routes had one, checked above),
+ * and a rule of ours sends traffic from each address there.
+ */
+static int check_table(struct netlink *pod, const struct cni_env *env, int ifindex, int idx,
+		       const struct cni_result *prev, unsigned table, struct cni_err *err)
 {
 	const unsigned char *gw4, *gw6;
 	char buf[INET6_ADDRSTRLEN];
+	int r;
+
+	ipaddr_gateways(prev, idx, &gw4, &gw6);
+	for (unsigned i = 0; i < prev->n_ips; i++) {
+		const struct cni_ip *ip = &prev->ips[i];
+		const unsigned char *gw = ip->family == AF_INET ? gw4 : gw6;
+		struct cni_route rt = { .family = ip->family, .dst_len = ip->prefixlen, .mtu = -1,
+					.advmss = -1, .priority = -1, .table = (int) table,
+					.scope = -1 };
+		bool has_default = false;
+
+		if (ip->iface >= 0 && ip->iface != idx)
+			continue;
+		(void) inet_ntop(ip->family, ip->addr, buf, sizeof(buf));
+		r = iprule_has(pod, ip->family, ip->addr, table, true);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
+				       "cannot list the routing rules of the pod");
+		if (!r)
+			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
+				       "the rule 'from %s lookup %u' of '%s' is missing: traffic from %s does not use its own routing table",
+				       buf, table, env->ifname, buf);
+		if (ip->prefixlen < (ip->family == AF_INET ? 32u : 128u)) {
+			ipaddr_prefix(ip->family, ip->addr, ip->prefixlen, rt.dst);
+			r = ipaddr_route_has(pod, ifindex, &rt, NULL, NULL, NULL);
+			if (r < 0)
+				return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
+					       "cannot list the routes of the pod");
+			if (!r)
+				return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
+					       "the connected route of %s/%u is missing from table %u of '%s'",
+					       buf, ip->prefixlen, table, env->ifname);
+		}
+		for (unsigned k = 0; k < prev->n_routes; k++)
+			has_default |= prev->routes[k].family == ip->family && !prev->routes[k].dst_len;
+		if (!gw && !has_default) {
+			r = ipaddr_route_unreachable_has(pod, ip->family, table);
+			if (r < 0)
+				return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
+					       "cannot list the routes of the pod");
+			if (!r)
+				return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
+					       "table %u of '%s' does not end with 'unreachable default': traffic from %s could leave on another interface",
+					       table, env->ifname, buf);
+			continue;
+		}
+		if (!gw || has_default)
+			continue;
+		memset(rt.dst, 0, sizeof(rt.dst));
+		rt.dst_len = 0;
+		rt.has_gw = true;
+		memcpy(rt.gw, gw, ip->family == AF_INET ? 4 : 16);
+		r = ipaddr_route_has(pod, ifindex, &rt, NULL, NULL, NULL);
+		if (r < 0)
+			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
+				       "cannot list the routes of the pod");
+		if (!r)
+			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
+				       "the default route via the gateway %s is missing from table %u of '%s'",
+				       inet_ntop(ip->family, gw, buf, sizeof(buf)) ? buf : "?", table,
+				       env->ifname);
+	}
+	return 0;
+}
+
+static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifindex, int idx,
+		       const struct cni_result *prev, unsigned table, struct cni_err *err)
+{
+	const unsigned char *gw4, *gw6;
+	char buf[INET6_ADDRSTRLEN];
+	unsigned flags;
 	int r;
 
 	for (unsigned i = 0; i < prev->n_ips; i++) {
@@ -263,37 +378,43 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 
 		if (ip->iface >= 0 && ip->iface != idx)
 			continue;
-		r = ipaddr_has(pod, ifindex, ip);
+		r = ipaddr_flags(pod, ifindex, ip, &flags);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
 				       "cannot list the addresses of '%s'", env->ifname);
+		(void) inet_ntop(ip->family, ip->addr, buf, sizeof(buf));
 		if (!r)
 			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-				       "address %s/%u from prevResult is missing on '%s'",
-				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
+				       "address %s/%u from prevResult is missing on '%s'", buf,
 				       ip->prefixlen, env->ifname);
+		if (flags & IFA_F_DADFAILED)
+			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
+				       "address %s on '%s' failed duplicate address detection: another host on the network uses it",
+				       buf, env->ifname);
 	}
 	ipaddr_gateways(prev, idx, &gw4, &gw6);
 	for (unsigned i = 0; i < prev->n_routes; i++) {
-		const struct cni_route *rt = &prev->routes[i];
+		struct cni_route rt = prev->routes[i];
 		unsigned other;
 
-		r = ipaddr_route_has(pod, ifindex, rt, gw4, gw6, &other);
+		if (table && rt.table < 0)
+			rt.table = (int) table;
+		r = ipaddr_route_has(pod, ifindex, &rt, gw4, gw6, &other);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(pod),
 				       "cannot list the routes of the pod");
-		(void) inet_ntop(rt->family, rt->dst, buf, sizeof(buf));
+		(void) inet_ntop(rt.family, rt.dst, buf, sizeof(buf));
 		if (!r && !other)
 			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
 				       "route to %s/%u from prevResult is missing on '%s' (looked in every routing table)",
-				       buf, rt->dst_len, env->ifname);
+				       buf, rt.dst_len, env->ifname);
 		if (!r) {
-			r = route_moved(pod, idx, prev, rt, other, buf, err);
+			r = route_moved(pod, idx, prev, &rt, other, buf, err);
 			if (r < 0)
 				return r;
 		}
 	}
-	return 0;
+	return table ? check_table(pod, env, ifindex, idx, prev, table, err) : 0;
 }
 
 int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
@@ -348,7 +469,10 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 			       "cannot look up '%s' in the pod", env->ifname);
 	r = check_link(env, cfg, &master, &link, &prev.ifaces[idx], err);
 	if (r >= 0)
-		r = check_addrs(&pod, env, link.ifindex, idx, &prev, err);
+		r = check_addrs(&pod, env, link.ifindex, idx, &prev,
+				cfg->routing == ROUTING_TABLE ? iprule_table(link.ifindex) : 0, err);
+	if (r >= 0)
+		r = check_sysctls(nsfd, env, cfg, err);
 	if (r >= 0 && cfg->rdma_mode != RDMA_MODE_NONE)
 		r = check_rdma(env, cfg, nsfd, &link, &prev, idx, err);
 	if (r < 0)

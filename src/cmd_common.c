@@ -7,6 +7,7 @@
  * names for both.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "rdmanet/cleanup.h"
 #include "rdmanet/cmd.h"
 #include "rdmanet/ipam_exec.h"
+#include "rdmanet/ipaddr.h"
+#include "rdmanet/iprule.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 
@@ -88,4 +91,16 @@ int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum 
 		return 0;
 	}
 	return ipam_exec(cfg, env, cmd, &out, err);
+}
+
+int cmd_table_release(struct netlink *pod, unsigned table)
+{
+	int r = iprule_delete_table(pod, table), r2;
+
+	for (int f = 0; f < 2; f++) {
+		r2 = ipaddr_route_unreachable_delete(pod, f ? AF_INET6 : AF_INET, table);
+		if (r2 < 0 && r2 != -ENOENT && r2 != -EAFNOSUPPORT && r >= 0)
+			r = r2;
+	}
+	return r;
 }

@@ -10,6 +10,7 @@
 #include "rdmanet/cmd.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipam_exec.h"
+#include "rdmanet/iprule.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/state.h"
@@ -27,6 +28,21 @@ static bool link_is_ours(const struct iflink_info *info, const char *alias,
 		return iflink_alias_matches(info->alias, alias);
 	return (!strcmp(info->kind, "macvlan") || !strcmp(info->kind, "ipoib")) &&
 	       info->group == iflink_marker(env->containerid, env->ifname);
+}
+
+/* Rules go with their interface: a link's deletion takes its routes, not the rules to them. */
+static int delete_rules(struct netlink *pod, const struct cni_env *env, int ifindex,
+			struct cni_err *err)
+{
+	int r = cmd_table_release(pod, iprule_table(ifindex));
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
+			       "cannot delete the routing rules of '%s' (table %u)", env->ifname,
+			       iprule_table(ifindex));
+	if (r > 0)
+		log_info("deleted %d routing rule(s) to table %u", r, iprule_table(ifindex));
+	return 0;
 }
 
 struct alias_search {
@@ -131,6 +147,10 @@ static int hostdev_del(const struct cni_env *env, const struct state *st, int ns
 		if (r >= 0 && iflink_alias_matches(info.alias, alias)) {
 			bool renamed;
 
+			r = delete_rules(&pod, env, info.ifindex, err);
+			if (r < 0)
+				return r;
+
 			r = iflink_move_named(&pod, info.ifindex, hostfd, &host, st->host_name,
 					      st->host_mtu, "", &renamed);
 			if (renamed)
@@ -193,6 +213,15 @@ int cmd_hostdev_release(const struct state *st, struct cni_err *err)
 	return hostdev_del(&env, st, nsfd, alias, err);
 }
 
+/* A table of ours whose interface is gone from the pod: its rules are orphans. */
+static bool table_orphaned(unsigned table, void *arg)
+{
+	struct iflink_info info;
+	int ifindex = iprule_ifindex(table);
+
+	return ifindex > 0 && iflink_find_index(arg, ifindex, &info) == -ENOENT;
+}
+
 static int delete_link(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
@@ -230,8 +259,17 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 	if (r < 0)
 		return r;
 	r = iflink_find(&pod, env->ifname, &info);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		/* deleted behind our back: rules of ours to tables without interface go too */
+		r = iprule_delete(&pod, table_orphaned, &pod);
+		if (r > 0)
+			log_info("'%s' is gone: deleted %d routing rule(s) left without interface",
+				 env->ifname, r);
+		if (r < 0)
+			log_warn("cannot delete routing rules left without interface: %s, ignoring",
+				 strerror(-r));
 		return 0;
+	}
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
 			       "cannot look up '%s' in the pod", env->ifname);
@@ -239,6 +277,9 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 		log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname, info.alias);
 		return 0;
 	}
+	r = delete_rules(&pod, env, info.ifindex, err);
+	if (r < 0)
+		return r;
 	if (cfg->link == LINK_HOSTDEV || (strcmp(info.kind, "macvlan") && strcmp(info.kind, "ipoib")))
 		return hostdev_return_stateless(&pod, &host, &info, env, err);
 	r = iflink_delete(&pod, info.ifindex);

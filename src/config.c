@@ -477,6 +477,61 @@ int config_logging(const cJSON *obj, const char *fkey, const char *ffield, const
 	return 0;
 }
 
+const char *config_routing_name(enum routing routing)
+{
+	return routing == ROUTING_MAIN ? "main" : "table";
+}
+
+/* An integer field from lo to hi; absent or null keeps *out. */
+static int int_field(const cJSON *root, const char *key, int lo, int hi, int *out,
+		     struct cni_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	/* range first: casting a double outside int's range is undefined */
+	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi ||
+	    v->valuedouble != (double) (int) v->valuedouble)
+		return config_invalid(err, key, "must be an integer from %d to %d", lo, hi);
+	*out = v->valueint;
+	return 0;
+}
+
+/*
+ * routing: "table" (default) or "main"; arpIgnore (0-3 or 8), arpAnnounce (0-2), rpFilter (0-2),
+ * defaults 1, 2, 2: with several interfaces in one subnet each answers ARP for its own addresses
+ * only, announces from the address the packet leaves with, and accepts replies that return on
+ * another rail.
+ */
+static int parse_routing(const cJSON *root, struct config *cfg, struct cni_err *err)
+{
+	const char *routing;
+	int r;
+
+	r = config_string(root, "routing", "routing", 16, &routing, err);
+	if (r < 0)
+		return r;
+	cfg->routing = ROUTING_TABLE;
+	if (routing && !strcmp(routing, "main"))
+		cfg->routing = ROUTING_MAIN;
+	else if (routing && strcmp(routing, "table"))
+		return config_invalid(err, "routing",
+			       "'%s' is not supported: use 'table' (the default: the attachment's own routing table, used for traffic from its addresses) or 'main'",
+			       routing);
+	cfg->arp_ignore = 1;
+	cfg->arp_announce = 2;
+	cfg->rp_filter = 2;
+	if ((r = int_field(root, "arpIgnore", 0, 8, &cfg->arp_ignore, err)) < 0 ||
+	    (r = int_field(root, "arpAnnounce", 0, 2, &cfg->arp_announce, err)) < 0 ||
+	    (r = int_field(root, "rpFilter", 0, 2, &cfg->rp_filter, err)) < 0)
+		return r;
+	if (cfg->arp_ignore > 3 && cfg->arp_ignore != 8)
+		return config_invalid(err, "arpIgnore",
+			       "must be 0, 1, 2, 3 or 8 (see the kernel's ip-sysctl documentation)");
+	return 0;
+}
+
 static int parse_gc(const cJSON *root, struct config *cfg, struct cni_err *err)
 {
 	const cJSON *va = cJSON_GetObjectItemCaseSensitive(root, "cni.dev/valid-attachments");
@@ -651,7 +706,7 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	    (r = parse_link(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_rdma(cfg->root, cfg, err)) < 0 || (r = parse_ipoib(cfg->root, cfg, err)) < 0 ||
-	    (r = parse_gc(cfg->root, cfg, err)) < 0)
+	    (r = parse_gc(cfg->root, cfg, err)) < 0 || (r = parse_routing(cfg->root, cfg, err)) < 0)
 		return r;
 	if (!cfg->has_mac && args && args->has_mac) {
 		memcpy(cfg->mac, args->mac, sizeof(cfg->mac));

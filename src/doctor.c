@@ -25,6 +25,8 @@
 #include "rdmanet/cleanup.h"
 #include "rdmanet/doctor.h"
 #include "rdmanet/iflink.h"
+#include "rdmanet/ipaddr.h"
+#include "rdmanet/iprule.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/rdmadev.h"
 #include "rdmanet/verbs.h"
@@ -50,6 +52,7 @@ enum sev { SEV_ERROR, SEV_WARN, SEV_INFO };
 struct doctor {
 	const struct doctor_opts *o;
 	struct netlink rt, rdma;	/* .sk NULL: not available */
+	struct netlink host;		/* --netns: the host's rtnetlink, for the rails' parents */
 	bool verbs;
 	cJSON *root, *findings;
 	struct rdmadev devs[64];
@@ -349,6 +352,9 @@ static void device_json(struct doctor *d, const struct rdmadev *dev, cJSON *arr)
 	cJSON_AddStringToObject(o, "nodeGuid", buf);
 	cJSON_AddStringToObject(o, "fw", dev->fw);
 	cJSON_AddStringToObject(o, "protocol", dev->protocol);
+	/* GPU/NIC affinity: the NUMA node of the device's PCI function (-1: none or unknown) */
+	sysfs_read(buf, sizeof(buf), "/sys/class/infiniband/%s/device/numa_node", dev->name);
+	cJSON_AddNumberToObject(o, "numaNode", buf[0] ? atoi(buf) : -1);
 
 	u = cJSON_AddObjectToObject(o, "uverbs");
 	if (verbs_uverbs_node(dev->name, buf, sizeof(buf)) < 0) {
@@ -608,6 +614,208 @@ static void interface(struct doctor *d, const char *name, cJSON *arr)
 	freeifaddrs(ifa);
 }
 
+/* The pod's rdmanet attachments: links labelled "rdmanet:<cid>:<ifname>". */
+struct rail {
+	struct iflink_info li;
+	struct cni_ip ips[8];
+	unsigned n_ips;
+	bool table;		/* every address has its rule to the rail's own table */
+	int sysctl[3];		/* effective arp_ignore, arp_announce, rp_filter; -1 unknown */
+};
+
+struct rail_set {
+	struct rail r[32];
+	unsigned n;
+};
+
+static int collect_rail(const struct iflink_info *li, void *arg)
+{
+	struct rail_set *set = arg;
+
+	if (set->n < ARRAY_SIZE(set->r) && !strncmp(li->alias, "rdmanet:", 8))
+		set->r[set->n++].li = *li;
+	return 0;
+}
+
+static void rail_addrs(struct rail *r)
+{
+	struct ifaddrs *ifa = NULL;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (struct ifaddrs *a = ifa; a && r->n_ips < ARRAY_SIZE(r->ips); a = a->ifa_next) {
+		struct cni_ip *ip = &r->ips[r->n_ips];
+		const void *src, *mask;
+		size_t n;
+
+		if (!a->ifa_addr || !a->ifa_netmask || strcmp(a->ifa_name, r->li.name))
+			continue;
+		if (a->ifa_addr->sa_family == AF_INET) {
+			src = &((struct sockaddr_in *) a->ifa_addr)->sin_addr;
+			mask = &((struct sockaddr_in *) a->ifa_netmask)->sin_addr;
+			n = 4;
+		} else if (a->ifa_addr->sa_family == AF_INET6) {
+			src = &((struct sockaddr_in6 *) a->ifa_addr)->sin6_addr;
+			mask = &((struct sockaddr_in6 *) a->ifa_netmask)->sin6_addr;
+			n = 16;
+			if (((const unsigned char *) src)[0] == 0xfe &&
+			    (((const unsigned char *) src)[1] & 0xc0) == 0x80)
+				continue; /* link-local: every interface has one */
+		} else {
+			continue;
+		}
+		memset(ip, 0, sizeof(*ip));
+		ip->family = a->ifa_addr->sa_family;
+		memcpy(ip->addr, src, n);
+		for (size_t i = 0; i < n; i++)
+			ip->prefixlen += (unsigned) __builtin_popcount(((const unsigned char *) mask)[i]);
+		r->n_ips++;
+	}
+	freeifaddrs(ifa);
+}
+
+/* The kernel uses the larger of conf/all and conf/<if> for all three. */
+static int effective(const char *ifname, const char *key)
+{
+	int all, one;
+
+	if (ipaddr_sysctl_get("ipv4", "all", key, &all) < 0 ||
+	    ipaddr_sysctl_get("ipv4", ifname, key, &one) < 0)
+		return -1;
+	return all > one ? all : one;
+}
+
+static bool same_subnet(const struct cni_ip *a, const struct cni_ip *b)
+{
+	unsigned char pa[16], pb[16];
+
+	if (a->family != b->family || a->prefixlen != b->prefixlen)
+		return false;
+	ipaddr_prefix(a->family, a->addr, a->prefixlen, pa);
+	ipaddr_prefix(b->family, b->addr, b->prefixlen, pb);
+	return !memcmp(pa, pb, sizeof(pa));
+}
+
+static void rail_json(struct doctor *d, struct rail *r, cJSON *arr)
+{
+	static const char *const keys[] = { "arp_ignore", "arp_announce", "rp_filter" };
+	cJSON *o = cJSON_CreateObject(), *a, *sc;
+	const char *rdma = strstr(r->li.alias, " rdma=");
+	struct iflink_info parent;
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	cJSON_AddItemToArray(arr, o);
+	cJSON_AddStringToObject(o, "name", r->li.name);
+	cJSON_AddStringToObject(o, "kind", r->li.kind[0] ? r->li.kind : "device");
+	cJSON_AddStringToObject(o, "label", r->li.alias);
+	cJSON_AddStringToObject(o, "rdma", rdma ? rdma + 1 : "");
+	cJSON_AddNumberToObject(o, "mtu", r->li.mtu);
+	/* the parent lives in the host: IFLA_LINK is its ifindex there */
+	if (d->host.sk && r->li.link > 0 && iflink_find_index(&d->host, r->li.link, &parent) >= 0) {
+		cJSON *p = cJSON_AddObjectToObject(o, "parent");
+
+		cJSON_AddStringToObject(p, "name", parent.name);
+		cJSON_AddNumberToObject(p, "mtu", parent.mtu);
+		if (r->li.mtu > parent.mtu)
+			finding(d, SEV_ERROR, "'%s' MTU %u is above its parent '%s' MTU %u\nframes "
+				"larger than the parent's MTU are dropped on the way out\nset 'mtu' in "
+				"the network config to at most %u, or raise the parent's MTU",
+				r->li.name, r->li.mtu, parent.name, parent.mtu, parent.mtu);
+		else if (r->li.mtu < parent.mtu)
+			finding(d, SEV_INFO, "'%s' MTU %u is below its parent '%s' MTU %u\nRDMA "
+				"(RoCE) uses the largest IB MTU that fits the child's MTU\nleave "
+				"'mtu' unset to inherit the parent's", r->li.name, r->li.mtu,
+				parent.name, parent.mtu);
+	} else {
+		cJSON_AddNullToObject(o, "parent");
+	}
+	cJSON_AddNumberToObject(o, "table", iprule_table(r->li.ifindex));
+	cJSON_AddBoolToObject(o, "policyRouting", r->table);
+	a = cJSON_AddArrayToObject(o, "addresses");
+	for (unsigned i = 0; i < r->n_ips; i++) {
+		(void) inet_ntop(r->ips[i].family, r->ips[i].addr, buf, INET6_ADDRSTRLEN);
+		(void) snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%u",
+				r->ips[i].prefixlen);
+		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+	}
+	sc = cJSON_AddObjectToObject(o, "sysctls");
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		cJSON_AddNumberToObject(sc, keys[k], r->sysctl[k]);
+}
+
+/*
+ * Several rails in one pod: each must route, answer ARP and filter on its own. Findings for rails
+ * that share a subnet without policy routing and for ARP/rp_filter values that let one interface
+ * answer or drop for another.
+ */
+static void rails(struct doctor *d)
+{
+	static const char *const keys[] = { "arp_ignore", "arp_announce", "rp_filter" };
+	_cleanup_free_ struct rail_set *set = calloc(1, sizeof(*set));
+	struct rail *r = set ? set->r : NULL;
+	unsigned n;
+	cJSON *arr;
+
+	if (!set || !d->rt.sk || iflink_foreach(&d->rt, collect_rail, set) < 0)
+		return;
+	n = set->n;
+	arr = cJSON_AddArrayToObject(d->root, "rails");
+	for (unsigned i = 0; i < n; i++) {
+		rail_addrs(&r[i]);
+		r[i].table = r[i].n_ips > 0;
+		for (unsigned k = 0; k < r[i].n_ips; k++)
+			if (iprule_has(&d->rt, r[i].ips[k].family, r[i].ips[k].addr,
+				       iprule_table(r[i].li.ifindex), false) <= 0)
+				r[i].table = false;
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+			r[i].sysctl[k] = effective(r[i].li.name, keys[k]);
+	}
+	for (unsigned i = 0; i < n; i++)
+		rail_json(d, &r[i], arr);
+	if (n < 2)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned j = i + 1; j < n; j++) {
+			for (unsigned a = 0; a < r[i].n_ips; a++) {
+				for (unsigned b = 0; b < r[j].n_ips; b++) {
+					char s[INET6_ADDRSTRLEN];
+					unsigned char pfx[16];
+
+					if (!same_subnet(&r[i].ips[a], &r[j].ips[b]) ||
+					    (r[i].table && r[j].table))
+						continue;
+					ipaddr_prefix(r[i].ips[a].family, r[i].ips[a].addr,
+						      r[i].ips[a].prefixlen, pfx);
+					(void) inet_ntop(r[i].ips[a].family, pfx, s, sizeof(s));
+					finding(d, SEV_ERROR, "rails '%s' and '%s' share %s/%u without "
+						"policy routing\ntraffic from one rail's address can leave "
+						"on the other, so RDMA CM resolves it to the other rail's "
+						"device\nattach them with \"routing\": \"table\" (the "
+						"default)", r[i].li.name, r[j].li.name, s,
+						r[i].ips[a].prefixlen);
+				}
+			}
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].sysctl[0] == 0)
+			finding(d, SEV_WARN, "'%s' answers ARP for every address of the pod "
+				"(arp_ignore 0)\nwith several rails a neighbour can learn another "
+				"rail's MAC for this one's address\nset \"arpIgnore\": 1 (the default)",
+				r[i].li.name);
+		if (r[i].sysctl[1] >= 0 && r[i].sysctl[1] < 2)
+			finding(d, SEV_WARN, "'%s' may announce another rail's address in ARP "
+				"(arp_announce %d)\nthe kernel picks the ARP source from any interface "
+				"unless arp_announce is 2\nset \"arpAnnounce\": 2 (the default)",
+				r[i].li.name, r[i].sysctl[1]);
+		if (r[i].sysctl[2] == 1 && !r[i].table)
+			finding(d, SEV_WARN, "'%s' drops replies that return on another rail "
+				"(rp_filter 1, no policy routing)\nstrict reverse-path filtering "
+				"follows the main table\nset \"rpFilter\": 2 or use \"routing\": \"table\"",
+				r[i].li.name);
+	}
+}
+
 static void diagnose(struct doctor *d)
 {
 	cJSON *v, *ifs;
@@ -633,9 +841,17 @@ static void diagnose(struct doctor *d)
 			strerror(-r));
 	}
 	devices(d);
+	rails(d);
 	ifs = cJSON_AddArrayToObject(d->root, "interfaces");
 	for (int i = 0; i < d->o->n_ifnames; i++)
 		interface(d, d->o->ifnames[i], ifs);
+	/* in a pod without IFNAMEs: follow every rail to its RDMA port and GIDs */
+	if (!d->o->n_ifnames && d->o->netns) {
+		const cJSON *x;
+
+		cJSON_ArrayForEach(x, cJSON_GetObjectItem(d->root, "rails"))
+			interface(d, cJSON_GetStringValue(cJSON_GetObjectItem(x, "name")), ifs);
+	}
 }
 
 /* ---------------------------------------------------------------- the text report */
@@ -723,6 +939,24 @@ static void text_interface(FILE *f, const cJSON *i)
 	}
 }
 
+static void text_rail(FILE *f, const cJSON *x)
+{
+	const cJSON *p = cJSON_GetObjectItem(x, "parent"), *a, *sc = cJSON_GetObjectItem(x, "sysctls");
+
+	(void) fprintf(f, "\nrail %s (%s): MTU %.0f", str(x, "name"), str(x, "kind"), num(x, "mtu"));
+	if (cJSON_IsObject(p))
+		(void) fprintf(f, ", parent %s MTU %.0f", str(p, "name"), num(p, "mtu"));
+	(void) fprintf(f, "\n  routing: %s (table %.0f)\n", flag(x, "policyRouting") ?
+		       "own table, rules from its addresses" : "MAIN TABLE ONLY", num(x, "table"));
+	(void) fputs("  addresses:", f);
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(x, "addresses"))
+		(void) fprintf(f, " %s", cJSON_GetStringValue(a));
+	(void) fprintf(f, "\n  arp_ignore %.0f, arp_announce %.0f, rp_filter %.0f\n",
+		       num(sc, "arp_ignore"), num(sc, "arp_announce"), num(sc, "rp_filter"));
+	if (*str(x, "rdma"))
+		(void) fprintf(f, "  label: %s\n", str(x, "rdma"));
+}
+
 static void text(FILE *f, const cJSON *r, unsigned problems)
 {
 	const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(r, "netnsMode"));
@@ -745,9 +979,15 @@ static void text(FILE *f, const cJSON *r, unsigned problems)
 			       str(x, "nodeGuid"), *str(x, "fw") ? ", fw " : "", str(x, "fw"));
 		(void) fprintf(f, "  uverbs: %s %s\n", *str(u, "path") ? str(u, "path") : "none",
 			       flag(u, "present") ? "present" : "MISSING");
+		if (num(x, "numaNode") >= 0)
+			(void) fprintf(f, "  NUMA node: %.0f\n", num(x, "numaNode"));
+		else
+			(void) fputs("  NUMA node: none reported\n", f);
 		cJSON_ArrayForEach(y, cJSON_GetObjectItem(x, "ports"))
 			text_port(f, y);
 	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "rails"))
+		text_rail(f, x);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "interfaces"))
 		text_interface(f, x);
 	(void) fputs("\nfindings:\n", f);
@@ -804,6 +1044,9 @@ int doctor_run(const struct doctor_opts *o, char **report, char *msg, size_t len
 					"not a network namespace" : strerror(-nsfd));
 			return nsfd;
 		}
+		/* the rails' parents are the host's: ask before entering the pod */
+		if (netlink_open(&d->host) < 0)
+			d->host.sk = NULL;
 		r = netns_enter_view(nsfd, &view);
 		if (r < 0) {
 			(void) snprintf(msg, len, "cannot enter network namespace '%s' with its "
@@ -811,6 +1054,8 @@ int doctor_run(const struct doctor_opts *o, char **report, char *msg, size_t len
 			return r;
 		}
 		run(d);
+		if (d->host.sk)
+			netlink_close(&d->host);
 		r = netns_leave_view(&view);
 		if (r < 0) {
 			(void) snprintf(msg, len, "cannot leave '%s': %s", o->netns, strerror(-r));

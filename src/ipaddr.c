@@ -7,12 +7,13 @@
 #include <net/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netlink/attr.h>
@@ -126,6 +127,7 @@ struct addr_match {
 	int ifindex;
 	const struct cni_ip *ip;
 	bool found;
+	unsigned flags;
 };
 
 static int on_addr(struct nlmsghdr *h, void *arg)
@@ -142,22 +144,216 @@ static int on_addr(struct nlmsghdr *h, void *arg)
 	if ((int) ifa->ifa_index == m->ifindex && ifa->ifa_family == m->ip->family &&
 	    ifa->ifa_prefixlen == m->ip->prefixlen && a &&
 	    nla_len(a) == (int) alen(m->ip->family) &&
-	    !memcmp(nla_data(a), m->ip->addr, alen(m->ip->family)))
+	    !memcmp(nla_data(a), m->ip->addr, alen(m->ip->family))) {
 		m->found = true;
+		/* IFA_FLAGS (u32) supersedes the u8 ifa_flags when present */
+		m->flags = tb[IFA_FLAGS] && nla_len(tb[IFA_FLAGS]) >= 4 ? nla_get_u32(tb[IFA_FLAGS]) :
+									   ifa->ifa_flags;
+	}
 	return 0;
+}
+
+static int addr_dump(struct netlink *nl, struct addr_match *m)
+{
+	struct ifaddrmsg ifa = { .ifa_family = (unsigned char) m->ip->family };
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+
+	if (!msg || nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	return netlink_talk(nl, msg, on_addr, m);
+}
+
+int ipaddr_flags(struct netlink *nl, int ifindex, const struct cni_ip *ip, unsigned *flags)
+{
+	struct addr_match m;
+	int r, tries = 0;
+
+	/*
+	 * A dump the kernel marks interrupted (addresses changed meanwhile: DAD finishing on this
+	 * very address does) is incomplete: dump again.
+	 */
+	do {
+		m = (struct addr_match){ ifindex, ip, false, 0 };
+		r = addr_dump(nl, &m);
+	} while (r == -EINTR && ++tries < 5);
+	if (r >= 0 && flags)
+		*flags = m.flags;
+	return r < 0 ? r : m.found;
 }
 
 int ipaddr_has(struct netlink *nl, int ifindex, const struct cni_ip *ip)
 {
-	struct ifaddrmsg ifa = { .ifa_family = (unsigned char) ip->family };
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-	struct addr_match m = { ifindex, ip, false };
+	return ipaddr_flags(nl, ifindex, ip, NULL);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ipaddr_wait_dad(struct netlink *nl, int ifindex, const struct cni_result *res, int iface,
+		    unsigned timeout_ms, int *which)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	long long deadline = now_ms() + timeout_ms;
+
+	*which = -1;
+	for (;;) {
+		bool tentative = false;
+
+		for (unsigned i = 0; i < res->n_ips; i++) {
+			const struct cni_ip *ip = &res->ips[i];
+			unsigned flags;
+			int r;
+
+			if (ip->family != AF_INET6 || (iface >= 0 && ip->iface >= 0 && ip->iface != iface))
+				continue;
+			r = ipaddr_flags(nl, ifindex, ip, &flags);
+			if (r < 0)
+				return r;
+			if (!r) {
+				*which = (int) i;
+				return -ENOENT;
+			}
+			if (flags & IFA_F_DADFAILED) {
+				*which = (int) i;
+				return -EADDRINUSE;
+			}
+			if (flags & IFA_F_TENTATIVE) {
+				*which = (int) i;
+				tentative = true;
+			}
+		}
+		if (!tentative) {
+			*which = -1;
+			return 0;
+		}
+		if (now_ms() >= deadline)
+			return -ETIMEDOUT;
+		(void) nanosleep(&tick, NULL);
+	}
+}
+
+int ipaddr_route_connected(struct netlink *nl, int ifindex, const struct cni_ip *ip,
+			   unsigned table)
+{
+	struct rtmsg rtm = {
+		.rtm_family = (unsigned char) ip->family,
+		.rtm_dst_len = (unsigned char) ip->prefixlen,
+		.rtm_table = RT_TABLE_UNSPEC,
+		.rtm_protocol = RTPROT_BOOT,
+		.rtm_scope = RT_SCOPE_LINK,
+		.rtm_type = RTN_UNICAST,
+	};
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWROUTE,
+								      NLM_F_CREATE | NLM_F_EXCL);
+	unsigned char dst[16];
+
+	ipaddr_prefix(ip->family, ip->addr, ip->prefixlen, dst);
+	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	/* IPv6 takes no tentative address as preferred source; its source selection needs none */
+	if ((ip->prefixlen && nla_put(msg, RTA_DST, (int) alen(ip->family), dst) < 0) ||
+	    (ip->family == AF_INET && nla_put(msg, RTA_PREFSRC, 4, ip->addr) < 0) ||
+	    nla_put_u32(msg, RTA_OIF, (uint32_t) ifindex) < 0 ||
+	    nla_put_u32(msg, RTA_TABLE, table) < 0)
+		return -EMSGSIZE;
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
+/* 'unreachable default' at the bottom of a table: what no other route matches goes nowhere */
+static struct nl_msg *unreachable_msg(int type, int flags, int family, unsigned table)
+{
+	struct rtmsg rtm = {
+		.rtm_family = (unsigned char) family,
+		.rtm_table = RT_TABLE_UNSPEC,
+		.rtm_protocol = RTPROT_BOOT,
+		.rtm_scope = RT_SCOPE_UNIVERSE,
+		.rtm_type = RTN_UNREACHABLE,
+	};
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, RTA_TABLE, table) < 0 ||
+	    nla_put_u32(msg, RTA_PRIORITY, IPADDR_UNREACHABLE_METRIC) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int ipaddr_route_unreachable(struct netlink *nl, int family, unsigned table)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg =
+		unreachable_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, family, table);
+
+	if (!msg)
+		return -ENOMEM;
+	return netlink_talk(nl, msg, NULL, NULL);
+}
+
+int ipaddr_route_unreachable_delete(struct netlink *nl, int family, unsigned table)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = unreachable_msg(RTM_DELROUTE, 0, family, table);
 	int r;
 
-	if (!msg || nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0)
+	if (!msg)
 		return -ENOMEM;
-	r = netlink_talk(nl, msg, on_addr, &m);
+	r = netlink_talk(nl, msg, NULL, NULL);
+	return r == -ESRCH ? -ENOENT : r;
+}
+
+struct unreachable_match {
+	unsigned table;
+	bool found;
+};
+
+static int on_unreachable(struct nlmsghdr *h, void *arg)
+{
+	struct unreachable_match *m = arg;
+	struct nlattr *tb[RTA_MAX + 1];
+	struct rtmsg *rtm;
+	uint32_t table;
+
+	if (h->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
+		return 0;
+	rtm = nlmsg_data(h);
+	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) >= 4 ? nla_get_u32(tb[RTA_TABLE]) :
+								  rtm->rtm_table;
+	if (table == m->table && rtm->rtm_type == RTN_UNREACHABLE && !rtm->rtm_dst_len)
+		m->found = true;
+	return 0;
+}
+
+int ipaddr_route_unreachable_has(struct netlink *nl, int family, unsigned table)
+{
+	struct rtmsg rtm = { .rtm_family = (unsigned char) family };
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+	struct unreachable_match m = { table, false };
+	int r;
+
+	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	r = netlink_talk(nl, msg, on_unreachable, &m);
 	return r < 0 ? r : m.found;
+}
+
+void ipaddr_prefix(int family, const unsigned char *addr, unsigned prefixlen,
+		   unsigned char out[16])
+{
+	size_t n = alen(family);
+
+	memset(out, 0, 16);
+	for (size_t i = 0; i < n; i++) {
+		unsigned bits = prefixlen > 8 * i ? prefixlen - 8 * (unsigned) i : 0;
+
+		out[i] = addr[i] & (unsigned char) (bits >= 8 ? 0xff : (0xff00 >> bits) & 0xff);
+	}
 }
 
 struct route_match {
@@ -217,60 +413,6 @@ int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt
 	return r < 0 ? r : m.found;
 }
 
-struct rule_match {
-	int family;
-	const unsigned char *src;
-	unsigned table;
-	bool found;
-};
-
-/* Does the covering prefix pfx/len hold addr? */
-static bool prefix_holds(const unsigned char *pfx, unsigned len, const unsigned char *addr)
-{
-	unsigned bytes = len / 8, bits = len % 8;
-
-	if (memcmp(pfx, addr, bytes))
-		return false;
-	return !bits || !((pfx[bytes] ^ addr[bytes]) & (0xff00 >> bits));
-}
-
-static int on_rule(struct nlmsghdr *h, void *arg)
-{
-	struct rule_match *m = arg;
-	struct nlattr *tb[FRA_MAX + 1];
-	size_t n = alen(m->family);
-	struct fib_rule_hdr *frh;
-	unsigned table;
-
-	if (h->nlmsg_type != RTM_NEWRULE || nlmsg_parse(h, sizeof(*frh), tb, FRA_MAX, NULL) < 0)
-		return 0;
-	frh = nlmsg_data(h);
-	table = tb[FRA_TABLE] && nla_len(tb[FRA_TABLE]) >= 4 ? nla_get_u32(tb[FRA_TABLE]) :
-								  frh->table;
-	if (frh->family != m->family || frh->action != FR_ACT_TO_TBL || table != m->table ||
-	    frh->flags & FIB_RULE_INVERT)
-		return 0;
-	if (frh->src_len && (!tb[FRA_SRC] || nla_len(tb[FRA_SRC]) != (int) n ||
-			     frh->src_len > 8 * n ||
-			     !prefix_holds(nla_data(tb[FRA_SRC]), frh->src_len, m->src)))
-		return 0;
-	m->found = true;
-	return 0;
-}
-
-int ipaddr_rule_to_table(struct netlink *nl, int family, const unsigned char *src, unsigned table)
-{
-	struct fib_rule_hdr frh = { .family = (unsigned char) family };
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETRULE, NLM_F_DUMP);
-	struct rule_match m = { family, src, table, false };
-	int r;
-
-	if (!msg || nlmsg_append(msg, &frh, sizeof(frh), NLMSG_ALIGNTO) < 0)
-		return -ENOMEM;
-	r = netlink_talk(nl, msg, on_rule, &m);
-	return r < 0 ? r : m.found;
-}
-
 int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, const char *value)
 {
 	char path[128];
@@ -285,6 +427,32 @@ int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, c
 		return -errno;
 	if (write(fd, value, n) != (ssize_t) n)
 		return -errno;
+	return 0;
+}
+
+int ipaddr_sysctl_get(const char *family, const char *ifname, const char *key, int *value)
+{
+	char path[128], buf[32];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	char *end;
+	long v;
+
+	if (snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key) >=
+	    (int) sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v < INT32_MIN || v > INT32_MAX)
+		return -EBADMSG;
+	*value = (int) v;
 	return 0;
 }
 

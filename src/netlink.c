@@ -147,6 +147,12 @@ int netlink_talk(struct netlink *nl, struct nl_msg *msg, netlink_reply_fn on_rep
 	}
 	while (!t.done) {
 		r = nl_recvmsgs(nl->sk, cb);
+		/* libnl read the dump to its end: the socket is clean, the caller may dump again */
+		if (r == -NLE_DUMP_INTR && !t.error) {
+			(void) snprintf(nl->errmsg, sizeof(nl->errmsg),
+					"netlink dump interrupted by a concurrent change");
+			return -EINTR;
+		}
 		if (r < 0 && !t.error) {
 			(void) snprintf(nl->errmsg, sizeof(nl->errmsg), "netlink receive failed: %s",
 					nl_geterror(r));

@@ -33,6 +33,12 @@ int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum 
 int cmd_open_netns(const struct cni_env *env, struct cni_err *err);
 /* Opens a netlink socket of protocol (NETLINK_ROUTE, NETLINK_RDMA) inside the netns behind fd. */
 int cmd_netlink_in(int fd, int protocol, struct netlink *nl, struct cni_err *err);
+/*
+ * Removes what an attachment's own routing table leaves behind its interface: our rules to it
+ * and its 'unreachable default' routes (the other routes go with the interface). Returns the
+ * number of rules deleted, or -errno.
+ */
+int cmd_table_release(struct netlink *pod, unsigned table);
 
 /* The RDMA side of one attachment, decided before anything is created (cmd_rdma.c). */
 struct rdma_plan {

@@ -31,6 +31,12 @@ enum rdma_mode {
 	RDMA_MODE_NONE,		/* IP only: do not look for or touch RDMA devices */
 };
 
+/* routing: where an attachment's routes go. */
+enum routing {
+	ROUTING_TABLE,	/* a table of its own, used through 'from <address>' rules (default) */
+	ROUTING_MAIN,	/* the pod's main table, as single-NIC plugins do */
+};
+
 #define CONFIG_RDMADEV_MAX 63
 #define CONFIG_DEVICE_ID_MAX 64
 
@@ -52,6 +58,9 @@ struct config {
 	/* runtimeConfig.deviceID, else deviceID/pciBusID (Multus injects these): PCI or aux id */
 	char device_id[CONFIG_DEVICE_ID_MAX + 1];
 	char devinfo_file[CONFIG_PATH_MAX];	/* runtimeConfig.CNIDeviceInfoFile */
+	enum routing routing;
+	/* per-interface IPv4 sysctls for multi-NIC pods: arp_ignore, arp_announce, rp_filter */
+	int arp_ignore, arp_announce, rp_filter;
 	bool has_ipam;
 	char ipam_type[64];
 	unsigned ipam_timeout_ms;
@@ -78,6 +87,7 @@ const char *config_link_name(enum link_kind kind);
 const char *config_macvlan_mode_name(uint32_t mode);
 const char *config_rdma_mode_name(enum rdma_mode mode);
 const char *config_ipoib_mode_name(int mode);
+const char *config_routing_name(enum routing routing);
 /*
  * A P_Key as text ("0x8001", "32769") or number: 1-0xffff, neither 0 nor 0x8000 (no partition);
  * returned with the full-membership bit set, as the kernel sets it. -EINVAL otherwise.

@@ -18,6 +18,33 @@ int ipaddr_route_add(struct netlink *nl, int ifindex, const struct cni_route *rt
 		     const unsigned char *gw4, const unsigned char *gw6);
 /* 1 when present on ifindex, 0 when not, -errno on failure. */
 int ipaddr_has(struct netlink *nl, int ifindex, const struct cni_ip *ip);
+/* ipaddr_has, and the address's IFA_F_* flags in *flags (may be NULL) when present. */
+int ipaddr_flags(struct netlink *nl, int ifindex, const struct cni_ip *ip, unsigned *flags);
+/*
+ * Waits until no IPv6 address of res (those of interface iface, or all with -1) on ifindex is
+ * tentative: 0 once DAD finished for all; -EADDRINUSE when DAD failed for one (a duplicate on the
+ * network), -ENOENT when one is missing, -ETIMEDOUT after timeout_ms; *which is then its index
+ * in res->ips. Reads a monotonic clock.
+ */
+int ipaddr_wait_dad(struct netlink *nl, int ifindex, const struct cni_result *res, int iface,
+		    unsigned timeout_ms, int *which);
+/* The connected route of ip (its prefix, scope link; IPv4: preferred source ip) in table. */
+int ipaddr_route_connected(struct netlink *nl, int ifindex, const struct cni_ip *ip,
+			   unsigned table);
+/*
+ * 'unreachable default' in table at metric IPADDR_UNREACHABLE_METRIC: a rail's table without a
+ * default route ends there, so traffic from the rail's address never falls through to the main
+ * table and out of another interface. It is not tied to the interface: DEL deletes it.
+ */
+#define IPADDR_UNREACHABLE_METRIC 4278198272u /* iproute2's highest "metric" example, 0xff000000 */
+int ipaddr_route_unreachable(struct netlink *nl, int family, unsigned table);
+/* -ENOENT when absent. */
+int ipaddr_route_unreachable_delete(struct netlink *nl, int family, unsigned table);
+/* 1 when table holds an 'unreachable default' of family, 0 when not. */
+int ipaddr_route_unreachable_has(struct netlink *nl, int family, unsigned table);
+/* addr with the bits past prefixlen cleared, in out (4 or 16 bytes used). */
+void ipaddr_prefix(int family, const unsigned char *addr, unsigned prefixlen,
+		   unsigned char out[16]);
 /*
  * 1 when rt is on ifindex in its own table (rt->table, else main), 0 when not; then *other (when
  * given) names another table that holds it, 0 when none (a chained plugin such as sbr moves
@@ -25,13 +52,13 @@ int ipaddr_has(struct netlink *nl, int ifindex, const struct cni_ip *ip);
  */
 int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt,
 		     const unsigned char *gw4, const unsigned char *gw6, unsigned *other);
-/* 1 when a policy rule sends traffic from src (family's address) to table, 0 when none. */
-int ipaddr_rule_to_table(struct netlink *nl, int family, const unsigned char *src, unsigned table);
 /*
  * Writes /proc/sys/net/<ipv4|ipv6>/conf/<ifname>/<key>; must run inside the target netns.
  * -ENOENT when the tree is absent (IPv6 disabled).
  */
 int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, const char *value);
+/* Reads an integer sysctl of the same tree; must run inside the target netns. */
+int ipaddr_sysctl_get(const char *family, const char *ifname, const char *key, int *value);
 /*
  * Gratuitous ARP (RFC 5227 announcement) from addr on ifindex to the link's broadcast address;
  * must run inside the netns. hwtype ARPHRD_ETHER (6-byte addresses) or ARPHRD_INFINIBAND

@@ -20,7 +20,8 @@ int netlink_open_protocol(struct netlink *nl, int protocol);
 void netlink_close(struct netlink *nl);
 /*
  * Sends msg (NLM_F_REQUEST|NLM_F_ACK are added), feeds every reply message to on_reply (may be
- * NULL) and waits for the ACK or, for dumps, NLMSG_DONE. Returns the kernel's -errno.
+ * NULL) and waits for the ACK or, for dumps, NLMSG_DONE. Returns the kernel's -errno; -EINTR
+ * when the kernel marked a dump interrupted (its content changed meanwhile: dump again).
  */
 int netlink_talk(struct netlink *nl, struct nl_msg *msg, netlink_reply_fn on_reply, void *arg);
 /* The kernel's words for the last failure, for error details. */

@@ -11,7 +11,9 @@
 #   exec     VERSION of rdmanet (libnl static, libnl dynamic), rdmanet-ipam and Go macvlan, against loader
 #            baselines: an empty C program, and the same linked with libcurl / libnl + cJSON
 #   L2       ADD (no ipam) into a fresh netns, then DEL, rdmanet vs Go macvlan
-#   IPAM     the same with host-local IPAM (both plugins exec /usr/lib/cni/host-local)
+#   IPAM     the same with host-local IPAM (both plugins exec /usr/lib/cni/host-local); rdmanet
+#            with its default routing "table" (own table, rules, ARP sysctls) and with
+#            routing "main", to show what the multi-rail setup costs
 # Ratios are medians (and max RSS) of each row over the Go macvlan row of the same case.
 # In the IPAM rows max RSS is the largest of the plugin and host-local (wait4 folds in children).
 set -eu
@@ -98,6 +100,7 @@ make_netns() { # count
 	for ((i = 0; i < $1; i++)); do
 		ip netns add "r$i"
 		ip netns add "g$i"
+		[ -z "${WITH_MAIN:-}" ] || ip netns add "m$i"
 	done
 }
 drop_netns() {
@@ -111,13 +114,17 @@ leftovers() { # what ADD+DEL left in the pods, if anything
 	done
 	ip -o link show type macvlan
 }
-add_del() { # case-name, config-for-rdmanet, config-for-go
-	local name=$1 rconf=$2 gconf=$3 left
-	make_netns $((W + NADD))
+add_del() { # case-name, config-for-rdmanet, config-for-go [config-for-rdmanet-with-routing-main]
+	local name=$1 rconf=$2 gconf=$3 mconf=${4:-} left extra=()
+	[ -z "$mconf" ] || extra=(
+		-l "rdmanet routing=main ADD" -e CNI_COMMAND=ADD -e CNI_NETNS=/run/netns/m{i} -i "$mconf" -- "$RDMANET" ';;'
+		-l "rdmanet routing=main DEL" -e CNI_COMMAND=DEL -e CNI_NETNS=/run/netns/m{i} -i "$mconf" -- "$RDMANET" ';;')
+	WITH_MAIN=$mconf make_netns $((W + NADD))
 	bench "$name" -n "$NADD" -w "$W" \
 		-e CNI_CONTAINERID=bench{i} -e CNI_IFNAME=net1 -e CNI_PATH="$GO_DIR" \
 		-l "rdmanet ADD" -e CNI_COMMAND=ADD -e CNI_NETNS=/run/netns/r{i} -i "$rconf" -- "$RDMANET" ';;' \
 		-l "rdmanet DEL" -e CNI_COMMAND=DEL -e CNI_NETNS=/run/netns/r{i} -i "$rconf" -- "$RDMANET" ';;' \
+		"${extra[@]}" \
 		-l "Go macvlan ADD" -e CNI_COMMAND=ADD -e CNI_NETNS=/run/netns/g{i} -i "$gconf" -- "$GO_DIR/macvlan" ';;' \
 		-l "Go macvlan DEL" -e CNI_COMMAND=DEL -e CNI_NETNS=/run/netns/g{i} -i "$gconf" -- "$GO_DIR/macvlan"
 	left=$(leftovers)
@@ -127,17 +134,18 @@ add_del() { # case-name, config-for-rdmanet, config-for-go
 l2_conf() { # type
 	printf '{"cniVersion":"1.0.0","name":"b","type":"%s","master":"veth0","mode":"bridge"}\n' "$1"
 }
-ipam_conf() { # type, dataDir
-	printf '{"cniVersion":"1.0.0","name":"b","type":"%s","master":"veth0","mode":"bridge","ipam":{"type":"host-local","dataDir":"%s","ranges":[[{"subnet":"10.10.0.0/16"}]]}}\n' "$1" "$2"
+ipam_conf() { # type, dataDir [extra top-level JSON members]
+	printf '{"cniVersion":"1.0.0","name":"b","type":"%s","master":"veth0","mode":"bridge",%s"ipam":{"type":"host-local","dataDir":"%s","ranges":[[{"subnet":"10.10.0.0/16"}]]}}\n' "$1" "${3:-}" "$2"
 }
 l2_conf rdmanet >"$T/l2-r.json"
 l2_conf macvlan >"$T/l2-g.json"
 ipam_conf rdmanet "$T/hl-r" >"$T/ipam-r.json"
 ipam_conf macvlan "$T/hl-g" >"$T/ipam-g.json"
+ipam_conf rdmanet "$T/hl-m" '"routing":"main",' >"$T/ipam-m.json"
 
 # One-off functional check of each config before timing anything.
 ip netns add check
-for c in l2-r l2-g ipam-r ipam-g; do
+for c in l2-r l2-g ipam-r ipam-g ipam-m; do
 	bin=$RDMANET; [ "${c#*-}" = g ] && bin=$GO_DIR/macvlan
 	for cmd in ADD DEL; do
 		out=$(env -i CNI_COMMAND=$cmd CNI_CONTAINERID=check CNI_NETNS=/run/netns/check CNI_IFNAME=net1 \
@@ -148,11 +156,11 @@ for c in l2-r l2-g ipam-r ipam-g; do
 	done
 done
 ip netns delete check
-rm -rf "$T/hl-r" "$T/hl-g"
+rm -rf "$T/hl-r" "$T/hl-g" "$T/hl-m"
 
 add_del L2 "$T/l2-r.json" "$T/l2-g.json"
-add_del IPAM "$T/ipam-r.json" "$T/ipam-g.json"
-for d in hl-r hl-g; do # DEL must have released every address
+add_del IPAM "$T/ipam-r.json" "$T/ipam-g.json" "$T/ipam-m.json"
+for d in hl-r hl-g hl-m; do # DEL must have released every address
 	if ls "$T/$d/b" | grep -q '^10\.'; then echo "run.sh: host-local addresses left in $d" >&2; exit 1; fi
 done
 
@@ -175,6 +183,14 @@ awk -F'\t' '
 				mn[i], md[i], p9[i], mx[i], cpu[i], rss[i],
 				ref ? sprintf("%.2f", md[i] / ref) : "-", rref ? sprintf("%.2f", rss[i] / rref) : "-"
 		}
+		for (i = 1; i <= NR; i++)
+			if (l[i] ~ /^rdmanet routing=main /) {
+				op = l[i]; sub(/^.* /, "", op)
+				for (k = 1; k <= NR; k++)
+					if (c[k] == c[i] && l[k] == "rdmanet " op)
+						printf "%s %s: routing table (default) - routing main = %+.2f ms (medians)\n",
+							c[i], op, md[k] - md[i]
+			}
 		printf "\nloader cost over the empty C program (medians):"
 		sep = ""
 		for (i = 1; i <= NR; i++)

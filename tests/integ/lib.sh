@@ -175,9 +175,22 @@ addrs() {
 		jq -r --arg f "${3:-}" '.[0].addr_info[]? | select(.scope == "global") |
 			select($f == "" or .family == $f) | "\(.local)/\(.prefixlen)"'
 }
-# route_via NS DST: "gateway dev" of a main-table route, "" when absent.
+# route_via NS DST [TABLE]: "gateway dev" of a route in TABLE (default: any table but local; an
+# attachment's routes are in its own table unless routing is "main"), "" when absent. DST
+# "default" is IPv4's default route, "default6" IPv6's.
 route_via() {
-	ip -n "$1" -j route show "$2" 2>/dev/null | jq -r '.[0] | select(.) | "\(.gateway // "-") \(.dev)"'
+	local fam=-4 dst=$2
+	case $dst in *:*) fam=-6 ;; default6) fam=-6 dst=default ;; esac
+	ip -n "$1" $fam -j route show table "${3:-all}" "$dst" 2>/dev/null |
+		jq -r '[.[] | select(.type != "local" and .type != "multicast" and .type != "broadcast")] |
+			.[0] | select(.) | "\(.gateway // "-") \(.dev)"'
+}
+# rules NS: the netns' policy rules of both families but the kernel's defaults, one a line as
+# "PRIORITY from SRC lookup TABLE".
+rules() {
+	{ ip -n "$1" -4 -j rule show; ip -n "$1" -6 -j rule show; } 2>/dev/null |
+		jq -r '.[] | select(.table != "local" and .table != "main" and .table != "default") |
+			"\(.priority) from \(.src)\(if .srclen then "/\(.srclen)" else "" end) lookup \(.table)"'
 }
 pod_sysctl() { ip netns exec "$1" cat "/proc/sys/net/$2" 2>/dev/null; }
 # host_ours: links on the host that carry our alias, one a line. rdmanet creates its links
@@ -192,20 +205,23 @@ allocs() { ls -1 "$T/ipam/$NET" 2>/dev/null | grep -E '^[0-9a-f.:]+$' || true; }
 alloc_for() { grep -lx "$1"$'\r' "$T/ipam/$NET"/* 2>/dev/null | xargs -r -n1 basename; }
 
 # snapshot NS...: the state an ADD must leave unchanged when it fails: host links (name, kind,
-# alias), the netns' links (index, MAC, up, MTU), addresses, routes, and host-local's files.
+# alias), the netns' links (index, MAC, up, MTU), addresses, routes of every table, policy rules
+# and host-local's files.
 snapshot() {
 	local ns
 	{
 		ip -j -d link show
 		for ns; do
 			ip -n "$ns" -j -d link show; ip -n "$ns" -j addr show; ip -n "$ns" -j route show table all
+			ip -n "$ns" -j -4 rule show; ip -n "$ns" -j -6 rule show
 		done
 	} | jq -c -s '[.[0][] | {ifname, k: .linkinfo.info_kind, a: .ifalias}],
-		(.[1:] | _nwise(3) |
+		(.[1:] | _nwise(5) |
 			[.[0][] | {ifname, ifindex, k: .linkinfo.info_kind, address, a: .ifalias,
 				up: (.flags|any(. == "UP")), mtu}],
 			[.[1][] | .addr_info[] | select(.scope == "global") | .local],
-			[.[2][] | select(.type != "local" and .type != "broadcast") | {dst, gateway, dev}])'
+			[.[2][] | select(.type != "local" and .type != "broadcast") | {dst, gateway, dev, table}],
+			[.[3][], .[4][] | {priority, src, table}])'
 	allocs
 }
 # unchanged BEFORE NS...: the current snapshot equals BEFORE, no link of ours on the host.

@@ -35,7 +35,7 @@ check "host-local: result 1.1.0 shape" jqt '
 	(.interfaces|length) == 1 and .interfaces[0].name == "net1" and .interfaces[0].sandbox == "/run/netns/p1"
 	and .interfaces[0].mtu == 9000 and (.ips|length) == 1 and .ips[0].interface == 0
 	and (.ips[0]|has("version")|not) and .ips[0].gateway == "10.10.0.1"
-	and .routes == [{"dst":"10.250.0.0/16"}]' <<<"$R1"
+	and .routes == [{"dst":"10.250.0.0/16","table":'"$((10000 + $(lq p1 net1 .ifindex)))"'}]' <<<"$R1"
 check "host-local: dns from the config when the IPAM has none" \
 	jqt '.dns == {"nameservers":["10.0.0.53"],"search":["example.test"]}' <<<"$R1"
 check "host-local: allocation recorded for the container" test "$(alloc_for add-hl)" = "${ip1%/*}"
@@ -153,17 +153,19 @@ cni ADD add-v11 "$(nsp p10)" net1 "$c"
 check "1.1.0 IPAM: ADD succeeds" succeeded '[.ips[].address] == ["10.40.0.7/24","10.41.0.7/24","fd00:40::7/64"]'
 R10=$OUT
 check "1.1.0 IPAM: called with cniVersion 1.1.0 (no fallback)" jqt '.cniVersion == "1.1.0"' "$T/ipam-v11.ADD.in"
-check "1.1.0 IPAM: route fields reported" jqt '.routes == [{"dst":"10.42.0.0/16","mtu":1400,"priority":50,
-	"table":100},{"dst":"::/0"},{"dst":"10.44.0.0/16","gw":"10.41.0.1","advmss":1300}]' <<<"$R10"
+T10=$((10000 + $(lq p10 net1 .ifindex)))
+check "1.1.0 IPAM: route fields reported (table: the IPAM's, else the attachment's own)" \
+	jqt '.routes == [{"dst":"10.42.0.0/16","mtu":1400,"priority":50,"table":100},
+	{"dst":"::/0","table":'"$T10"'},{"dst":"10.44.0.0/16","gw":"10.41.0.1","advmss":1300,"table":'"$T10"'}]' <<<"$R10"
 check "1.1.0 IPAM: the IPAM's dns wins over the config's" jqt '.dns == {"nameservers":["10.40.0.53"]}' <<<"$R10"
 check "1.1.0 IPAM: all addresses in the kernel" \
 	test "$(addrs p10 net1 | sort | tr '\n' ' ')" = "10.40.0.7/24 10.41.0.7/24 fd00:40::7/64 "
 check "1.1.0 IPAM: route in table 100 with metric and mtu" test "$(ip -n p10 -j route show table 100 |
 	jq -r '.[] | "\(.dst) \(.gateway) \(.metric) \(.metrics[0].mtu)"')" = "10.42.0.0/16 10.40.0.1 50 1400"
-check "1.1.0 IPAM: route with its own gw and advmss" test "$(ip -n p10 -j route show 10.44.0.0/16 |
+check "1.1.0 IPAM: route with its own gw and advmss" test "$(ip -n p10 -j route show table "$T10" 10.44.0.0/16 |
 	jq -r '.[] | "\(.gateway) \(.metrics[0].advmss)"')" = "10.41.0.1 1300"
 check "1.1.0 IPAM: IPv6 default route via the IPAM's IPv6 gateway" \
-	test "$(ip -n p10 -6 -j route show default | jq -r '.[0].gateway')" = fd00:40::1
+	test "$(ip -n p10 -6 -j route show table "$T10" default | jq -r '.[0].gateway')" = fd00:40::1
 cni CHECK add-v11 "$(nsp p10)" net1 "$(with_prev "$c" "$R10")"
 check "1.1.0 IPAM: CHECK passes (tables, gateways, IPv6)" succeeded_quietly
 check "host-local (1.0.0 only) got a retry with 1.0.0" \

@@ -52,7 +52,8 @@ check "DEL with prevResult and static at 1.1.0 succeeds" eval 'succeeded_quietly
 # with a rule from each address:
 # CHECK finds them there through the rule, and says which is missing when one is
 mk_ns c5 || die "create namespace c5"
-csb=$(conf_l2 1.0.0 k0 '.ipam={type:"static",addresses:[{address:"10.13.2.5/24",gateway:"10.13.2.1"},
+# (routing "main": sbr is the way to per-address tables for plugins without our own)
+csb=$(conf_l2 1.0.0 k0 '.routing="main" | .ipam={type:"static",addresses:[{address:"10.13.2.5/24",gateway:"10.13.2.1"},
 	{address:"fd00:13::5/64",gateway:"fd00:13::1"}],routes:[{dst:"0.0.0.0/0"},{dst:"::/0"}]}')
 cni ADD chk-sbr "$(nsp c5)" net1 "$csb"
 check "ADD with an IPv4 and an IPv6 gateway and default routes" succeeded
@@ -91,19 +92,26 @@ check "CHECK of an ifname prevResult does not list is 105" failed_with 105 'net2
 ip -n c1 addr del "$ip" dev net1
 chk
 check "CHECK after 'ip addr del' is 105 naming the address" failed_with 105 "address ${ip%/*}.*missing"
-ip -n c1 addr add "$ip" dev net1 && ip -n c1 route replace 10.250.0.0/16 via 10.13.0.1 dev net1
+# the address's deletion took the routes that used it as source: its table's connected route
+T1=$((10000 + $(lq c1 net1 .ifindex)))
+restore_routes() {
+	ip -n c1 route replace 10.13.0.0/24 dev net1 src "${ip%/*}" table "$T1" &&
+		ip -n c1 route replace 10.250.0.0/16 via 10.13.0.1 dev net1 table "$T1" &&
+		ip -n c1 route replace default via 10.13.0.1 dev net1 table "$T1"
+}
+ip -n c1 addr add "$ip" dev net1 && restore_routes
 chk
 check "CHECK passes again once the address and route are back" succeeded_quietly
 
-ip -n c1 route del 10.250.0.0/16
+ip -n c1 route del 10.250.0.0/16 table "$T1"
 chk
 check "CHECK after the route was deleted is 105" failed_with 105 'route to 10\.250\.0\.0/16'
-ip -n c1 route add 10.250.0.0/16 via 10.13.0.1 dev net1
+ip -n c1 route add 10.250.0.0/16 via 10.13.0.1 dev net1 table "$T1"
 
 ip -n c1 link set net1 down
 chk
 check "CHECK with the link down is 105" failed_with 105 'down'
-ip -n c1 link set net1 up && ip -n c1 route replace 10.250.0.0/16 via 10.13.0.1 dev net1
+ip -n c1 link set net1 up && restore_routes
 
 ip -n c1 link set net1 address 02:99:99:99:99:99
 chk

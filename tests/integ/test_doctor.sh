@@ -85,6 +85,48 @@ check "--netns with a file that is no netns: usage error" usage_error "not a net
 doc --netns
 check "--netns without a path: usage error" usage_error "--netns needs a path"
 
+# ---- rails: a pod with several rdmanet attachments (no RDMA on this host: the routing, ARP
+# and MTU findings are the rails' own)
+mk_master r1 && mk_master r2 || die "create rail masters"
+ip link set r2 mtu 9000
+mk_ns rp || die "create netns rp"
+rail() { # IFNAME MASTER ADDR [JQ]
+	conf_l2 1.1.0 "$2" ".ipam={type:\"static\",addresses:[{address:\"$3\"}]} | ${4:-.}"
+}
+cni ADD dr-1 "$(nsp rp)" net1 "$(rail net1 r1 10.18.0.11/24 '.routing="main"')"
+cni ADD dr-1 "$(nsp rp)" net2 "$(rail net2 r2 10.18.0.12/24 '.routing="main" | .mtu=1500')"
+doc --netns "$(nsp rp)" --json
+check "rails: both reported with parent, MTU chain, table, addresses and sysctls" \
+	json '[.rails[] | {name, kind, mtu, parent, policyRouting, addresses, sysctls}] == [
+		{name:"net1",kind:"macvlan",mtu:1500,parent:{name:"r1",mtu:1500},policyRouting:false,
+		 addresses:["10.18.0.11/24"],sysctls:{arp_ignore:1,arp_announce:2,rp_filter:2}},
+		{name:"net2",kind:"macvlan",mtu:1500,parent:{name:"r2",mtu:9000},policyRouting:false,
+		 addresses:["10.18.0.12/24"],sysctls:{arp_ignore:1,arp_announce:2,rp_filter:2}}]'
+check "rails sharing a subnet without policy routing: an error naming both and the subnet" \
+	json 'any(.findings[]; .severity == "error" and .what == "rails '"'"'net1'"'"' and '"'"'net2'"'"' share 10.18.0.0/24 without policy routing")'
+check "a child MTU below its parent's: an info finding" \
+	json 'any(.findings[]; .severity == "info" and (.what|test("net2'"'"' MTU 1500 is below its parent '"'"'r2'"'"' MTU 9000")))'
+check "without IFNAMEs each rail is followed to its RDMA port" \
+	json '[.interfaces[].name] == ["net1","net2"]'
+ip netns exec rp sh -c 'echo 0 >/proc/sys/net/ipv4/conf/net1/arp_ignore; echo 0 >/proc/sys/net/ipv4/conf/net1/rp_filter
+	echo 1 >/proc/sys/net/ipv4/conf/all/rp_filter'
+doc --netns "$(nsp rp)" --json
+check "arp_ignore 0 on a rail: a warning with the config key that fixes it" \
+	json 'any(.findings[]; .severity == "warn" and (.what|test("net1'"'"' answers ARP")) and (.fix|test("arpIgnore")))'
+check "rp_filter 1 from conf/all (the larger value counts) without policy routing: a warning" \
+	json '.rails[0].sysctls.rp_filter == 1 and any(.findings[]; .severity == "warn" and (.what|test("rp_filter 1")))'
+doc --netns "$(nsp rp)"
+check "text: a rail section per attachment" out_has '^rail net2 \(macvlan\): MTU 1500, parent r2 MTU 9000$'
+check "text: ... with its routing" out_has '^  routing: MAIN TABLE ONLY \(table [0-9]+\)$'
+for i in 1 2; do cni DEL dr-1 "$(nsp rp)" net$i "$(rail net$i r$i 10.18.0.1$i/24 '.routing="main"')"; done
+ip netns exec rp sh -c 'echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter'
+cni ADD dr-2 "$(nsp rp)" net1 "$(rail net1 r1 10.18.0.11/24)"
+cni ADD dr-2 "$(nsp rp)" net2 "$(rail net2 r2 10.18.0.12/24)"
+doc --netns "$(nsp rp)" --json
+check "rails with their own tables (the default): policy routing reported, no routing finding" \
+	json '[.rails[].policyRouting] == [true,true] and ([.findings[] | select(.what|test("rail|ARP|rp_filter|announce"))] == [])'
+for i in 1 2; do cni DEL dr-2 "$(nsp rp)" net$i "$(rail net$i r$i 10.18.0.1$i/24)"; done
+
 # ---- usage
 doc --bogus
 check "an unknown option: exit 2 and the usage" usage_error "unknown option '--bogus'"

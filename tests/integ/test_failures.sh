@@ -97,7 +97,8 @@ check "the pod's eth0 still has its address" test "$(addrs fp eth0 inet)" = 10.9
 for s in create:101:"cannot create macvlan" alias:101:"cannot label" sysctl:104:"sysctls" \
 	ipam:103:"IPAM plugin 'host-local' failed" addr:104:"cannot add address 10.16.0" \
 	up:101:"cannot bring" route:104:"cannot add route to 10.250.0.0/16" \
-	result:107:"cannot build the result"; do
+	rule:104:"cannot add the rule 'from 10.16.0.[0-9]+ lookup 100[0-9]+'" \
+	dad:104:"duplicate address detection" result:107:"cannot build the result"; do
 	IFS=: read -r step code re <<<"$s"
 	add_fails "RDMANET_TEST_FAIL_STEP=$step" "$code" "$re" "$cv" RDMANET_TEST_FAIL_STEP=$step
 done

@@ -66,10 +66,10 @@ clean() {
 n=0
 for kind in macvlan hostdev; do
 	if [ $kind = macvlan ]; then
-		steps="create alias sysctl ipam addr up route result"
+		steps="create alias sysctl ipam addr up route rule dad result"
 		master=k0 jqx='.'
 	else
-		steps="state move sysctl ipam addr up route result"
+		steps="state move sysctl ipam addr up route rule dad result"
 		master=h0 jqx='.link="hostdev"'
 	fi
 	for ipam in hl k8s; do

@@ -11,8 +11,9 @@ volumes, headless Services of Indexed Jobs); the DaemonSet (hostPath mounts, ins
 readiness probe, tolerations, unprivileged) and the reconciler; RBAC against what README lists
 and nothing more; CRDs structural and holding the fields rdmanet-ipam writes; every
 NetworkAttachmentDefinition's spec.config through rdmanet's and rdmanet-ipam's parsers
-(CONFIG_CHECK, as Multus would pass it), disjoint ranges; pods naming existing networks with an
-RDMA resource and IPC_LOCK; the verification Job and the NCCL example; the Dockerfile against the
+(CONFIG_CHECK, as Multus would pass it), disjoint ranges, the 8-rail networks at the default
+routing; pods naming existing networks with an RDMA resource and IPC_LOCK; the verification Job,
+the NCCL example and the 8-rail pod's NCCL derivation; the Dockerfile against the
 manifests; the operator guide's troubleshooting table against every error code and doctor finding
 in the source; paths named in the docs exist.
 """
@@ -466,6 +467,17 @@ check("NADs: a RoCE macvlan network", ("macvlan", "ens1f0") in masters.get(
       "conf-examples/nad-roce-macvlan.yaml", []), masters)
 check("NADs: an SR-IOV hostdev network", ("hostdev", "") in masters.get(
       "conf-examples/nad-sriov-hostdev.yaml", []), masters)
+rails8 = [v for v in nads.values() if len(v) == 4 and v[0] == "conf-examples/nad-roce-8rail.yaml"]
+check("NADs: the 8-rail file has 8 RoCE macvlan networks on 8 different masters",
+      len(rails8) == 8 and all(v[3]["link"] == "macvlan" for v in rails8)
+      and len({v[3]["master"] for v in rails8}) == 8, [(v[3]["link"], v[3]["master"]) for v in rails8])
+check("NADs: the 8 rails leave routing and the ARP sysctls at their defaults (own table, 1/2/2)",
+      rails8 and all("routing" not in v[2] and (v[3]["routing"], v[3]["arpIgnore"], v[3]["arpAnnounce"],
+                                                v[3]["rpFilter"]) == ("table", 1, 2, 2) for v in rails8),
+      [(v[3].get("routing"), v[3].get("arpIgnore")) for v in rails8])
+check("NADs: every network's routing is one rdmanet's parser knows",
+      all(v[3].get("routing") in ("table", "main") for v in nads.values() if len(v) == 4),
+      [v[3].get("routing") for v in nads.values() if len(v) == 4])
 
 # ------------------------------------------------------------------ pods asking for networks
 shared_res = set()
@@ -572,6 +584,25 @@ for jname, needles in (("rdma-verify", ["ib_write_bw", "ifalias", "-d", "-x", "R
         if (c.get("command") or [""])[0].endswith("bash"):
             p = subprocess.run(["bash", "-n"], input=body, capture_output=True, text=True)
             check(f"Job {jname}: the script is valid bash", p.returncode == 0, p.stderr)
+
+# ------------------------------------------------------------------ the 8-rail pod
+rail_pods = [(f, d) for f, d in api if f == "conf-examples/pod-roce-8rail.yaml" and d.get("kind") == "Pod"]
+check("conf-examples: pod-roce-8rail.yaml holds one Pod", len(rail_pods) == 1, len(rail_pods))
+for f, d in rail_pods:
+    ann = ((d.get("metadata") or {}).get("annotations") or {}).get("k8s.v1.cni.cncf.io/networks", "")
+    nets = parse_networks(ann) if ann else []
+    check("8-rail pod: rail0..rail7 as net1..net8",
+          [(n, i) for _, n, i in nets] == [(f"rail{k}", f"net{k + 1}") for k in range(8)], nets)
+    for c in pod_spec(d)[0].get("containers") or []:
+        s = script_of(c)
+        needles = ["/sys/class/net/*/ifalias", "rdmanet:", "NCCL_IB_HCA", "NCCL_IB_GID_INDEX",
+                   "NCCL_SOCKET_IFNAME"]
+        miss = [n for n in needles if n not in s]
+        check(f"8-rail pod: the script derives NCCL's settings from every label {needles}",
+              not miss, miss)
+        p = subprocess.run(["bash", "-n"], input=(c.get("args") or [""])[-1], capture_output=True,
+                           text=True)
+        check("8-rail pod: the script is valid bash", p.returncode == 0, p.stderr)
 
 # ------------------------------------------------------------------ kustomization
 with open("deploy/kustomization.yaml") as fh:

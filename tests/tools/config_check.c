@@ -9,6 +9,7 @@
  * sends), and, when "ipam.type" is "rdmanet-ipam", as rdmanet-ipam's ADD would (ipam_config_parse).
  * On success it prints one JSON object summing up what was understood:
  *   {"name":..,"link":..,"master":..,"rdmaMode":..,"deviceID":..,"mtu":N,"ipam":..,
+ *    "routing":"table"|"main","arpIgnore":N,"arpAnnounce":N,"rpFilter":N,
  *    "pools":["10.20.0.0-16",..],"ranges":["10.20.0.0/16",..],"kubeconfig":..,"namespace":..}
  * (the last four only for rdmanet-ipam) and exits 0. On failure it prints the CNI error JSON
  * the plugin would print, prefixed by "rdmanet: " or "rdmanet-ipam: " on stderr, and exits 1.
@@ -121,6 +122,10 @@ int main(int argc, char **argv)
 	cJSON_AddStringToObject(sum, "deviceID", cfg.device_id);
 	cJSON_AddNumberToObject(sum, "mtu", cfg.mtu);
 	cJSON_AddStringToObject(sum, "ipam", cfg.has_ipam ? cfg.ipam_type : "");
+	cJSON_AddStringToObject(sum, "routing", config_routing_name(cfg.routing));
+	cJSON_AddNumberToObject(sum, "arpIgnore", cfg.arp_ignore);
+	cJSON_AddNumberToObject(sum, "arpAnnounce", cfg.arp_announce);
+	cJSON_AddNumberToObject(sum, "rpFilter", cfg.rp_filter);
 	if (cfg.has_ipam && !strcmp(cfg.ipam_type, "rdmanet-ipam")) {
 		if (ipam_config_parse(buf, len, CNI_CMD_ADD, &ic, &err) < 0) {
 			rc = fail("rdmanet-ipam", &err, ic.cni_version[0] ? ic.cni_version : cfg.cni_version);

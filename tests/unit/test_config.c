@@ -703,6 +703,36 @@ static void test_good_rdma_and_hostdev(void)
 }
 
 /* runtimeConfig.deviceID (the deviceID capability) wins over the top-level one. */
+/* routing and the multi-rail sysctls: defaults, every value, null keeps the default */
+static void test_routing_and_sysctls(void)
+{
+	static const char base[] = "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"rdmanet\","
+				   "\"master\":\"eth0\"";
+	struct cni_err err = { 0 };
+	struct config cfg;
+	char buf[512];
+
+	(void) snprintf(buf, sizeof(buf), "%s}", base);
+	CHECK_INT(parse_str(buf, CNI_CMD_ADD, NULL, &cfg, &err), 0);
+	CHECK(cfg.routing == ROUTING_TABLE && cfg.arp_ignore == 1 && cfg.arp_announce == 2 &&
+	      cfg.rp_filter == 2);
+	CHECK_STR(config_routing_name(cfg.routing), "table");
+	config_free(&cfg);
+	(void) snprintf(buf, sizeof(buf),
+			"%s,\"routing\":\"main\",\"arpIgnore\":8,\"arpAnnounce\":0,\"rpFilter\":1}",
+			base);
+	CHECK_INT(parse_str(buf, CNI_CMD_ADD, NULL, &cfg, &err), 0);
+	CHECK(cfg.routing == ROUTING_MAIN && cfg.arp_ignore == 8 && cfg.arp_announce == 0 &&
+	      cfg.rp_filter == 1);
+	CHECK_STR(config_routing_name(cfg.routing), "main");
+	config_free(&cfg);
+	(void) snprintf(buf, sizeof(buf), "%s,\"routing\":null,\"arpIgnore\":null,\"rpFilter\":0}",
+			base);
+	CHECK_INT(parse_str(buf, CNI_CMD_ADD, NULL, &cfg, &err), 0);
+	CHECK(cfg.routing == ROUTING_TABLE && cfg.arp_ignore == 1 && cfg.rp_filter == 0);
+	config_free(&cfg);
+}
+
 static void test_device_id_precedence(void)
 {
 	static const char conf[] = "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"rdmanet\","
@@ -734,6 +764,7 @@ int main(int argc, char **argv)
 	RUN(test_bad_fixtures);
 	RUN(test_good_rdma_and_hostdev);
 	RUN(test_device_id_precedence);
+	RUN(test_routing_and_sysctls);
 	RUN(test_master_required_per_command);
 	RUN(test_version_gates);
 	RUN(test_version_kept_on_later_error);

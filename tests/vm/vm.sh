@@ -18,7 +18,8 @@
 #   VM_CNI_DIR  a folder copied recursively to /opt/cni/bin (e.g. an install with rdmanet-lib/)
 #   VM_LIBDIRS  space separated SRC:DST pairs: the content of host folder SRC is copied to guest
 #               folder DST (e.g. build/lib:/opt/cni/bin/rdmanet-lib)
-#   VM_FILES    space separated files or folders copied to /vmtest/ (next to the guest script)
+#   VM_FILES    space separated files or folders copied to /vmtest/ (next to the guest script);
+#               an ELF file among them gets the libraries ldd finds, as VM_BINS
 #   VM_MODULES  extra kernel modules to put in the initramfs (besides the default set below)
 #   VM_NIC      1 (default): add a virtio-net PCI NIC on a qemu hub with no other port, so its
 #               frames go nowhere; 0: no NIC at all
@@ -170,6 +171,7 @@ for pair in ${VM_LIBDIRS:-}; do
 done
 for f in ${VM_FILES:-}; do
   [ -e "$f" ] || die "VM_FILES: $f not found"; cp -a "$f" "$R/vmtest/"
+  if [ -f "$f" ] && head -c4 "$f" | grep -q ELF; then put_libs "$f"; fi
 done
 cp "$GUEST" "$R/vmtest/"; GNAME=$(basename "$GUEST")
 # guest arguments, single-quoted for sh
