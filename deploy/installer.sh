@@ -105,17 +105,19 @@ link_file() {
 }
 
 # write_generated DEST MODE COMMAND...: DEST gets COMMAND's output unless it holds that already.
+# The output is compared in memory (the x keeps trailing newlines through the substitution): a
+# temporary file appears only for a real change, not at every poll.
 write_generated() {
 	dest=$1 mode=$2
 	shift 2
-	tmp_for "$dest"
-	"$@" >"$TMP" || die "cannot write $TMP"
-	chmod "$mode" "$TMP" || die "cannot chmod $TMP"
-	if [ -f "$dest" ] && cmp -s "$TMP" "$dest"; then
-		rm -f "$TMP"
-		TMP=
+	out=$("$@" && printf x) || die "cannot generate $dest"
+	out=${out%x}
+	if [ -f "$dest" ] && [ ! -L "$dest" ] && printf '%s' "$out" | cmp -s - "$dest"; then
 		return 1
 	fi
+	tmp_for "$dest"
+	printf '%s' "$out" >"$TMP" || die "cannot write $TMP"
+	chmod "$mode" "$TMP" || die "cannot chmod $TMP"
 	commit "$dest"
 	return 0
 }
