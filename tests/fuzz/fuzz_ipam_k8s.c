@@ -18,12 +18,14 @@
  * not the gateway), and every request the code makes is well-formed.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -215,6 +217,39 @@ static void check_add(const struct ipam_config *cfg, const struct cni_result *re
 	}
 }
 
+/*
+ * The node lock of a pool lives in /run/rdmanet-ipam on a node: a run here must not leave lock
+ * files on the machine, so they go to a private folder removed at exit.
+ */
+static char lock_dir[] = "/tmp/rdmanet-fuzz-locks.XXXXXX";
+
+static void lock_dir_remove(void)
+{
+	DIR *d = opendir(lock_dir);
+	struct dirent *e;
+	char path[sizeof(lock_dir) + 300];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' &&
+		    (size_t) snprintf(path, sizeof(path), "%s/%s", lock_dir, e->d_name) < sizeof(path))
+			(void) unlink(path);
+	(void) closedir(d);
+	(void) rmdir(lock_dir);
+}
+
+static void lock_dir_once(void)
+{
+	static int done;
+
+	if (done++)
+		return;
+	if (!mkdtemp(lock_dir) || setenv("RDMANET_IPAM_LOCK_DIR", lock_dir, 1) < 0)
+		abort(); /* never fall back to the machine's /run */
+	(void) atexit(lock_dir_remove);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *nl;
@@ -229,6 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned which, op;
 	int used = 0, r;
 
+	lock_dir_once();
 	/* a terminated copy: the script is read with strtol */
 	text = malloc(size + 1);
 	if (!text)

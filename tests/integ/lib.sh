@@ -47,6 +47,7 @@ integ_cleanup() {
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do ip netns del "$ns" 2>/dev/null; done
 	umount /run/netns 2>/dev/null
 	umount /run/rdmanet-ipam 2>/dev/null
+	[ -z "${INTEG_MADE_LOCKS:-}" ] || rmdir /run/rdmanet-ipam 2>/dev/null
 	umount /var/lib/cni 2>/dev/null || umount /var/lib 2>/dev/null
 	[ -n "$T" ] && rm -rf "$T"
 }
@@ -66,7 +67,9 @@ integ_setup() {
 	else
 		mount -t tmpfs rdmanet-state /var/lib || die "setup" "cannot mount /var/lib"
 	fi
-	# rdmanet-ipam's node locks of pools (/run/rdmanet-ipam), likewise
+	# rdmanet-ipam's node locks of pools (/run/rdmanet-ipam), likewise; the folder goes again
+	# at exit when this script made it
+	[ -d /run/rdmanet-ipam ] || INTEG_MADE_LOCKS=1
 	mkdir -p /run/rdmanet-ipam && mount -t tmpfs rdmanet-locks /run/rdmanet-ipam ||
 		die "setup" "cannot mount /run/rdmanet-ipam"
 	T=$(mktemp -d /tmp/rdmanet-integ.XXXXXX) || die "setup" "mktemp"
