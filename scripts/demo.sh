@@ -49,9 +49,10 @@ for p in a b; do
 	cni ADD "demo-container-$p" "pod-$p" | tee "$WORK/result-$p.json" | jq .
 done
 
-say "Inside pod-a: the macvlan child of rdma0, renamed net1, with its address and route"
+say "Inside pod-a: the macvlan child of rdma0, named net1, with its address, its own routing table and rule"
 run ip -n pod-a -d -br addr show net1
-run ip -n pod-a route show dev net1
+run ip -n pod-a route show table all dev net1 type unicast
+run ip -n pod-a rule show
 ip -n pod-a -d link show net1 | grep -oE 'macvlan mode [a-z]+'
 
 ADDR_B=$(jq -r '.ips[0].address' "$WORK/result-b.json"); ADDR_B=${ADDR_B%/*}
