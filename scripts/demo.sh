@@ -17,8 +17,13 @@ fi
 B=$PWD/build/rdmanet
 WORK=$(mktemp -d)
 . tests/k8s/lib.sh
-trap 'k8s_server_stop; rm -rf "$WORK"' EXIT
+# rdmanet-ipam's pool locks (/run/rdmanet-ipam) go to a private tmpfs too; the folder goes again
+# at exit when the demo made it
+[ -d /run/rdmanet-ipam ] && MADE_LOCKS= || MADE_LOCKS=1
+trap 'k8s_server_stop; rm -rf "$WORK"; umount /run/rdmanet-ipam 2>/dev/null
+	[ -z "$MADE_LOCKS" ] || rmdir /run/rdmanet-ipam 2>/dev/null' EXIT
 mkdir -p /run/netns && mount -t tmpfs rdmanet-demo /run/netns
+mkdir -p /run/rdmanet-ipam && mount -t tmpfs rdmanet-demo-locks /run/rdmanet-ipam
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
