@@ -20,6 +20,7 @@
 #include <netlink/msg.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/ipaddr.h"
 
 DEFINE_CLEANUP(struct nl_msg *, nlmsg_free)
@@ -186,19 +187,11 @@ int ipaddr_has(struct netlink *nl, int ifindex, const struct cni_ip *ip)
 	return ipaddr_flags(nl, ifindex, ip, NULL);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int ipaddr_wait_dad(struct netlink *nl, int ifindex, const struct cni_result *res, int iface,
 		    unsigned timeout_ms, int *which)
 {
 	const struct timespec tick = { 0, 10 * 1000 * 1000 };
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_now_ms() + timeout_ms;
 
 	*which = -1;
 	for (;;) {
@@ -231,7 +224,7 @@ int ipaddr_wait_dad(struct netlink *nl, int ifindex, const struct cni_result *re
 			*which = -1;
 			return 0;
 		}
-		if (now_ms() >= deadline)
+		if (clock_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		(void) nanosleep(&tick, NULL);
 	}

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/ipam_exec.h"
 #include "rdmanet/log.h"
 
@@ -42,14 +43,6 @@ static int find_plugin(const char *type, const char *cni_path, char *out, size_t
 	return -ENOENT;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct child_io {
 	const char *in;
 	size_t in_len;
@@ -65,7 +58,7 @@ static int pump(int in_fd, int out_fd, struct child_io *io, long long deadline)
 
 	while (out_fd >= 0) {
 		struct pollfd pfd[2] = { { out_fd, POLLIN, 0 }, { in_fd, POLLOUT, 0 } };
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_now_ms();
 		int r;
 
 		if (left <= 0)
@@ -129,7 +122,7 @@ static int reap(pid_t pid, int *status, long long deadline)
 			return 0;
 		if (w < 0 && errno != EINTR)
 			return -errno;
-		if (now_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			(void) kill(-pid, SIGKILL);
 			return -ETIMEDOUT;
 		}
@@ -241,7 +234,7 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 		(void) close(outp[0]);
 		return err_set(err, r, RDMANET_ERR_IPAM, NULL, "cannot execute IPAM plugin '%s'", plugin);
 	}
-	deadline = now_ms() + timeout_ms;
+	deadline = clock_now_ms() + timeout_ms;
 	r = pump(inp[1], outp[0], &io, deadline);
 	(void) close(outp[0]);
 	if (r < 0 || io.too_big)

@@ -38,6 +38,7 @@
 #include <cjson/cJSON.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/ipam_k8s.h"
 #include "rdmanet/log.h"
 
@@ -59,20 +60,13 @@ static void test_kill(const char *step)
 #define ALLOCS_MAX (1u << 20)
 #define LOCK_DIR "/run/rdmanet-ipam"	/* RDMANET_IPAM_LOCK_DIR overrides (tests, benchmark) */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned long long random_u64(void)
 {
 	unsigned long long v = 0;
 
 	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t) sizeof(v))
-		v = (unsigned long long) now_ms() * 6364136223846793005ULL ^ (unsigned long long) getpid();
+		v = (unsigned long long) clock_now_ms() * 6364136223846793005ULL ^
+		    (unsigned long long) getpid();
 	return v;
 }
 
@@ -86,8 +80,8 @@ static void backoff(unsigned attempt, long long deadline)
 	long long ms = (long long) (random_u64() % (10u << (attempt < 7 ? attempt : 7))) + 1;
 	struct timespec ts;
 
-	if (now_ms() + ms > deadline)
-		ms = deadline - now_ms();
+	if (clock_now_ms() + ms > deadline)
+		ms = deadline - clock_now_ms();
 	if (ms <= 0)
 		return;
 	ts.tv_sec = ms / 1000;
@@ -127,7 +121,7 @@ static int pool_lock(const char *name, long long deadline)
 		/* wait in the kernel's queue (polling would serve waiters in random order) */
 		struct sigaction quiet = { .sa_handler = on_alarm }, old_sa;
 		struct itimerval until = { { 0, 0 }, { 0, 0 } }, old_it;
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_now_ms();
 		int e = errno;
 
 		if (e == EWOULDBLOCK && left > 0) {
@@ -211,7 +205,7 @@ static int err_keep(struct cni_err *err, const struct cni_err *e, int r)
 static bool retry_later(int r, const struct cni_err *e, struct cni_err *err, struct cni_err *last,
 			unsigned *tries, long long deadline)
 {
-	if (transient(r) && now_ms() < deadline) {
+	if (transient(r) && clock_now_ms() < deadline) {
 		log_debug("%s (%s): trying again", e->msg, e->details);
 		if (last)
 			*last = *e;
@@ -228,7 +222,7 @@ static long long grace_deadline(const struct ipam_ctx *x)
 	unsigned ms = x->cfg->api_timeout_ms < x->cfg->retry_budget_ms ? x->cfg->api_timeout_ms :
 									  x->cfg->retry_budget_ms;
 
-	return now_ms() + ms;
+	return clock_now_ms() + ms;
 }
 
 /* A failed API request: transient ones are CNI 11 (the runtime retries), the rest 108. */
@@ -862,7 +856,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 	size_t n_skip = 0;
 	bool have_held = false, done = false, reload = true, unsure = false;
 	char name[POOL_NAME_MAX], key[48], cidr[64], text[INET6_ADDRSTRLEN], guard[64] = "";
-	long long deadline = now_ms() + x->cfg->retry_budget_ms;
+	long long deadline = clock_now_ms() + x->cfg->retry_budget_ms;
 	unsigned attempt, tries = 0, n_stale = 0;
 	struct cni_err last = { 0 };	/* the latest transient failure, tried again */
 	int r = 0, lock = -1;
@@ -877,7 +871,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 		struct cni_err e = { 0 };
 		const cJSON *old;
 
-		if (attempt && now_ms() >= deadline) {
+		if (attempt && clock_now_ms() >= deadline) {
 			if (last.code)
 				r = err_keep(err, &last, -ETIMEDOUT);
 			else
@@ -1033,7 +1027,7 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 	} gone[IPAM_RELEASE_MAX];
 	size_t n_gone = 0;
 	char name[POOL_NAME_MAX];
-	long long deadline = now_ms() + x->cfg->retry_budget_ms, grace;
+	long long deadline = clock_now_ms() + x->cfg->retry_budget_ms, grace;
 	bool unsure = false;	/* a write of gone[] got no answer */
 	unsigned tries = 0;
 	struct cni_err last = { 0 };	/* the latest transient failure, tried again */
@@ -1048,7 +1042,7 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 		const cJSON *it;
 		size_t n = 0;
 
-		if (attempt && now_ms() >= deadline) {
+		if (attempt && clock_now_ms() >= deadline) {
 			if (last.code)
 				r = err_keep(err, &last, -ETIMEDOUT);
 			else
@@ -1141,7 +1135,7 @@ static int unreserve_prev(struct ipam_ctx *x, const struct pool_range *rg,
 	for (unsigned i = 0; i < prev->n_ips && r >= 0; i++)
 		if (prev->ips[i].family == rg->net.family && pool_offset(rg, prev->ips[i].addr, &off) >= 0)
 			r = unreserve(x, rg, off, x->who->containerid,
-				      now_ms() + x->cfg->retry_budget_ms, err);
+				      clock_now_ms() + x->cfg->retry_budget_ms, err);
 	return r;
 }
 
