@@ -123,7 +123,6 @@ static int add_routes(struct netlink *pod, int ifindex, const struct cni_result 
 		      unsigned table, struct cni_err *err)
 {
 	const unsigned char *gw4, *gw6;
-	bool default4 = false, default6 = false;
 	char buf[INET6_ADDRSTRLEN];
 	int r;
 
@@ -145,10 +144,6 @@ static int add_routes(struct netlink *pod, int ifindex, const struct cni_result 
 
 		if (table && rt.table < 0)
 			rt.table = (int) table;
-		if (!rt.dst_len && rt.table == (int) table) {
-			default4 |= rt.family == AF_INET;
-			default6 |= rt.family == AF_INET6;
-		}
 		r = add_route(pod, ifindex, &rt, gw4, gw6, err);
 		if (r < 0)
 			return r;
@@ -159,7 +154,7 @@ static int add_routes(struct netlink *pod, int ifindex, const struct cni_result 
 					.mtu = -1, .advmss = -1, .priority = -1,
 					.table = (int) table, .scope = -1 };
 
-		if (!gw || (f ? default6 : default4))
+		if (!gw || ipaddr_default_in(ipam, rt.family, table))
 			continue;
 		memcpy(rt.gw, gw, f ? 16 : 4);
 		r = add_route(pod, ifindex, &rt, gw4, gw6, err);
@@ -178,10 +173,9 @@ static int add_routes(struct netlink *pod, int ifindex, const struct cni_result 
 static int add_rules(struct netlink *pod, const struct cni_result *ipam, unsigned table,
 		     struct cni_err *err)
 {
+	const unsigned char *gw4, *gw6;
 	char buf[INET6_ADDRSTRLEN];
 	int r;
-
-	const unsigned char *gw4, *gw6;
 
 	ipaddr_gateways(ipam, -1, &gw4, &gw6);
 	for (int f = 0; f < 2; f++) {
@@ -191,9 +185,7 @@ static int add_rules(struct netlink *pod, const struct cni_result *ipam, unsigne
 
 		for (unsigned i = 0; i < ipam->n_ips; i++)
 			has_addr |= ipam->ips[i].family == family;
-		for (unsigned i = 0; i < ipam->n_routes; i++)
-			has_default |= ipam->routes[i].family == family && !ipam->routes[i].dst_len;
-		if (!has_addr || has_default)
+		if (!has_addr || has_default || ipaddr_default_in(ipam, family, table))
 			continue;
 		r = ipaddr_route_unreachable(pod, family, table);
 		if (r < 0)

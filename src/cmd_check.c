@@ -309,7 +309,7 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 		struct cni_route rt = { .family = ip->family, .dst_len = ip->prefixlen, .mtu = -1,
 					.advmss = -1, .priority = -1, .table = (int) table,
 					.scope = -1 };
-		bool has_default = false;
+		bool has_default;
 
 		if (ip->iface >= 0 && ip->iface != idx)
 			continue;
@@ -333,8 +333,7 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 					       "the connected route of %s/%u is missing from table %u of '%s'",
 					       buf, ip->prefixlen, table, env->ifname);
 		}
-		for (unsigned k = 0; k < prev->n_routes; k++)
-			has_default |= prev->routes[k].family == ip->family && !prev->routes[k].dst_len;
+		has_default = ipaddr_default_in(prev, ip->family, table);
 		if (!gw && !has_default) {
 			r = ipaddr_route_unreachable_has(pod, ip->family, table);
 			if (r < 0)
@@ -346,7 +345,7 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 					       table, env->ifname, buf);
 			continue;
 		}
-		if (!gw || has_default)
+		if (has_default)
 			continue;
 		memset(rt.dst, 0, sizeof(rt.dst));
 		rt.dst_len = 0;

@@ -25,9 +25,21 @@
 
 DEFINE_CLEANUP(struct nl_msg *, nlmsg_free)
 
-static size_t alen(int family)
+size_t ipaddr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
+}
+
+bool ipaddr_default_in(const struct cni_result *res, int family, unsigned table)
+{
+	for (unsigned i = 0; i < res->n_routes; i++) {
+		const struct cni_route *rt = &res->routes[i];
+
+		if (rt->family == family && !rt->dst_len &&
+		    (rt->table < 0 || (unsigned) rt->table == (table ? table : RT_TABLE_MAIN)))
+			return true;
+	}
+	return false;
 }
 
 void ipaddr_gateways(const struct cni_result *res, int iface, const unsigned char **gw4,
@@ -59,8 +71,8 @@ int ipaddr_add(struct netlink *nl, int ifindex, const struct cni_ip *ip)
 
 	if (!msg || nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0)
 		return -ENOMEM;
-	if (nla_put(msg, IFA_LOCAL, (int) alen(ip->family), ip->addr) < 0 ||
-	    nla_put(msg, IFA_ADDRESS, (int) alen(ip->family), ip->addr) < 0)
+	if (nla_put(msg, IFA_LOCAL, (int) ipaddr_len(ip->family), ip->addr) < 0 ||
+	    nla_put(msg, IFA_ADDRESS, (int) ipaddr_len(ip->family), ip->addr) < 0)
 		return -EMSGSIZE;
 	if (ip->family == AF_INET && ip->prefixlen < 31) {
 		uint32_t a, mask = ip->prefixlen ? htonl(~0u << (32 - ip->prefixlen)) : 0;
@@ -102,9 +114,9 @@ int ipaddr_route_add(struct netlink *nl, int ifindex, const struct cni_route *rt
 	msg = nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
 		return -ENOMEM;
-	if (rt->dst_len && nla_put(msg, RTA_DST, (int) alen(rt->family), rt->dst) < 0)
+	if (rt->dst_len && nla_put(msg, RTA_DST, (int) ipaddr_len(rt->family), rt->dst) < 0)
 		return -EMSGSIZE;
-	if (gw && nla_put(msg, RTA_GATEWAY, (int) alen(rt->family), gw) < 0)
+	if (gw && nla_put(msg, RTA_GATEWAY, (int) ipaddr_len(rt->family), gw) < 0)
 		return -EMSGSIZE;
 	if (nla_put_u32(msg, RTA_OIF, (uint32_t) ifindex) < 0)
 		return -EMSGSIZE;
@@ -144,8 +156,8 @@ static int on_addr(struct nlmsghdr *h, void *arg)
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if ((int) ifa->ifa_index == m->ifindex && ifa->ifa_family == m->ip->family &&
 	    ifa->ifa_prefixlen == m->ip->prefixlen && a &&
-	    nla_len(a) == (int) alen(m->ip->family) &&
-	    !memcmp(nla_data(a), m->ip->addr, alen(m->ip->family))) {
+	    nla_len(a) == (int) ipaddr_len(m->ip->family) &&
+	    !memcmp(nla_data(a), m->ip->addr, ipaddr_len(m->ip->family))) {
 		m->found = true;
 		/* IFA_FLAGS (u32) supersedes the u8 ifa_flags when present */
 		m->flags = tb[IFA_FLAGS] && nla_len(tb[IFA_FLAGS]) >= 4 ? nla_get_u32(tb[IFA_FLAGS]) :
@@ -249,7 +261,7 @@ int ipaddr_route_connected(struct netlink *nl, int ifindex, const struct cni_ip 
 	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
 		return -ENOMEM;
 	/* IPv6 takes no tentative address as preferred source; its source selection needs none */
-	if ((ip->prefixlen && nla_put(msg, RTA_DST, (int) alen(ip->family), dst) < 0) ||
+	if ((ip->prefixlen && nla_put(msg, RTA_DST, (int) ipaddr_len(ip->family), dst) < 0) ||
 	    (ip->family == AF_INET && nla_put(msg, RTA_PREFSRC, 4, ip->addr) < 0) ||
 	    nla_put_u32(msg, RTA_OIF, (uint32_t) ifindex) < 0 ||
 	    nla_put_u32(msg, RTA_TABLE, table) < 0)
@@ -339,7 +351,7 @@ int ipaddr_route_unreachable_has(struct netlink *nl, int family, unsigned table)
 void ipaddr_prefix(int family, const unsigned char *addr, unsigned prefixlen,
 		   unsigned char out[16])
 {
-	size_t n = alen(family);
+	size_t n = ipaddr_len(family);
 
 	memset(out, 0, 16);
 	for (size_t i = 0; i < n; i++) {
@@ -361,7 +373,7 @@ static int on_route(struct nlmsghdr *h, void *arg)
 {
 	struct route_match *m = arg;
 	struct nlattr *tb[RTA_MAX + 1];
-	size_t n = alen(m->rt->family);
+	size_t n = ipaddr_len(m->rt->family);
 	struct rtmsg *rtm;
 	uint32_t table;
 

@@ -12,17 +12,13 @@
 #include <netlink/msg.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/ipaddr.h"
 #include "rdmanet/iprule.h"
 
 DEFINE_CLEANUP(struct nl_msg *, nlmsg_free)
 
 /* bound on the rules one dump collects for deletion */
 #define RULE_MAX_RULES 4096
-
-static size_t alen(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
 
 unsigned iprule_table(int ifindex)
 {
@@ -55,11 +51,11 @@ static struct nl_msg *rule_msg(int type, int flags, int family, unsigned src_len
 int iprule_add(struct netlink *nl, int family, const unsigned char *src, unsigned table)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg =
-		rule_msg(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, 8 * (unsigned) alen(family));
+		rule_msg(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, 8 * (unsigned) ipaddr_len(family));
 
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put(msg, FRA_SRC, (int) alen(family), src) < 0 ||
+	if (nla_put(msg, FRA_SRC, (int) ipaddr_len(family), src) < 0 ||
 	    nla_put_u32(msg, FRA_TABLE, table) < 0 ||
 	    nla_put_u32(msg, FRA_PRIORITY, IPRULE_PRIORITY) < 0 ||
 	    nla_put_u8(msg, FRA_PROTOCOL, IPRULE_PROTO) < 0)
@@ -90,9 +86,9 @@ static int parse_rule(struct nlmsghdr *h, struct rule *out)
 	out->priority = tb[FRA_PRIORITY] && nla_len(tb[FRA_PRIORITY]) >= 4 ?
 				nla_get_u32(tb[FRA_PRIORITY]) : 0;
 	out->src_len = frh->src_len;
-	if (tb[FRA_SRC] && nla_len(tb[FRA_SRC]) == (int) alen(frh->family) &&
-	    frh->src_len <= 8 * alen(frh->family)) {
-		memcpy(out->src, nla_data(tb[FRA_SRC]), alen(frh->family));
+	if (tb[FRA_SRC] && nla_len(tb[FRA_SRC]) == (int) ipaddr_len(frh->family) &&
+	    frh->src_len <= 8 * ipaddr_len(frh->family)) {
+		memcpy(out->src, nla_data(tb[FRA_SRC]), ipaddr_len(frh->family));
 		out->has_src = true;
 	}
 	out->ours = tb[FRA_PROTOCOL] && nla_len(tb[FRA_PROTOCOL]) >= 1 &&
@@ -169,7 +165,7 @@ static int rule_delete(struct netlink *nl, const struct rule *r)
 
 	if (!msg)
 		return -ENOMEM;
-	if ((r->has_src && nla_put(msg, FRA_SRC, (int) alen(r->family), r->src) < 0) ||
+	if ((r->has_src && nla_put(msg, FRA_SRC, (int) ipaddr_len(r->family), r->src) < 0) ||
 	    nla_put_u32(msg, FRA_TABLE, r->table) < 0 ||
 	    nla_put_u32(msg, FRA_PRIORITY, r->priority) < 0 ||
 	    nla_put_u8(msg, FRA_PROTOCOL, IPRULE_PROTO) < 0)

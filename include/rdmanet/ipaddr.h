@@ -12,6 +12,13 @@
  */
 void ipaddr_gateways(const struct cni_result *res, int iface, const unsigned char **gw4,
 		     const unsigned char **gw6);
+/* The length of an address of family: 4 for AF_INET, else 16. */
+size_t ipaddr_len(int family);
+/*
+ * Whether res's routes put a default route of family into table: a default route naming that
+ * table, or naming none (it goes to the attachment's table, or to main when table is 0).
+ */
+bool ipaddr_default_in(const struct cni_result *res, int family, unsigned table);
 int ipaddr_add(struct netlink *nl, int ifindex, const struct cni_ip *ip);
 /* gw4/gw6: the IPAM's gateways, used for routes that name none (NULL: none). */
 int ipaddr_route_add(struct netlink *nl, int ifindex, const struct cni_route *rt,
