@@ -272,6 +272,24 @@ struct pool_view {
 	bool unanswered;	/* the last write got no answer, or the apiserver's own 504 */
 };
 
+/*
+ * The first time a write is due: this node's turn for pool name (pool_lock_take) and, when the
+ * write can go without a fresh read (overlapping), the node's last resourceVersion as its guard.
+ */
+static int pool_lock_once(const char *name, long long deadline, bool overlapping, int *fd,
+			  bool *tried, struct pool_view *v, struct cni_err *err)
+{
+	int r;
+
+	if (*tried)
+		return 0;
+	*tried = true;
+	r = pool_lock_take(name, deadline, fd, err);
+	if (r >= 0 && overlapping)
+		lock_rv_get(*fd, v->rv, sizeof(v->rv));
+	return r;
+}
+
 /* The resourceVersion of obj into rv ("" when it has none). */
 static void rv_of(const cJSON *obj, char *rv, size_t len)
 {
@@ -948,15 +966,10 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 			r = err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL, "offset out of range");
 			break;
 		}
-		if (!lock_tried) {
-			/* the claim is ours: now the pool write, this node's writers in turn */
-			lock_tried = true;
-			r = pool_lock_take(name, deadline, &lock, err);
-			if (r < 0)
-				break;
-			if (x->cfg->overlapping)
-				lock_rv_get(lock, v.rv, sizeof(v.rv));
-		}
+		/* the claim is ours: now the pool write, this node's writers in turn */
+		r = pool_lock_once(name, deadline, x->cfg->overlapping, &lock, &lock_tried, &v, err);
+		if (r < 0)
+			break;
 		(void) snprintf(guard, sizeof(guard), "%s", view_rv(&v));
 		sent = off;
 		r = pool_write(x, &v, name, key, new_entry(x->who, err), NULL, 0, 0, false, &e);
@@ -1072,14 +1085,10 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 				(void) snprintf(gone[n_gone++].id, sizeof(gone[0].id), "%s",
 						id->valuestring);
 			}
-			if (!lock_tried) {
-				lock_tried = true;
-				r = pool_lock_take(name, deadline, &lock, err);
-				if (r < 0)
-					break;
-				if (x->cfg->overlapping)
-					lock_rv_get(lock, v.rv, sizeof(v.rv));
-			}
+			r = pool_lock_once(name, deadline, x->cfg->overlapping, &lock, &lock_tried, &v,
+					   err);
+			if (r < 0)
+				break;
 			r = pool_write(x, &v, name, NULL, NULL, &gone[0].off, n_gone,
 				       sizeof(gone[0]), false, &e);
 			if (r == -ESTALE) {
