@@ -1,27 +1,28 @@
 # rdmanet - CNI plugin for RDMA secondary networks.
-# make [WERROR=1] [SANITIZER=address,undefined] [LINK=dynamic]; make check; make bench; make install
+# make [WERROR=1] [SANITIZER=address,undefined]; make check; make bench; make install
 
 PREFIX   ?= /opt/cni
 BINDIR   ?= $(PREFIX)/bin
-# Bundled shared libraries Debian ships no static archive for (cJSON), found by an absolute
-# run path so the plugin needs nothing from the node but glibc (see README: host compatibility).
-LIBDIR   ?= $(BINDIR)/rdmanet-lib
 DESTDIR  ?=
+STRIP    ?= strip
 
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 SANITIZER ?=
-LINK     ?= static
 
 ifneq ($(SANITIZER),)
 BUILD    ?= build-san
-else ifeq ($(LINK),dynamic)
-BUILD    ?= build-dyn
 else
 BUILD    ?= build
 endif
 
-NL_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-route-3.0 libcjson yaml-0.1)
+# Libraries Debian ships no static archive of (libcurl as rdmanet-ipam needs it, cJSON), built
+# from Debian's source packages pinned in third_party/sources.lock (scripts/third-party.sh), once
+# for every build directory. Everything else is Debian's own static archive, so both binaries need
+# nothing on a node but glibc (README: host compatibility).
+DEPS     ?= build-deps
+DEPS_STAMP := $(DEPS)/.built
+NL_CFLAGS   := -I$(DEPS)/include $(shell $(PKG_CONFIG) --cflags libnl-3.0 yaml-0.1)
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wno-missing-field-initializers
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -36,12 +37,8 @@ CFLAGS   += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recove
 LDFLAGS  += -fsanitize=$(SANITIZER)
 endif
 
-ifeq ($(LINK),dynamic)
-PLUGIN_LIBS := -lnl-route-3 -lnl-3 -lcjson -lpthread
-else
-PLUGIN_LIBS := -Wl,-Bstatic -lnl-route-3 -lnl-3 -Wl,-Bdynamic -lcjson -lpthread \
-               -Wl,--enable-new-dtags,-rpath,$(LIBDIR)
-endif
+CJSON_LIBS  := $(DEPS)/lib/libcjson.a
+PLUGIN_LIBS := -Wl,-Bstatic -lnl-3 -Wl,-Bdynamic $(CJSON_LIBS) -lpthread
 
 LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c \
             src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipam_exec.c \
@@ -54,29 +51,19 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c \
              src/ipam_reconcile.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
-# libyaml (kubeconfig.c) is linked statically, like libnl into rdmanet: Debian ships its archive,
-# and the node then needs no libyaml. rdmanet never links it.
-ifeq ($(LINK),dynamic)
-YAML_LIBS := $(shell $(PKG_CONFIG) --libs yaml-0.1)
-else
-YAML_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs yaml-0.1) -Wl,-Bdynamic
-endif
-IPAM_LIBS := $(YAML_LIBS) $(shell $(PKG_CONFIG) --libs libcurl)
-# rdmanet-ipam finds libcurl and its whole closure (OpenSSL, nghttp2, GSSAPI, LDAP, ...), which
-# `make install` bundles in $(LIBDIR), through an RPATH, not a RUNPATH: the loader applies a
-# binary's RUNPATH to the binary's own NEEDED entries only, so libcurl's dependencies would be
-# looked up on the node; an RPATH also serves the dependencies of dependencies (ld.so(8)).
-ifeq ($(LINK),dynamic)
-IPAM_RPATH :=
-else
-IPAM_RPATH := -Wl,--disable-new-dtags,-rpath,$(LIBDIR)
-endif
+# libyaml (kubeconfig.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
+# rdmanet-ipam only: rdmanet never links them.
+IPAM_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs yaml-0.1) -Wl,-Bdynamic \
+             $(DEPS)/lib/libcurl.a -Wl,-Bstatic -lssl -lcrypto -lz -Wl,-Bdynamic -lpthread
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/rdmanet $(BUILD)/rdmanet-ipam
 
-$(BUILD)/%.o: %.c
+$(DEPS_STAMP): third_party/sources.lock scripts/third-party.sh
+	scripts/third-party.sh build $(DEPS)
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -87,12 +74,12 @@ $(BUILD)/librdmanet-ipam.a: $(IPAM_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/rdmanet-ipam: $(BUILD)/cmd/rdmanet-ipam/main.o $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libcjson) $(IPAM_LIBS) $(IPAM_RPATH)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) $(IPAM_LIBS)
 
 $(BUILD)/rdmanet: $(BUILD)/cmd/rdmanet/main.o $(BUILD)/librdmanet.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PLUGIN_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet-ipam.a \
 		$(BUILD)/librdmanet.a $(PLUGIN_LIBS) $(IPAM_LIBS)
@@ -100,7 +87,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/librdmanet-ipam.a $(
 tests: $(UNIT_BINS)
 
 # The Kubernetes client's driver for tests/integ/test_k8s_client.sh.
-$(BUILD)/tests/k8s-probe: tests/k8s/k8s_probe.c $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
+$(BUILD)/tests/k8s-probe: tests/k8s/k8s_probe.c $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a \
 		$(PLUGIN_LIBS) $(IPAM_LIBS)
@@ -120,23 +107,28 @@ bench: all
 bench-ipam: all
 	BUILD=$(BUILD) tests/bench/ipam.sh
 
-# Libraries first (the closure of both binaries minus glibc, each under its SONAME), then the
-# binaries; every file through a temporary name and a rename, so that a running kubelet never
-# executes, nor a running plugin maps, a half-written file.
+# The binaries, stripped (STRIP=: keeps the symbols; the build directory keeps them either way),
+# each through a temporary name and a rename, so that a running kubelet never executes a
+# half-written file. An rdmanet-lib/ folder left by an older version is removed afterwards.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
-	CC="$(CC)" scripts/bundle-libs.sh $(DESTDIR)$(LIBDIR) $(BUILD)/rdmanet $(BUILD)/rdmanet-ipam
+	install -d $(DESTDIR)$(BINDIR)
 	for b in rdmanet-ipam rdmanet; do \
 		install -m 0755 $(BUILD)/$$b $(DESTDIR)$(BINDIR)/.$$b.tmp && \
+		$(STRIP) $(DESTDIR)$(BINDIR)/.$$b.tmp && \
 		mv -f $(DESTDIR)$(BINDIR)/.$$b.tmp $(DESTDIR)$(BINDIR)/$$b || exit 1; \
 	done
+	rm -rf $(DESTDIR)$(BINDIR)/rdmanet-lib
 
-# Size of the install and start-up of the installed rdmanet-ipam (bundled libcurl closure).
+# Size of the install and start-up of the installed binaries.
 bench-install: all
 	BUILD=$(BUILD) tests/bench/install.sh
 
 clean:
-	rm -rf build build-san build-dyn
+	rm -rf build build-san
+
+# also the third-party libraries (and their downloads)
+distclean: clean
+	rm -rf $(DEPS)
 
 # Fuzzing. Each tests/fuzz/fuzz_<name>.c is a libFuzzer target with its corpus in
 # tests/fuzz/corpus/<name>/. The corpora are replayed through the targets by plain drivers built
@@ -155,7 +147,7 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -Iinclude $(NL_CFLAGS) -fno-omit-frame
 FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/pool.c src/ipam_config.c \
                 src/kubeconfig.c
 FUZZ_LIBOBJS := $(FUZZ_LIBSRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
-FUZZ_LDLIBS  := $(shell $(PKG_CONFIG) --libs libcjson) $(IPAM_LIBS)
+FUZZ_LDLIBS  := $(CJSON_LIBS) $(IPAM_LIBS)
 
 $(BUILD)/tests/fuzz-replay-%: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/fuzz_%.o \
 		$(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
@@ -164,7 +156,7 @@ $(BUILD)/tests/fuzz-replay-%: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/f
 tests: $(FUZZ_REPLAYS)
 check: $(FUZZ_REPLAYS)
 
-$(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h)
+$(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
@@ -199,11 +191,11 @@ clean: clean-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all tests unit check bench bench-ipam bench-install install clean
+.PHONY: all tests unit check bench bench-ipam bench-install install clean distclean
 
 # config-check: runs a network config through rdmanet's and rdmanet-ipam's own parsers, for
 # tests/integ/test_manifests.sh (every NetworkAttachmentDefinition under conf-examples/).
-$(BUILD)/tests/config-check: tests/tools/config_check.c $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a
+$(BUILD)/tests/config-check: tests/tools/config_check.c $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librdmanet-ipam.a $(BUILD)/librdmanet.a \
 		$(PLUGIN_LIBS) $(IPAM_LIBS)
