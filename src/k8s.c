@@ -7,12 +7,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -43,6 +45,7 @@ struct k8s_client {
 	long long deadline;		/* CLOCK_MONOTONIC ms no request may outlive; 0: none */
 	char curl_err[CURL_ERROR_SIZE];
 	char msg[K8S_MSG_MAX];
+	char ca_store[PATH_MAX];	/* the system CA file or directory used; "": the kubeconfig's CA */
 };
 
 static bool curl_ready;
@@ -108,6 +111,53 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
 	return len;
 }
 
+/*
+ * The node's trusted CAs, for a kubeconfig that names no certificate-authority. libcurl is built
+ * without a CA path of its own (scripts/third-party.sh), so the bundle is looked up here, on every
+ * node alike: SSL_CERT_FILE or SSL_CERT_DIR (an OpenSSL hashed directory) when set, as OpenSSL
+ * and Go honour them; otherwise the first of the files the distributions' CA packages generate.
+ */
+static const char *const system_ca_files[] = {
+	"/etc/ssl/certs/ca-certificates.crt",			/* Debian, Ubuntu (ca-certificates) */
+	"/etc/pki/tls/certs/ca-bundle.crt",			/* RHEL, Fedora, CentOS, Rocky, Alma */
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",	/* RHEL-family, what the above links to */
+	"/etc/ssl/ca-bundle.pem",				/* SUSE, openSUSE */
+	"/etc/ssl/cert.pem",					/* Alpine */
+};
+
+/* 0 with *file set (CAINFO) or not (CAPATH) and out filled; -ENOENT when the node has none */
+static int system_ca(char *out, size_t n, bool *file, struct cni_err *err)
+{
+	const char *env[] = { "SSL_CERT_FILE", "SSL_CERT_DIR" };
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(env); i++) {
+		const char *v = getenv(env[i]);
+
+		if (!v || !*v)
+			continue;
+		if (v[0] != '/' || strlen(v) >= n)
+			return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
+				       "%s must be an absolute path shorter than %zu bytes", env[i], n);
+		if (stat(v, &st) < 0 || (i == 0 ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode)))
+			return err_set(err, -ENOENT, CNI_ERR_INVALID_CONFIG, NULL,
+				       "%s='%s' is not a readable %s", env[i], v, i ? "directory" : "file");
+		(void) snprintf(out, n, "%s", v);
+		*file = i == 0;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(system_ca_files); i++)
+		if (stat(system_ca_files[i], &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+			(void) snprintf(out, n, "%s", system_ca_files[i]);
+			*file = true;
+			return 0;
+		}
+	return err_set(err, -ENOENT, CNI_ERR_INVALID_CONFIG, NULL,
+		       "the kubeconfig names no certificate-authority and this node has no system CA bundle (looked for %s, %s, %s, %s, %s): add certificate-authority-data to the kubeconfig, or set SSL_CERT_FILE",
+		       system_ca_files[0], system_ca_files[1], system_ca_files[2], system_ca_files[3],
+		       system_ca_files[4]);
+}
+
 static int set_blob(CURL *c, CURLoption opt, const char *pem)
 {
 	struct curl_blob b = { .data = (void *) pem, .len = strlen(pem), .flags = CURL_BLOB_COPY };
@@ -121,7 +171,9 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 	_cleanup_(k8s_client_freep) struct k8s_client *k = NULL;
 	bool http = !strncmp(c->server, "http://", 7);
 	CURLcode cc = CURLE_OK;
+	bool ca_file = false;
 	CURL *h;
+	int r;
 
 	*out = NULL;
 	if (!http && strncmp(c->server, "https://", 8))
@@ -167,10 +219,13 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 	SET(CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
 	SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
-	if (c->ca_pem) {
-		/* only this CA: the blob replaces the CA file, and the CA directory goes too */
-		SET(CURLOPT_CAINFO, NULL);
-		SET(CURLOPT_CAPATH, NULL);
+	/* only the kubeconfig's CA when it names one (a blob, below), else the node's */
+	SET(CURLOPT_CAINFO, NULL);
+	SET(CURLOPT_CAPATH, NULL);
+	if (!c->ca_pem && !c->insecure && !http) {
+		if ((r = system_ca(k->ca_store, sizeof(k->ca_store), &ca_file, err)) < 0)
+			return r;
+		SET(ca_file ? CURLOPT_CAINFO : CURLOPT_CAPATH, k->ca_store);
 	}
 #undef SET
 	if (cc != CURLE_OK)
@@ -528,8 +583,11 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 		if (r == -EMSGSIZE)
 			return fail(k, r, "%s %s: the response is larger than %d bytes", method, url,
 				    K8S_BODY_MAX);
-		return fail(k, r, "%s %s: %s", method, url,
-			    k->curl_err[0] ? k->curl_err : curl_easy_strerror(cc));
+		return fail(k, r, "%s %s: %s%s%s%s", method, url,
+			    k->curl_err[0] ? k->curl_err : curl_easy_strerror(cc),
+			    r == -EPROTO && k->ca_store[0] ? " (trusted CAs: the node's " : "",
+			    r == -EPROTO ? k->ca_store : "",
+			    r == -EPROTO && k->ca_store[0] ? "; the kubeconfig names no certificate-authority)" : "");
 	}
 	return k8s_response(k, method, url, code, k->body, k->body_len, resp);
 }

@@ -106,13 +106,14 @@ kubeconfig "$T/rogue-cert.yaml" "https://127.0.0.1:$MAIN" "$CA_DATA" \
     client-key-data: $(base64 -w0 "$T/pki/rogue-client.key")"
 
 # probe NAME ARGS...: runs k8s-probe, keeps its output in $T/out/NAME (checked for tokens at
-# the end); sets RC, OUT and WALL_MS
+# the end); sets RC, OUT and WALL_MS. PRE: a command the probe runs under (probe_ns)
 N=0
+PRE=()
 probe() {
 	local name=$1 t0 t1; shift
 	N=$((N + 1))
 	t0=$(date +%s%N)
-	"$PROBE" "$@" >"$T/out/$N-$name" 2>&1
+	"${PRE[@]}" "$PROBE" "$@" >"$T/out/$N-$name" 2>&1
 	RC=$?
 	t1=$(date +%s%N)
 	WALL_MS=$(((t1 - t0) / 1000000))
@@ -251,6 +252,54 @@ kubeconfig "$T/other.yaml" "https://127.0.0.1:$PORT" "$CA_DATA" "    token: $TOK
 probe wrong-name --kubeconfig "$T/other.yaml" GET "$NSP/p1"
 check "a server certificate for another host name is refused: -EPROTO" expect 1 0 EPROTO
 check "the refusal names the host name check" has "subject name" "$(errline 1)"
+
+# ---- a kubeconfig without certificate-authority: the node's system CA store
+# (libcurl is built without a CA path of its own; src/k8s.c looks the bundle up). probe_ns runs
+# the probe in a private mount namespace after SETUP (shell), to give the node another layout.
+probe_ns() {
+	local name=$1 setup=$2; shift 2
+	PRE=(unshare --mount --propagation private sh -c "unset SSL_CERT_FILE SSL_CERT_DIR; $setup"' && exec "$0" "$@"')
+	probe "$name" "$@"
+	PRE=()
+}
+kubeconfig "$T/no-ca.yaml" "https://127.0.0.1:$MAIN" "" "    token: $TOK_IPAM"
+mkdir -p "$T/capath" && cp "$T/pki/ca.crt" "$T/capath/" && openssl rehash "$T/capath" 2>/dev/null ||
+	die "setup" "openssl rehash"
+if [ -s /etc/ssl/certs/ca-certificates.crt ]; then
+	probe_ns sys-debian "true" --kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+	check "no CA in the kubeconfig: the Debian bundle is used, the test CA is not in it: -EPROTO" \
+		expect 1 0 EPROTO
+	check "the refusal names the node's CA bundle and the missing certificate-authority" \
+		has "trusted CAs: the node's /etc/ssl/certs/ca-certificates.crt; the kubeconfig names no certificate-authority" "$(errline 1)"
+else
+	nok "no CA in the kubeconfig: the Debian bundle" "/etc/ssl/certs/ca-certificates.crt is missing (ca-certificates)"
+fi
+probe_ns sys-debian-test-ca "mount --bind '$T/pki/ca.crt' /etc/ssl/certs/ca-certificates.crt" \
+	--kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+check "the test CA as the Debian/Ubuntu bundle (/etc/ssl/certs/ca-certificates.crt) verifies" expect 1 404 ENOENT
+# a RHEL-family node: no /etc/ssl, the bundle under /etc/pki (a tmpfs over /etc: nothing else there)
+RHEL="mount -t tmpfs tmpfs /etc && mkdir -p /etc/pki/tls/certs && cp '$T/pki/ca.crt' /etc/pki/tls/certs/ca-bundle.crt"
+probe_ns sys-rhel "$RHEL" --kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+check "the test CA as the RHEL-family bundle (/etc/pki/tls/certs/ca-bundle.crt) verifies" expect 1 404 ENOENT
+probe_ns sys-rhel-other "$RHEL && cp '$T/pki/rogue-ca.crt' /etc/pki/tls/certs/ca-bundle.crt" \
+	--kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+check "another CA as the RHEL-family bundle: refused, the bundle named" \
+	eval 'expect 1 0 EPROTO && has "/etc/pki/tls/certs/ca-bundle.crt" "$(errline 1)"'
+probe_ns sys-none "mount -t tmpfs tmpfs /etc" --kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+check "no CA in the kubeconfig and none on the node: a config error (exit 2)" test "$RC" = 2
+check "the error lists where bundles were looked for and what to do" \
+	has "/etc/pki/tls/certs/ca-bundle.crt, /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem, /etc/ssl/ca-bundle.pem, /etc/ssl/cert.pem): add certificate-authority-data to the kubeconfig, or set SSL_CERT_FILE" "$OUT"
+probe_ns sys-env-file "mount -t tmpfs tmpfs /etc && export SSL_CERT_FILE='$T/pki/ca.crt'" \
+	--kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+check "SSL_CERT_FILE names the trusted CAs" expect 1 404 ENOENT
+probe_ns sys-env-dir "mount -t tmpfs tmpfs /etc && export SSL_CERT_DIR='$T/capath'" \
+	--kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+check "SSL_CERT_DIR (a hashed directory) names the trusted CAs" expect 1 404 ENOENT
+probe_ns sys-env-rel "export SSL_CERT_FILE=pki/ca.crt" --kubeconfig "$T/no-ca.yaml" GET "$NSP/p1"
+check "a relative SSL_CERT_FILE: a config error naming it" \
+	eval '[ "$RC" = 2 ] && has "SSL_CERT_FILE must be an absolute path" "$OUT"'
+probe_ns sys-env-overridden "export SSL_CERT_FILE='$T/pki/rogue-ca.crt'" --kubeconfig "$T/ipam.yaml" GET "$NSP/p1"
+check "SSL_CERT_FILE does not override the kubeconfig's own CA" expect 1 404 ENOENT
 
 # plain http: only when the kubeconfig says insecure-skip-tls-verify
 start_server plain --plain-http || die "setup" "plain-http apiserver"
