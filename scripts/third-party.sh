@@ -24,7 +24,7 @@
 # SHA-256, which are written to the lock file. Review the diff and run the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LOCK=third_party/sources.lock
+LOCK=${RDMANET_THIRD_PARTY_LOCK:-third_party/sources.lock}	# tests give their own
 NPROC=$(nproc 2>/dev/null || echo 2)
 
 die() { echo "third-party.sh: $*" >&2; exit 1; }
@@ -131,7 +131,7 @@ cmd_build() {
 apt_src() {
 	apt-get -qq -o Dir::Etc::SourceList="$APT/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
 		-o Dir::State="$APT/state" -o Dir::State::Lists="$APT/lists" -o Dir::Cache="$APT/cache" \
-		-o Debug::NoLocking=1 "$@"
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
 }
 
 cmd_update() {
@@ -139,10 +139,11 @@ cmd_update() {
 	APT=$(mktemp -d /tmp/rdmanet-third-party.XXXXXX)
 	trap 'rm -rf "$APT"' EXIT
 	mkdir -p "$APT/state" "$APT/lists/partial" "$APT/cache/archives/partial"
-	apt-get indextargets --format '$(SITE) $(RELEASE) $(COMPONENT) $(TARGET_OF) $(SIGNED_BY)' |
-		awk '$4 == "deb" && !seen[$1 " " $2 " " $3]++ {
-			printf "deb-src%s %s %s %s\n", ($5 == "" ? "" : " [signed-by=" $5 "]"), $1, $2, $3 }' \
-		>"$APT/sources.list"
+	local keys=/usr/share/keyrings/debian-archive-keyring.gpg opt=
+	[ -f "$keys" ] && opt=" [signed-by=$keys]"	# else apt's trusted keys
+	apt-get indextargets --format '$(SITE) $(RELEASE) $(COMPONENT) $(TARGET_OF)' |
+		awk -v opt="$opt" '$4 == "deb" && !seen[$1 " " $2 " " $3]++ {
+			printf "deb-src%s %s %s %s\n", opt, $1, $2, $3 }' >"$APT/sources.list"
 	[ -s "$APT/sources.list" ] || die "apt has no Debian archive configured"
 	apt_src update || die "apt-get update of the source indexes failed"
 	new=$(mktemp)
@@ -152,8 +153,8 @@ cmd_update() {
 		newurl=$(apt_src source --print-uris "$name" 2>/dev/null | awk '$2 ~ /\.dsc$/ { print; exit }')
 		[ -n "$newurl" ] || die "apt knows no source package '$name'"
 		newsum=$(sed -nE 's/.* SHA256:([0-9a-f]{64})$/\1/p' <<<"$newurl")
-		newurl=$(sed -E "s/^'([^']*)'.*/\1/" <<<"$newurl")
-		newv=${newurl##*/}; newv=${newv#"${name}_"}; newv=${newv%.dsc}; newv=${newv/%3A/:}
+		newurl=$(sed -E "s/^'([^']*)'.*/\1/; s/%2[bB]/+/g; s/%3[aA]/:/g; s/%7[eE]/~/g" <<<"$newurl")
+		newv=${newurl##*/}; newv=${newv#"${name}_"}; newv=${newv%.dsc}
 		[ -n "$newsum" ] || die "apt gave no SHA-256 for $name's .dsc"
 		[ "$newv" = "$version" ] || echo "$name: $version -> $newv" >&2
 		echo "$name $newv $newurl $newsum" >>"$new"
