@@ -8,8 +8,9 @@
 #   BENCH_N=300 BENCH_NADD=150 BENCH_WARMUP=5 tests/bench/run.sh
 #
 # Cases (each row: wall time min/median/p90/max in ms, median CPU time, largest max RSS):
-#   exec     VERSION of rdmanet (libnl static, libnl dynamic), rdmanet-ipam and Go macvlan, against loader
-#            baselines: an empty C program, and the same linked with libcurl / libnl + cJSON
+#   exec     VERSION of rdmanet, rdmanet-ipam (both need nothing but libc.so.6) and Go macvlan,
+#            against loader baselines: an empty C program, and the same linked with the system's
+#            shared libcurl (what rdmanet-ipam loaded before libcurl was built into it)
 #   L2       ADD (no ipam) into a fresh netns, then DEL, rdmanet vs Go macvlan
 #   IPAM     the same with host-local IPAM (both plugins exec /usr/lib/cni/host-local); rdmanet
 #            with its default routing "table" (own table, rules, ARP sysctls) and with
@@ -25,19 +26,16 @@ W=${BENCH_WARMUP:-5}       # untimed warm-up iterations per case
 GO_DIR=${BENCH_GO_DIR:-/usr/lib/cni}
 B=$BUILD/bench
 RDMANET=$BUILD/rdmanet
-STATIC=build/rdmanet
-DYNAMIC=build-dyn/rdmanet
+SHIPPED=build/rdmanet
 
 if [ -z "${RDMANET_BENCH_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "run.sh: needs root (namespaces, links)" >&2; exit 1; }
 	for p in macvlan host-local; do
 		[ -x "$GO_DIR/$p" ] || { echo "run.sh: $GO_DIR/$p missing (apt install containernetworking-plugins)" >&2; exit 1; }
 	done
-	# A clean make: `make bench` exports BUILD and passes LINK/SANITIZER in MAKEFLAGS, which
-	# would otherwise send the dynamic build into build/.
-	clean_make() { env -u BUILD -u LINK -u SANITIZER -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s "$@"; }
-	clean_make
-	clean_make LINK=dynamic
+	# A clean make of the shipped build/: `make bench` exports BUILD and passes SANITIZER in
+	# MAKEFLAGS, which would otherwise build something else into build/.
+	env -u BUILD -u SANITIZER -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s
 	[ -x "$RDMANET" ] || { echo "run.sh: $RDMANET is not built (make BUILD=$BUILD ...)" >&2; exit 1; }
 	mkdir -p "$B"
 	cc -O2 -std=gnu11 -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
@@ -46,9 +44,13 @@ if [ -z "${RDMANET_BENCH_INNER:-}" ]; then
 	# the unused libraries as NEEDED so the loader maps and relocates them as it would for real.
 	EFLAGS="-O2 -fPIE -pie -Wl,-z,relro,-z,now"
 	cc $EFLAGS -o "$B/empty" tests/bench/empty.c
-	cc $EFLAGS -o "$B/empty-curl" tests/bench/empty.c -Wl,--no-as-needed -lcurl
-	cc $EFLAGS -o "$B/empty-nl" tests/bench/empty.c -Wl,--no-as-needed -lnl-route-3 -lnl-3 -lcjson
-	case $BUILD in build | build-dyn) ;; *) echo "note: $RDMANET is not a release build; ADD/DEL numbers may not be representative" ;; esac
+	# The runtime libcurl4 is there for the curl CLI (scripts/deps.sh); without the -dev
+	# package's libcurl.so symbolic link, the library is named by its full path.
+	LIBCURL=$(cc -print-file-name=libcurl.so)
+	[ -e "$LIBCURL" ] || LIBCURL=$(cc -print-file-name=libcurl.so.4)
+	[ -e "$LIBCURL" ] || { echo "run.sh: no libcurl.so.4 (apt install libcurl4)" >&2; exit 1; }
+	cc $EFLAGS -o "$B/empty-curl" tests/bench/empty.c -Wl,--no-as-needed "$LIBCURL"
+	case $BUILD in build) ;; *) echo "note: $RDMANET is not a release build; ADD/DEL numbers may not be representative" ;; esac
 	exec unshare --mount --net --propagation private \
 		env RDMANET_BENCH_INNER=1 BUILD="$BUILD" "$0" "$@"
 fi
@@ -87,11 +89,9 @@ bench() { # case-name, exectime args...
 echo '{"cniVersion":"1.0.0"}' >"$T/version.json"
 bench exec -n "$N" -w "$W" -e CNI_COMMAND=VERSION -e CNI_PATH="$GO_DIR" -i "$T/version.json" \
 	-l "empty C program" -- "$B/empty" ';;' \
-	-l "empty + libcurl" -- "$B/empty-curl" ';;' \
-	-l "empty + libnl + cJSON" -- "$B/empty-nl" ';;' \
-	-l "rdmanet VERSION (static nl)" -- "$STATIC" ';;' \
-	-l "rdmanet VERSION (dynamic)" -- "$DYNAMIC" ';;' \
-	-l "rdmanet-ipam VERSION" -- "$STATIC-ipam" ';;' \
+	-l "empty + system libcurl" -- "$B/empty-curl" ';;' \
+	-l "rdmanet VERSION" -- "$SHIPPED" ';;' \
+	-l "rdmanet-ipam VERSION" -- "$SHIPPED-ipam" ';;' \
 	-l "Go macvlan VERSION" -- "$GO_DIR/macvlan"
 
 # ---- 2./3. ADD into a fresh netns, then DEL ----

@@ -1,7 +1,7 @@
 #!/bin/bash
 # elf_lib.sh - ELF helpers of the install and host-compatibility tests (sourced by
 # test_install.sh and test_hostcompat.sh): glibc symbol versions, the glibc floor the README
-# states, and the library closure of an installed binary. Needs binutils (readelf, objdump).
+# states, NEEDED entries and glibc's own SONAMEs. Needs binutils (readelf, objdump).
 
 # glibc_needs ELF: "FILE VERSION" for every GLIBC_* version the ELF needs (its verneed entries:
 # what the loader checks), e.g. "libc.so.6 GLIBC_2.34"; GLIBC_PRIVATE included.
@@ -35,24 +35,14 @@ readme_floor() {
 }
 
 needed() { objdump -p "$1" | awk '$1 == "NEEDED" { print $2 }'; }
-is_glibc() { "${ROOT_DIR:-.}/scripts/bundle-libs.sh" -g "$1"; }
-# install_closure BIN LIBDIR: the bundled libraries BIN loads, as paths under LIBDIR, one a line;
-# a non-glibc SONAME missing from LIBDIR prints as "MISSING:SONAME".
-install_closure() {
-	local bin=$1 dir=$2 so
-	local -A seen=()
-	local queue=()
-	mapfile -t queue < <(needed "$bin")
-	while [ ${#queue[@]} -gt 0 ]; do
-		so=${queue[0]}; queue=("${queue[@]:1}")
-		[ -n "${seen[$so]:-}" ] && continue
-		seen[$so]=1
-		is_glibc "$so" && continue
-		if [ -f "$dir/$so" ]; then
-			echo "$dir/$so"
-			mapfile -t -O "${#queue[@]}" queue < <(needed "$dir/$so")
-		else
-			echo "MISSING:$so"
-		fi
-	done
+# Every shared object glibc 2.3x installs (the loader by pattern). Not libcrypt.so.1: Debian,
+# Fedora and RHEL 9 take it from libxcrypt, and glibc 2.39 dropped its own.
+GLIBC_LIBS=" libc.so.6 libm.so.6 libmvec.so.1 libpthread.so.0 libdl.so.2 librt.so.1 libresolv.so.2
+	libutil.so.1 libanl.so.1 libnsl.so.1 libBrokenLocale.so.1 libthread_db.so.1
+	libc_malloc_debug.so.0 libmemusage.so libpcprofile.so libSegFault.so libnss_files.so.2
+	libnss_dns.so.2 libnss_compat.so.2 libnss_db.so.2 libnss_hesiod.so.2 "
+# is_glibc SONAME: SONAME is one of glibc's own libraries or its loader
+is_glibc() {
+	case $1 in ld-linux*.so.* | ld64.so.* | ld.so.* | ld-*.so) return 0 ;; esac
+	[[ $GLIBC_LIBS == *[[:space:]]$1[[:space:]]* ]]
 }

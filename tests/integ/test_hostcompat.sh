@@ -3,11 +3,11 @@
 # `debootstrap --variant=minbase` Debian 11 (bullseye) root, which has glibc 2.31 and no libnl,
 # cJSON or libcurl. Our glibc floor (README: host compatibility) is above 2.31, so the binaries
 # cannot run there; instead the test checks, with the root's own loader (`ld.so --list` in a
-# chroot), that every library they need resolves inside the root, from /opt/cni/bin/rdmanet-lib
-# or the root's glibc, never from the root's other libraries, and that the only thing left
-# unresolved is exactly the set of GLIBC_x.y versions above 2.31 that readelf says the installed
-# files need, all within the stated floor. VERSION, ADD and DEL on a node with a new enough glibc
-# and nothing else are test_install.sh's part.
+# chroot), that each installed binary resolves to the root's own libc.so.6 and nothing else (no
+# library but glibc's is needed, none comes from the install or the root's other libraries), and
+# that the only thing left unresolved is exactly the set of GLIBC_x.y versions above 2.31 that
+# readelf says the binaries need, all within the stated floor. VERSION, ADD and DEL on a node with
+# a new enough glibc and nothing else are test_install.sh's part.
 #
 # The root is built once and cached in $RDMANET_BULLSEYE_ROOT (default /var/tmp/rdmanet-bullseye;
 # a few minutes, ~200 MB) under a lock, from the Debian mirror apt is configured with (or
@@ -138,36 +138,30 @@ if ! mount -t overlay overlay -o "lowerdir=$CACHE,upperdir=$T/upper,workdir=$T/w
 fi
 R=$T/root
 out=$(make -s install DESTDIR="$T/inst" 2>&1) || die "make install DESTDIR" "$out"
-inst=$(cd "$T/inst" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort)
-bundled=$(sed -n 's|^opt/cni/bin/rdmanet-lib/||p' <<<"$inst" | tr '\n' ' ')
-others=$(grep -vE '^opt/cni/bin/(rdmanet|rdmanet-ipam|rdmanet-lib/[^/]+\.so[.0-9]*)$' <<<"$inst" | tr '\n' ' ')
-[ -z "$others" ] && ok "make install puts only rdmanet, rdmanet-ipam and rdmanet-lib/ ($(wc -w <<<"$bundled") libraries) on the node" ||
-	nok "make install installs only /opt/cni/bin files" "$others"
+inst=$(cd "$T/inst" && find . \( -type f -o -type l \) | sed 's|^\./||' | sort | tr '\n' ' ')
+[ "$inst" = "opt/cni/bin/rdmanet opt/cni/bin/rdmanet-ipam " ] &&
+	ok "make install puts only rdmanet and rdmanet-ipam on the node" ||
+	nok "make install installs only the two binaries" "$inst"
 cp -a "$T/inst/." "$R/" || die "copy of the installed files into the root"
-LIB=$R/opt/cni/bin/rdmanet-lib
 # a path inside the root, its symbolic links resolved there (the root's may be absolute)
 in_root() { echo "$R$(chroot "$R" /usr/bin/readlink -f "$1")"; }
 LIBC=$(in_root /lib/$MULTIARCH/libc.so.6)
 
-# ---- symbol versions against the stated floor, per binary with what it loads
+# ---- NEEDED entries and symbol versions against the stated floor
 declare -A FLOOR=()
 for b in $BINS; do
+	f=$R/opt/cni/bin/$b
+	n=$(needed "$f" | tr '\n' ' ')
+	[ "$n" = "libc.so.6 " ] && ok "$b needs no library but libc.so.6" || nok "$b needs no library but libc.so.6" "$n"
 	FLOOR[$b]=$(readme_floor "$b")
 	[ -n "${FLOOR[$b]}" ] || { nok "README states the glibc floor of $b"; continue; }
-	closure=$(install_closure "$R/opt/cni/bin/$b" "$LIB")
-	miss=$(grep '^MISSING:' <<<"$closure" | tr '\n' ' ')
-	[ -z "$miss" ] || nok "$b: every library it needs is installed" "$miss"
-	libs=$(grep -v '^MISSING:' <<<"$closure")
-	own=$(glibc_max "$R/opt/cni/bin/$b")
-	# shellcheck disable=SC2086
-	lmax=$([ -n "$libs" ] && glibc_max $libs || echo none)
-	priv=$(for f in "$R/opt/cni/bin/$b" $libs; do glibc_needs "$f" | grep -q GLIBC_PRIVATE && echo "${f##*/}"; done)
-	if [ -n "$priv" ]; then
-		nok "$b: nothing it loads needs GLIBC_PRIVATE" "$priv"
-	elif ver_le "$own" "${FLOOR[$b]}" && { [ "$lmax" = none ] || ver_le "$lmax" "${FLOOR[$b]}"; }; then
-		ok "$b needs glibc $own, the $(wc -w <<<"$libs") bundled libraries it loads $lmax: within the stated floor ${FLOOR[$b]}"
+	own=$(glibc_max "$f")
+	if glibc_needs "$f" | grep -q GLIBC_PRIVATE; then
+		nok "$b needs no GLIBC_PRIVATE"
+	elif ver_le "$own" "${FLOOR[$b]}"; then
+		ok "$b needs glibc $own: within the stated floor ${FLOOR[$b]}"
 	else
-		nok "$b within the stated glibc floor ${FLOOR[$b]}" "itself $own, bundled libraries $lmax"
+		nok "$b within the stated glibc floor ${FLOOR[$b]}" "it needs $own"
 	fi
 done
 
@@ -191,10 +185,10 @@ for b in $BINS; do
 			bad+=("${BASH_REMATCH[1]} not found")
 		elif [[ $line =~ ^([^[:space:]]+)\ =\>\ ([^[:space:]]+)\ \(0x ]]; then
 			so=${BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
-			if is_glibc "$so"; then
-				in_root_glibc "$p" || bad+=("$so => $p (not the root's glibc)")
-			elif [ "$p" != /opt/cni/bin/rdmanet-lib/$so ]; then
-				bad+=("$so => $p (not the bundled copy)")
+			if [ "$so" != libc.so.6 ]; then
+				bad+=("$so => $p (a library other than libc.so.6)")
+			elif ! in_root_glibc "$p"; then
+				bad+=("$so => $p (not the root's glibc)")
 			fi
 			libs_ok=$((libs_ok + 1))
 		elif [[ $line =~ :\ ([^:]+):\ version\ \`([^\']+)\'\ not\ found\ \(required\ by\ ([^\)]+)\)$ ]]; then
@@ -207,17 +201,15 @@ for b in $BINS; do
 	done <<<"$listing"
 	# what readelf predicts: each installed file's GLIBC_* needs that the root's libc lacks
 	want=()
-	for f in "$R$bin" $(install_closure "$R$bin" "$LIB" | grep -v '^MISSING:'); do
-		while read -r file ver; do
-			[[ $defs == *" $ver "* ]] || want+=("${f#"$R"} $file $ver")
-		done < <(glibc_needs "$f")
-	done
+	while read -r file ver; do
+		[[ $defs == *" $ver "* ]] || want+=("$bin $file $ver")
+	done < <(glibc_needs "$R$bin")
 	got_s=$(printf '%s\n' "${got[@]}" | sort -u) want_s=$(printf '%s\n' "${want[@]}" | sort -u)
 	vers=$(printf '%s\n' "${got[@]}" | awk 'NF {print $3}' | sort -uV | tr '\n' ' ')
-	if [ ${#bad[@]} -gt 0 ]; then
-		nok "$b: every library resolves in the $SUITE root (bundled or the root's glibc)" "$(printf '%s; ' "${bad[@]}")"
+	if [ ${#bad[@]} -gt 0 ] || [ "$libs_ok" != 1 ]; then
+		nok "$b resolves to the $SUITE root's libc.so.6 only" "$libs_ok libraries: $(printf '%s; ' "${bad[@]}")"
 	else
-		ok "$b: all $libs_ok libraries resolve in the $SUITE root, to rdmanet-lib/ or the root's glibc"
+		ok "$b resolves to the $SUITE root's own libc.so.6, nothing else"
 	fi
 	above=$(printf '%s\n' "${got[@]}" | awk 'NF {sub(/^GLIBC_/, "", $3); print $3}' | sort -uV |
 		while read -r x; do ver_le "$x" "$OLD_GLIBC" && echo "GLIBC_$x"; ver_le "$x" "${FLOOR[$b]:-0}" || echo "GLIBC_$x>floor"; done)

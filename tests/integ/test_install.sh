@@ -1,12 +1,15 @@
 #!/bin/bash
 # test_install.sh - what `make install` puts on a node needs nothing from it but glibc, no newer
-# than the floor README.md states per binary: the installed files, NEEDED entries, RUNPATH/RPATH,
-# the bundled libraries (the toolchain's closure minus glibc, each under its SONAME), symbol
-# versions; then, in a chroot holding only the host's glibc (Debian 12: 2.36) and what
-# `make install` installed, rdmanet VERSION, ADD and DEL, and rdmanet-ipam VERSION, a usage
-# error, `reconcile --dry-run` and an ADD/DEL through rdmanet against the test API server over
-# TLS (tests/k8s/apiserver.py, outside the chroot on 127.0.0.1), which loads and uses libcurl's
-# whole bundled closure. test_hostcompat.sh checks the same files against a Debian 11 root.
+# than the floor README.md states per binary: exactly the two binaries (no rdmanet-lib/, and one
+# left by an older version is removed), each with libc.so.6 as its only NEEDED entry, no
+# RPATH/RUNPATH, stripped, both together within the 6 MB budget, glibc symbol versions within the
+# floor; then, in a chroot holding only the host's glibc (Debian 12: 2.36) and the two installed
+# binaries, the loader's view (`ld.so --list`: libc.so.6 only), rdmanet VERSION, ADD and DEL, and
+# rdmanet-ipam VERSION, a usage error, `reconcile --dry-run` and an ADD/DEL through rdmanet
+# against the test API server over HTTPS (tests/k8s/apiserver.py, outside the chroot on
+# 127.0.0.1): libcurl and OpenSSL built into the binary, loading nothing but libc.so.6 (LD_DEBUG),
+# verifying the server with the kubeconfig's CA and refusing it with another CA.
+# test_hostcompat.sh checks the same files against a Debian 11 root.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT_DIR=$(pwd)
@@ -15,7 +18,9 @@ BUILD=${BUILD:-build}
 pass=0 fail=0
 ok() { echo "ok - $1"; pass=$((pass + 1)); }
 nok() { echo "not ok - $1${2:+: $2}"; fail=$((fail + 1)); }
-LIBDIR=/opt/cni/bin/rdmanet-lib
+BINS="rdmanet rdmanet-ipam"
+BUDGET=6000000		# bytes, both binaries together (issue 14)
+OLD_FLOOR=2.34		# the floor before the binaries were linked statically: not to be raised
 
 if [ "$BUILD" != build ]; then
 	# sanitizer builds link libasan/libubsan on purpose; the shipped build is build/
@@ -33,88 +38,100 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-make -s install DESTDIR="$T/root" >/dev/null 2>&1 && ok "make install DESTDIR" || nok "make install DESTDIR"
-R=$T/root
-BIN=$R/opt/cni/bin/rdmanet
-IPAM=$R/opt/cni/bin/rdmanet-ipam
-L=$R$LIBDIR
+# files under DIR, relative, sorted, one a line
+tree() { (cd "$1" && find . -mindepth 1 \( -type f -o -type l \) | sed 's|^\./||' | sort); }
 
 # ---- the files
-want=$(scripts/bundle-libs.sh -n /nonexistent "$BUILD/rdmanet" "$BUILD/rdmanet-ipam" | awk '{print $1}' | sort | tr '\n' ' ')
-have=$(ls -A "$L" 2>/dev/null | sort | tr '\n' ' ')
-[ -n "$want" ] && [ "$have" = "$want" ] &&
-	ok "rdmanet-lib/ holds the closure of both binaries minus glibc: $(wc -w <<<"$have") libraries" ||
-	nok "rdmanet-lib/ is the closure minus glibc" "have: $have want: $want"
-extra=$(cd "$R" && find . -mindepth 1 \( -type f -o -type l \) | sed 's|^\./||' |
-	grep -vE "^opt/cni/bin/(rdmanet|rdmanet-ipam|rdmanet-lib/[^/]+)$" | tr '\n' ' ')
-tmp=$(find "$R" -name '.*.tmp')
-[ -z "$extra$tmp" ] && ok "nothing else installed, no temporary file left" || nok "nothing else installed" "$extra$tmp"
-for f in "$BIN" "$IPAM"; do
-	[ "$(stat -c %a "$f")" = 755 ] || nok "$(basename "$f") is mode 0755" "$(stat -c %a "$f")"
+D=$T/inst
+I=$D/opt/cni/bin
+out=$(make -s install DESTDIR="$D" 2>&1) && ok "make install DESTDIR" || nok "make install DESTDIR" "$out"
+have=$(tree "$D" | tr '\n' ' ')
+[ "$have" = "opt/cni/bin/rdmanet opt/cni/bin/rdmanet-ipam " ] &&
+	ok "make install installs exactly opt/cni/bin/rdmanet and rdmanet-ipam, nothing else" ||
+	nok "make install installs exactly the two binaries" "$have"
+[ ! -e "$I/rdmanet-lib" ] && ok "no rdmanet-lib/" || nok "no rdmanet-lib/" "$(ls -A "$I/rdmanet-lib" | wc -l) entries"
+for b in $BINS; do
+	[ "$(stat -c %a "$I/$b")" = 755 ] || nok "$b is mode 0755" "$(stat -c %a "$I/$b")"
 done
 
-# ---- rdmanet: exactly as lean as before
-needed=$(needed "$BIN" | sort | tr '\n' ' ')
-[ "$needed" = "libc.so.6 libcjson.so.1 " ] && ok "rdmanet NEEDED is libc + bundled cJSON only ($needed)" ||
-	nok "rdmanet NEEDED" "$needed"
-rpath=$(objdump -p "$BIN" | awk '$1 == "RUNPATH" || $1 == "RPATH" {print $1, $2}')
-[ "$rpath" = "RUNPATH $LIBDIR" ] && ok "rdmanet: RUNPATH points at the bundled libraries" || nok "rdmanet RUNPATH" "$rpath"
-if needed "$BIN" | grep -qE 'libnl|libcurl'; then nok "libnl/libcurl must not be rdmanet's dynamic deps"; else ok "rdmanet: no libnl/libcurl shared dependency"; fi
+# An older version's rdmanet-lib/ (libraries, a symbolic link, a subfolder) is removed by the
+# next install, which leaves the rest of the folder alone.
+mkdir -p "$I/rdmanet-lib/sub"
+echo stale >"$I/rdmanet-lib/libcjson.so.1"
+ln -s libcjson.so.1 "$I/rdmanet-lib/libstale.so"
+echo stale >"$I/rdmanet-lib/sub/x"
+echo other >"$I/other-plugin"
+out=$(make -s install DESTDIR="$D" 2>&1) || nok "make install over an older install" "$out"
+have=$(tree "$D" | tr '\n' ' ')
+[ "$have" = "opt/cni/bin/other-plugin opt/cni/bin/rdmanet opt/cni/bin/rdmanet-ipam " ] &&
+	[ ! -e "$I/rdmanet-lib" ] && [ "$(cat "$I/other-plugin")" = other ] &&
+	ok "make install removes an older install's rdmanet-lib/, leaves other plugins alone" ||
+	nok "make install removes a stale rdmanet-lib/" "$have"
+rm -f "$I/other-plugin"
+tmp=$(find "$D" -name '.*.tmp')
+[ -z "$tmp" ] && ok "no temporary file left" || nok "no temporary file left" "$tmp"
 
-# ---- rdmanet-ipam: libcurl's closure, found through an RPATH (which, unlike RUNPATH, also
-# serves the dependencies of dependencies)
-needed=$(needed "$IPAM" | sort | tr '\n' ' ')
-[ "$needed" = "libc.so.6 libcjson.so.1 libcurl.so.4 " ] && ok "rdmanet-ipam NEEDED is libc, cJSON, libcurl ($needed)" ||
-	nok "rdmanet-ipam NEEDED" "$needed"
-rpath=$(objdump -p "$IPAM" | awk '$1 == "RUNPATH" || $1 == "RPATH" {print $1, $2}')
-[ "$rpath" = "RPATH $LIBDIR" ] && ok "rdmanet-ipam: RPATH (not RUNPATH) points at the bundled libraries" ||
-	nok "rdmanet-ipam RPATH" "$rpath"
-
-# ---- each bundled library: named by its SONAME, no search path of its own (the binary's RPATH
-# then applies to its dependencies), every NEEDED either bundled or glibc, nothing of glibc bundled
-bad=()
-for f in "$L"/*; do
-	so=$(objdump -p "$f" | awk '$1 == "SONAME" {print $2}')
-	[ "$so" = "$(basename "$f")" ] || bad+=("$(basename "$f"): SONAME '$so'")
-	objdump -p "$f" | grep -qE '^ *(RPATH|RUNPATH) ' && bad+=("$(basename "$f") has its own RPATH/RUNPATH")
-	is_glibc "$(basename "$f")" && bad+=("$(basename "$f") is glibc's")
-	for n in $(needed "$f"); do
-		is_glibc "$n" || [ -f "$L/$n" ] || bad+=("$(basename "$f") needs $n, not bundled")
-	done
-	glibc_needs "$f" | grep -q GLIBC_PRIVATE && bad+=("$(basename "$f") needs GLIBC_PRIVATE")
+# ---- each binary: libc.so.6 only, no search path, stripped
+sizes=
+for b in $BINS; do
+	f=$I/$b
+	needed=$(needed "$f" | tr '\n' ' ')
+	[ "$needed" = "libc.so.6 " ] && ok "$b: NEEDED is libc.so.6 only" || nok "$b: NEEDED is libc.so.6 only" "$needed"
+	rpath=$(objdump -p "$f" | awk '$1 == "RUNPATH" || $1 == "RPATH" {print $1, $2}' | tr '\n' ' ')
+	[ -z "$rpath" ] && ok "$b: no RPATH/RUNPATH" || nok "$b: no RPATH/RUNPATH" "$rpath"
+	syms=$(readelf -S --wide "$f" | awk '$2 == ".symtab" || $2 ~ /^\.debug_/ {print $2}' | tr '\n' ' ')
+	[ -z "$syms" ] && ok "$b: stripped (no .symtab, no .debug_*)" || nok "$b: stripped" "$syms"
+	sizes="$sizes$b $(stat -c %s "$f"), "
 done
-[ ${#bad[@]} = 0 ] && ok "every bundled library: named by its SONAME, no RUNPATH, dependencies bundled or glibc" ||
-	nok "bundled libraries" "$(printf '%s; ' "${bad[@]}")"
+total=$(find "$D" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+[ "$total" -le "$BUDGET" ] && ok "installed total $total bytes <= $BUDGET (${sizes%, })" ||
+	nok "installed total within $BUDGET bytes" "$total (${sizes%, })"
 
-# ---- glibc symbol versions of each binary and what it loads, against the floor README states
-for b in rdmanet rdmanet-ipam; do
+# ---- glibc symbol versions against the floor README states
+for b in $BINS; do
 	floor=$(readme_floor "$b")
 	[ -n "$floor" ] || { nok "README states the glibc floor of $b"; continue; }
-	closure=$(install_closure "$R/opt/cni/bin/$b" "$L")
-	if grep -q '^MISSING:' <<<"$closure"; then nok "$b: its libraries are all installed" "$(grep '^MISSING:' <<<"$closure" | tr '\n' ' ')"; continue; fi
-	worst=$(glibc_max "$R/opt/cni/bin/$b")
-	tops=$(for f in "$R/opt/cni/bin/$b" $closure; do echo "$(glibc_max "$f") ${f##*/}"; done | grep -v '^none ' | sort -V)
-	all=$(tail -1 <<<"$tops" | cut -d' ' -f1)
-	over=$(while read -r v n; do ver_le "$v" "$floor" || echo "$n($v)"; done <<<"$tops" | tr '\n' ' ')
-	if [ -z "$over" ] && [ "$all" = "$floor" ]; then
-		ok "$b: itself glibc $worst, with the $(wc -w <<<"$closure") bundled libraries it loads $all = README's floor $floor"
-	elif [ -z "$over" ]; then
-		nok "$b: README's floor $floor is above what it needs ($all): lower it"
+	ver_le "$floor" "$OLD_FLOOR" || nok "$b: README's floor $floor is not above $OLD_FLOOR"
+	worst=$(glibc_max "$I/$b")
+	if glibc_needs "$I/$b" | grep -q GLIBC_PRIVATE; then
+		nok "$b needs no GLIBC_PRIVATE"
+	elif [ "$worst" = "$floor" ]; then
+		ok "$b: needs glibc $worst = README's floor $floor (<= $OLD_FLOOR)"
+	elif ver_le "$worst" "$floor"; then
+		nok "$b: README's floor $floor is above what it needs ($worst): lower it"
 	else
-		nok "$b: above README's glibc floor $floor" "$over"
+		nok "$b: above README's glibc floor $floor" "$worst"
 	fi
 done
 
-# ---- a root with nothing but the host's glibc: the node without our libraries
+# ---- a root with nothing but the host's glibc and the two installed binaries
+R=$T/root
 MULTIARCH=$(${CC:-cc} -print-multiarch)
-INTERP=$(readelf -l "$BIN" | sed -nE 's/.*Requesting program interpreter: (.*)\]$/\1/p')
-mkdir -p "$R$(dirname "$INTERP")" "$R/lib/$MULTIARCH" "$R/proc" "$R/run/netns" "$R/tmp" "$R/etc/cni/net.d"
+INTERP=$(readelf -l "$I/rdmanet" | sed -nE 's/.*Requesting program interpreter: (.*)\]$/\1/p')
+mkdir -p "$R$(dirname "$INTERP")" "$R/lib/$MULTIARCH" "$R/proc" "$R/run/netns" "$R/tmp" \
+	"$R/etc/cni/net.d" "$R/opt/cni/bin"
 cp -L "$INTERP" "$R$INTERP"
 nglibc=0
 for f in /lib/"$MULTIARCH"/*.so*; do
 	is_glibc "$(basename "$f")" && [ -f "$f" ] && cp -L "$f" "$R/lib/$MULTIARCH/" && nglibc=$((nglibc + 1))
 done
-echo "# chroot: the host's $INTERP and $nglibc glibc libraries (glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2)), nothing else"
+cp -a "$I/rdmanet" "$I/rdmanet-ipam" "$R/opt/cni/bin/"
+echo "# chroot: the host's $INTERP and $nglibc glibc libraries (glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2)), the two binaries"
+stray=$(tree "$R" | while read -r p; do
+	case $p in opt/cni/bin/rdmanet | opt/cni/bin/rdmanet-ipam | "${INTERP#/}") ;;
+	lib/"$MULTIARCH"/*) is_glibc "${p##*/}" || echo "$p" ;; *) echo "$p" ;; esac
+done | tr '\n' ' ')
+[ -z "$stray" ] && [ ! -e "$R/opt/cni/bin/rdmanet-lib" ] && ok "the chroot holds glibc and the two binaries, no rdmanet-lib/" ||
+	nok "the chroot holds glibc and the two binaries only" "$stray"
+
+# The loader's own view: libc.so.6 from the chroot's glibc, nothing else.
+for b in $BINS; do
+	list=$(chroot "$R" "$INTERP" --list /opt/cni/bin/$b 2>&1)
+	libs=$(awk '$2 == "=>" {print $1 "=>" $3}' <<<"$list" | tr '\n' ' ')
+	[ "$libs" = "libc.so.6=>/lib/$MULTIARCH/libc.so.6 " ] && ok "$b in the chroot loads libc.so.6 only (ld.so --list)" ||
+		nok "$b in the chroot loads libc.so.6 only" "$(tr '\n' ' ' <<<"$list")"
+done
+
 out=$(echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION chroot "$R" /opt/cni/bin/rdmanet 2>&1)
 grep -q '"supportedVersions"' <<<"$out" && ok "rdmanet VERSION in a glibc-only chroot" || nok "rdmanet VERSION in a glibc-only chroot" "$out"
 out=$(echo '{"cniVersion":"1.0.0"}' | CNI_COMMAND=VERSION chroot "$R" /opt/cni/bin/rdmanet-ipam 2>&1)
@@ -124,14 +141,6 @@ out=$(chroot "$R" /opt/cni/bin/rdmanet-ipam reconcile --no-such-option 2>&1)
 rc=$?
 [ $rc = 2 ] && grep -q '^usage: rdmanet-ipam reconcile' <<<"$out" && ok "rdmanet-ipam reconcile usage error in the chroot (exit 2)" ||
 	nok "rdmanet-ipam reconcile usage error in the chroot" "rc=$rc: $out"
-# The loader's own view: every library from rdmanet-lib/ or the chroot's glibc.
-list=$(chroot "$R" "$INTERP" --list /opt/cni/bin/rdmanet-ipam 2>&1)
-stray=$(awk '$2 == "=>" {print $1, $3}' <<<"$list" | while read -r so p; do
-	case $p in "$LIBDIR/$so") ;; /lib/"$MULTIARCH"/*) is_glibc "$so" || echo "$so=>$p" ;; *) echo "$so=>$p" ;; esac
-done | tr '\n' ' ')
-n=$(grep -c '=>' <<<"$list")
-[ -z "$stray" ] && [ "$n" -gt 20 ] && ok "rdmanet-ipam loads its $n libraries from rdmanet-lib/ and the chroot's glibc" ||
-	nok "rdmanet-ipam's libraries in the chroot" "$stray"
 
 mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
 ip link set lo up
@@ -147,46 +156,85 @@ if jq -e '.interfaces[0].name == "net1"' <<<"$out" >/dev/null &&
 else
 	nok "L2 ADD in a glibc-only chroot" "$out"
 fi
-out=$(echo "$conf" | env_cni DEL /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>/dev/null)
-if [ -z "$out" ] && ! ip -n ipod link show net1 >/dev/null 2>&1; then ok "DEL in a glibc-only chroot"; else nok "DEL in a glibc-only chroot" "$out"; fi
+out=$(echo "$conf" | env_cni DEL /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ -z "$out" ] && ! ip -n ipod link show net1 >/dev/null 2>&1; then ok "DEL in a glibc-only chroot"; else nok "DEL in a glibc-only chroot" "rc=$rc: $out"; fi
 
-# ---- rdmanet-ipam in the chroot against the test API server (TLS with the kubeconfig's CA)
+# ---- rdmanet-ipam in the chroot against the test API server: HTTPS, verified with the CA
 if ! command -v python3 >/dev/null || ! command -v openssl >/dev/null; then
 	nok "rdmanet-ipam against the test API server" "python3/openssl missing"
 else
 	. tests/k8s/lib.sh
 	TOK=inst-6c1f0e9d8b7a6c5d4e3f
+	ADMIN=admin-3e2d1c0b9a8f7e6d5c4b
 	bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1
 	echo "{\"$TOK\": {\"user\": \"system:serviceaccount:kube-system:rdmanet\",
 		\"allow\": [\"*:ippools\", \"*:overlappingrangeipreservations\", \"get:pods\", \"list:pods\"]}}" >"$T/tokens.json"
-	if ! k8s_server_start "$T" admin-3e2d1c0b9a8f7e6d5c4b; then
+	if ! k8s_server_start "$T" "$ADMIN"; then
 		nok "test API server" "did not start: $(tail -3 "$T/server.log" 2>/dev/null)"
 	else
-		k8s_kubeconfig "$R/etc/cni/net.d/rdmanet.kubeconfig" "$TOK" kube-system
+		admin() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" "https://127.0.0.1:$PORT$1"; }
+		K=/etc/cni/net.d/rdmanet.kubeconfig
+		k8s_kubeconfig "$R$K" "$TOK" kube-system
 		cp "$T/pki/ca.crt" "$R/etc/cni/net.d/ca.crt"
-		sed -i "s|certificate-authority: .*|certificate-authority: /etc/cni/net.d/ca.crt|" "$R/etc/cni/net.d/rdmanet.kubeconfig"
-		out=$(chroot "$R" /opt/cni/bin/rdmanet-ipam reconcile --kubeconfig /etc/cni/net.d/rdmanet.kubeconfig --dry-run 2>&1)
+		sed -i "s|certificate-authority: .*|certificate-authority: /etc/cni/net.d/ca.crt|" "$R$K"
+		# the same server named with another CA (certs.sh's rogue CA)
+		cp "$T/pki/rogue-ca.crt" "$R/etc/cni/net.d/rogue-ca.crt"
+		sed "s|certificate-authority: .*|certificate-authority: /etc/cni/net.d/rogue-ca.crt|" "$R$K" >"$R/etc/cni/net.d/wrong-ca.kubeconfig"
+
+		# LD_DEBUG=files: every object the loader maps, at start-up and by dlopen (NSS, OpenSSL
+		# engines or providers) alike, into $T/ld.PID: the host's chroot command writes its own
+		# there, rdmanet-ipam (same PID) the same path inside the chroot
+		mkdir -p "$R$T"
+		out=$(LD_DEBUG=files LD_DEBUG_OUTPUT=$T/ld chroot "$R" \
+			/opt/cni/bin/rdmanet-ipam reconcile --kubeconfig $K --dry-run 2>&1)
 		rc=$?
 		[ $rc = 0 ] && grep -q '^reconcile: pools=0 .*dry-run=yes$' <<<"$out" &&
-			ok "rdmanet-ipam reconcile --dry-run in the chroot: TLS to the API server with bundled libcurl" ||
+			ok "rdmanet-ipam reconcile --dry-run in the chroot: HTTPS to the API server, verified with the kubeconfig's CA" ||
 			nok "rdmanet-ipam reconcile in the chroot" "rc=$rc: $out"
-		iconf='{"cniVersion":"1.0.0","name":"inst","type":"rdmanet","master":"inst0","ipam":{"type":"rdmanet-ipam","range":"10.91.0.0/28","kubernetes":{"kubeconfig":"/etc/cni/net.d/rdmanet.kubeconfig"}}}'
+		loaded=$(cat "$R$T"/ld.* 2>/dev/null | sed -nE 's/.*file=([^ ]+) +\[[0-9]+\];  (needed|dynamically loaded) by.*/\1/p' |
+			sort -u | tr '\n' ' ')
+		[ "$loaded" = "libc.so.6 " ] && ok "... loading nothing but libc.so.6 (LD_DEBUG=files, dlopen included)" ||
+			nok "... loading nothing but libc.so.6" "${loaded:-no LD_DEBUG output}"
+
+		before=$(admin /_test/stats)
+		out=$(chroot "$R" /opt/cni/bin/rdmanet-ipam reconcile --kubeconfig /etc/cni/net.d/wrong-ca.kubeconfig --dry-run 2>&1)
+		rc=$?
+		after=$(admin /_test/stats)
+		nreq=$(jq -n --argjson a "$before" --argjson b "$after" '$b.requests_total - $a.requests_total')
+		[ $rc = 1 ] && grep -q 'SSL certificate problem' <<<"$out" && [ "$nreq" = 0 ] &&
+			ok "... with another CA it refuses the server: TLS verification error, no request reached the API (rc=1)" ||
+			nok "rdmanet-ipam with another CA refuses the server" "rc=$rc, $nreq requests: $out"
+
+		iconf='{"cniVersion":"1.0.0","name":"inst","type":"rdmanet","master":"inst0","ipam":{"type":"rdmanet-ipam","range":"10.91.0.0/28","kubernetes":{"kubeconfig":"KUBECONFIG"}}}'
 		args="K8S_POD_NAMESPACE=default;K8S_POD_NAME=inst-pod"
-		out=$(echo "$iconf" | env_cni ADD CNI_ARGS="$args" /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>"$T/add.err")
-		ip=$(jq -r '.ips[0].address // empty' <<<"$out" 2>/dev/null)
-		if [[ $ip == 10.91.0.* ]] && ip -n ipod -o -4 addr show net1 | grep -q "inet $ip"; then
-			ok "ADD with rdmanet-ipam in the chroot: $ip from the API server, on net1 in the pod"
+		allocs() { admin /_test/dump | jq -c '[.objects.ippools[]? | .spec.allocations // {} | to_entries[] | .value.podref]'; }
+		out=$(echo "${iconf/KUBECONFIG//etc/cni/net.d/wrong-ca.kubeconfig}" |
+			env_cni ADD CNI_ARGS="$args" /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>&1)
+		rc=$?
+		a=$(allocs)
+		if [ $rc != 0 ] && grep -q 'SSL certificate problem' <<<"$out" && [ "$a" = "[]" ] &&
+			! ip -n ipod link show net1 >/dev/null 2>&1; then
+			ok "ADD with rdmanet-ipam and another CA fails naming the certificate; nothing in the store or the pod"
 		else
-			nok "ADD with rdmanet-ipam in the chroot" "$out $(cat "$T/add.err")"
+			nok "ADD with rdmanet-ipam and another CA fails" "rc=$rc, store $a: $out"
 		fi
-		out=$(echo "$iconf" | env_cni DEL CNI_ARGS="$args" /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>"$T/del.err")
-		pool=$(curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $TOK" \
-			"https://127.0.0.1:$PORT/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/kube-system/ippools/10.91.0.0-28")
-		if [ -z "$out" ] && ! ip -n ipod link show net1 >/dev/null 2>&1 &&
-			jq -e '.spec.allocations | length == 0' <<<"$pool" >/dev/null; then
-			ok "DEL with rdmanet-ipam in the chroot: link gone, allocation released"
+		out=$(echo "${iconf/KUBECONFIG/$K}" | env_cni ADD CNI_ARGS="$args" /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>"$T/add.err")
+		ip=$(jq -r '.ips[0].address // empty' <<<"$out" 2>/dev/null)
+		a=$(allocs)
+		if [[ $ip == 10.91.0.* ]] && ip -n ipod -o -4 addr show net1 | grep -q "inet $ip" &&
+			[ "$a" = '["default/inst-pod"]' ]; then
+			ok "ADD with rdmanet-ipam in the chroot: $ip from the API server's store, on net1 in the pod"
 		else
-			nok "DEL with rdmanet-ipam in the chroot" "$out $(cat "$T/del.err") / $pool"
+			nok "ADD with rdmanet-ipam in the chroot" "$out $(cat "$T/add.err") / store $a"
+		fi
+		out=$(echo "${iconf/KUBECONFIG/$K}" | env_cni DEL CNI_ARGS="$args" /usr/sbin/chroot "$R" /opt/cni/bin/rdmanet 2>"$T/del.err")
+		rc=$?
+		a=$(allocs)
+		if [ $rc = 0 ] && [ -z "$out" ] && ! ip -n ipod link show net1 >/dev/null 2>&1 && [ "$a" = "[]" ]; then
+			ok "DEL with rdmanet-ipam in the chroot: link gone, allocation released in the store"
+		else
+			nok "DEL with rdmanet-ipam in the chroot" "rc=$rc: $out $(cat "$T/del.err") / store $a"
 		fi
 	fi
 fi

@@ -15,9 +15,10 @@
 #               unpacked tree and the module subset are kept there and reused by later runs
 #   VM_KPKG     kernel image package (default: the one linux-image-amd64 depends on)
 #   VM_BINS     space separated binaries copied to /opt/cni/bin, with the libraries ldd finds
-#   VM_CNI_DIR  a folder copied recursively to /opt/cni/bin (e.g. an install with rdmanet-lib/)
+#   VM_CNI_DIR  a folder copied recursively to /opt/cni/bin, with the libraries ldd finds for
+#               its ELF files
 #   VM_LIBDIRS  space separated SRC:DST pairs: the content of host folder SRC is copied to guest
-#               folder DST (e.g. build/lib:/opt/cni/bin/rdmanet-lib)
+#               folder DST (e.g. /tmp/mylibs:/usr/local/lib)
 #   VM_FILES    space separated files or folders copied to /vmtest/ (next to the guest script);
 #               an ELF file among them gets the libraries ldd finds, as VM_BINS
 #   VM_MODULES  extra kernel modules to put in the initramfs (besides the default set below)
