@@ -108,7 +108,8 @@ cmd_build() {
 	stamp=$(cat "$LOCK" "$0" | sha256sum | cut -d' ' -f1)
 	exec 9>"$DIR/.lock"
 	flock 9	# plain and sanitizer builds may ask at once
-	[ "$(cat "$DIR/.built" 2>/dev/null)" = "$stamp" ] && return 0
+	# up to date: refresh the stamp for make, which compares it with the lock file
+	[ "$(cat "$DIR/.built" 2>/dev/null)" = "$stamp" ] && { touch "$DIR/.built"; return 0; }
 	for c in curl cmake dpkg-source cc ar; do
 		command -v $c >/dev/null || die "$c is missing (scripts/deps.sh installs what the build needs)"
 	done
