@@ -1,11 +1,17 @@
 #!/bin/sh
 # installer.sh - entrypoint of the rdmanet DaemonSet (deploy/rdmanet.yaml), one pod per node.
 #
-# 1. Installs rdmanet-lib/ (libraries first), then rdmanet-ipam, then rdmanet from the image into
-#    the node's CNI binary directory. Each file is copied to a temporary name in the same
-#    directory, fsync'ed and renamed over the old one: kubelet or Multus never execute a
-#    half-written file, and a plugin already running keeps the inode it started from.
-#    rdmanet-ipam goes before rdmanet, since rdmanet runs it.
+# 1. Installs rdmanet-ipam, then rdmanet from the image into the node's CNI binary directory.
+#    Each is copied to a temporary name in the same directory, fsync'ed and renamed over the
+#    old one: kubelet or Multus never execute a half-written file, and a plugin already running
+#    keeps the inode it started from. rdmanet-ipam goes before rdmanet, since rdmanet runs it.
+#    Both need nothing on the node but glibc (README: host compatibility).
+#    Then, once both are in place, it removes the rdmanet-lib/ folder of bundled libraries an
+#    older version (its installer or `make install`) left there: nothing loads from it any more,
+#    and a plugin that still has one of its libraries mapped keeps the inode. Only that folder
+#    is removed, and only when it is a real directory (not a symlink, whose target is never
+#    looked at) owned by the user the installer runs as (root in the DaemonSet), without leaving
+#    its file system; anything else named rdmanet-lib is left alone with a warning.
 # 2. Writes the kubeconfig rdmanet-ipam uses on the node (ipam.kubernetes.kubeconfig in the
 #    NetworkAttachmentDefinitions) from this pod's service account: the API server from
 #    KUBERNETES_SERVICE_HOST/PORT, a copy of the CA, a copy of the token (referenced with
@@ -17,7 +23,7 @@
 #    installed files stay: pods keep working while the DaemonSet is updated or deleted.
 #
 # Environment (defaults are the DaemonSet's paths; the tests point them into a temp dir):
-#   RDMANET_SRC_DIR        /opt/cni/bin          the image's tree: rdmanet, rdmanet-ipam, rdmanet-lib/
+#   RDMANET_SRC_DIR        /opt/cni/bin          the image's tree: rdmanet, rdmanet-ipam
 #   RDMANET_HOST_BIN_DIR   /host/opt/cni/bin     the node's /opt/cni/bin, mounted
 #   RDMANET_HOST_CONF_DIR  /host/etc/cni/net.d/rdmanet.d   where the kubeconfig, token and CA go
 #   RDMANET_SA_DIR         /var/run/secrets/kubernetes.io/serviceaccount   token, ca.crt, namespace
@@ -41,7 +47,7 @@ READY_FILE=${RDMANET_READY_FILE:-/tmp/ready}
 POLL=${RDMANET_POLL_SECONDS:-10}
 ONCE=${RDMANET_INSTALL_ONCE:-0}
 
-LIB=rdmanet-lib
+OLD_LIB=rdmanet-lib			# bundled libraries of older versions: removed
 BINARIES="rdmanet-ipam rdmanet"		# in this order: rdmanet execs rdmanet-ipam
 KUBECONFIG_NAME=rdmanet-ipam.kubeconfig
 TOKEN_NAME=rdmanet-ipam.token
@@ -72,9 +78,7 @@ tmp_for() { TMP="$(dirname "$1")/.$(basename "$1")$TMP_TAG.$$"; rm -f "$TMP"; }
 # commit DEST: fsync the temporary file and rename it over DEST. Every step is checked by hand:
 # `set -e` does not apply inside functions called from an `if`.
 commit() {
-	if [ ! -L "$TMP" ]; then
-		sync "$TMP" || die "cannot fsync $TMP"
-	fi
+	sync "$TMP" || die "cannot fsync $TMP"
 	mv -f -T "$TMP" "$1" || die "cannot rename $TMP to $1"
 	TMP=
 }
@@ -88,18 +92,6 @@ copy_file() {
 	tmp_for "$2"
 	cp "$1" "$TMP" || die "cannot copy $1 to $TMP"
 	chmod "$3" "$TMP" || die "cannot chmod $TMP"
-	commit "$2"
-	return 0
-}
-
-# link_file SRC DEST: DEST becomes a symlink with SRC's target (a library's soname link).
-link_file() {
-	target=$(readlink "$1") || die "cannot read the link $1"
-	if [ -L "$2" ] && [ "$(readlink "$2")" = "$target" ]; then
-		return 1
-	fi
-	tmp_for "$2"
-	ln -s "$target" "$TMP" || die "cannot create the link $TMP"
 	commit "$2"
 	return 0
 }
@@ -124,23 +116,28 @@ write_generated() {
 
 short_sum() { sha256sum "$1" | cut -c1-12; }
 
-# Libraries first (regular files, then the symlinks that point at them), binaries last.
+# remove_old_lib: the rdmanet-lib/ folder of an older version goes, once the binaries that need
+# nothing from it are in place. rm does not follow the symlinks inside (libraries' soname links,
+# or anything else) and --one-file-system keeps it out of whatever is mounted below.
+remove_old_lib() {
+	d=$BIN_DIR/$OLD_LIB
+	if [ -L "$d" ]; then
+		log "warning: $d is a symlink, not the folder an older rdmanet left: left alone"
+	elif [ ! -e "$d" ]; then
+		return
+	elif [ ! -d "$d" ]; then
+		log "warning: $d is not a directory, not the folder an older rdmanet left: left alone"
+	elif [ "$(stat -c %u "$d")" != "$(id -u)" ]; then
+		log "warning: $d is owned by uid $(stat -c %u "$d"), not by the installer's $(id -u): left alone"
+	elif rm -rf --one-file-system -- "$d"; then
+		log "removed $OLD_LIB/ of an older version (the binaries need nothing but glibc)"
+	else
+		log "warning: cannot remove $d entirely; the binaries do not use it"
+	fi
+}
+
+# rdmanet-ipam, then rdmanet; then an older version's library folder goes.
 install_all() {
-	mkdir -p "$BIN_DIR/$LIB" || die "cannot create $BIN_DIR/$LIB"
-	for f in "$SRC_DIR/$LIB"/*; do
-		if [ -L "$f" ] || [ ! -e "$f" ]; then
-			continue
-		elif [ -d "$f" ]; then
-			log "warning: skipping directory $f"
-		elif copy_file "$f" "$BIN_DIR/$LIB/${f##*/}" 0644; then
-			log "installed $LIB/${f##*/}"
-		fi
-	done
-	for f in "$SRC_DIR/$LIB"/*; do
-		if [ -L "$f" ] && link_file "$f" "$BIN_DIR/$LIB/${f##*/}"; then
-			log "installed $LIB/${f##*/} -> $(readlink "$f")"
-		fi
-	done
 	for b in $BINARIES; do
 		if copy_file "$SRC_DIR/$b" "$BIN_DIR/$b" 0755; then
 			log "installed $b (sha256 $(short_sum "$BIN_DIR/$b"))"
@@ -148,13 +145,14 @@ install_all() {
 			log "$b is up to date (sha256 $(short_sum "$BIN_DIR/$b"))"
 		fi
 	done
+	remove_old_lib
 }
 
 # A binary removed or changed behind our back is put back at the next poll.
 reinstall_missing() {
 	for b in $BINARIES; do
-		if [ ! -x "$BIN_DIR/$b" ] || [ ! -e "$BIN_DIR/$LIB" ]; then
-			log "$BIN_DIR/$b or $LIB is gone: installing again"
+		if [ ! -x "$BIN_DIR/$b" ]; then
+			log "$BIN_DIR/$b is gone: installing again"
 			install_all
 			return
 		fi
@@ -230,7 +228,6 @@ case $POLL in
 '' | *[!0-9.]* | *.*.* | .* | *.) die "RDMANET_POLL_SECONDS '$POLL' is not a number of seconds" ;;
 esac
 [ -n "$(printf '%s' "$POLL" | tr -d '0.')" ] || die "RDMANET_POLL_SECONDS must be above 0"
-[ -d "$SRC_DIR/$LIB" ] || die "$SRC_DIR/$LIB is missing from the image"
 for b in $BINARIES; do
 	[ -x "$SRC_DIR/$b" ] || die "$SRC_DIR/$b is missing from the image"
 done
@@ -244,8 +241,9 @@ case $SERVER in
 *[[:space:]\"\'#]*) die "the API server '$SERVER' holds a space, a quote or '#'" ;;
 esac
 
-# Leftovers of an installer killed mid-copy.
-rm -f "$BIN_DIR"/.*"$TMP_TAG".* "$BIN_DIR/$LIB"/.*"$TMP_TAG".* "$CONF_DIR"/.*"$TMP_TAG".* 2>/dev/null || true
+# Leftovers of an installer killed mid-copy (in an older version's rdmanet-lib/ too, which goes
+# as a whole once the binaries are installed).
+rm -f "$BIN_DIR"/.*"$TMP_TAG".* "$CONF_DIR"/.*"$TMP_TAG".* 2>/dev/null || true
 mkdir -p "$CONF_DIR"
 chmod 0700 "$CONF_DIR"
 
