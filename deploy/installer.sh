@@ -6,12 +6,6 @@
 #    old one: kubelet or Multus never execute a half-written file, and a plugin already running
 #    keeps the inode it started from. rdmanet-ipam goes before rdmanet, since rdmanet runs it.
 #    Both need nothing on the node but glibc (README: host compatibility).
-#    Then, once both are in place, it removes the rdmanet-lib/ folder of bundled libraries an
-#    older version (its installer or `make install`) left there: nothing loads from it any more,
-#    and a plugin that still has one of its libraries mapped keeps the inode. Only that folder
-#    is removed, and only when it is a real directory (not a symlink, whose target is never
-#    looked at) owned by the user the installer runs as (root in the DaemonSet), without leaving
-#    its file system; anything else named rdmanet-lib is left alone with a warning.
 # 2. Writes the kubeconfig rdmanet-ipam uses on the node (ipam.kubernetes.kubeconfig in the
 #    NetworkAttachmentDefinitions) from this pod's service account: the API server from
 #    KUBERNETES_SERVICE_HOST/PORT, a copy of the CA, a copy of the token (referenced with
@@ -19,7 +13,18 @@
 # 3. Creates the readiness file, then every RDMANET_POLL_SECONDS compares the projected token
 #    and CA with the copies and rewrites a copy only when its content changed (kubelet rotates
 #    the token well before it expires), and reinstalls a binary someone removed.
-# 4. On SIGTERM or SIGINT: removes the readiness file and any temporary file, exits 0. The
+# 4. Removes the rdmanet-lib/ folder of bundled libraries an older version (its installer or
+#    `make install`) left in the node's CNI binary directory, once it has been there for
+#    OLD_LIB_POLLS polls in a row (a minute by default), putting this image's binaries back
+#    first should they have been replaced. The wait is for the older version's installer pod,
+#    which the DaemonSet stops only once this one is ready (maxSurge): while it runs, it
+#    reinstalls rdmanet-lib/ and its own binaries whenever it finds the folder gone. Nothing
+#    loads from the folder any more, and a plugin with one of its libraries mapped keeps the
+#    inode. Only that folder goes, and only when it is a real directory (not a symlink, whose
+#    target is never looked at) owned by the user the installer runs as (root in the
+#    DaemonSet), without leaving its file system; anything else named rdmanet-lib is left alone
+#    with a warning. With RDMANET_INSTALL_ONCE=1 it goes right after the binaries are installed.
+# 5. On SIGTERM or SIGINT: removes the readiness file and any temporary file, exits 0. The
 #    installed files stay: pods keep working while the DaemonSet is updated or deleted.
 #
 # Environment (defaults are the DaemonSet's paths; the tests point them into a temp dir):
@@ -33,7 +38,9 @@
 #                          set it to the API server's own address when the node cannot reach
 #                          the kubernetes Service's ClusterIP from its host network namespace
 #   RDMANET_NAMESPACE      the service account's namespace (where the IPPools live)
-#   RDMANET_INSTALL_ONCE   0                     1: install, write the kubeconfig, exit 0
+#   RDMANET_INSTALL_ONCE   0                     1: install, remove an older version's
+#                                                rdmanet-lib/ at once (stop its installer
+#                                                first), write the kubeconfig, exit 0
 #
 # The token is never read into a variable nor printed: files are compared with cmp and copied.
 set -eu
@@ -48,6 +55,7 @@ POLL=${RDMANET_POLL_SECONDS:-10}
 ONCE=${RDMANET_INSTALL_ONCE:-0}
 
 OLD_LIB=rdmanet-lib			# bundled libraries of older versions: removed
+OLD_LIB_POLLS=6				# ... once there for this many polls in a row
 BINARIES="rdmanet-ipam rdmanet"		# in this order: rdmanet execs rdmanet-ipam
 KUBECONFIG_NAME=rdmanet-ipam.kubeconfig
 TOKEN_NAME=rdmanet-ipam.token
@@ -56,6 +64,7 @@ TMP_TAG=.rdmanet-tmp			# temporary files: .<name>.rdmanet-tmp.<pid>
 
 TMP=
 SLEEP_PID=
+LIB_SEEN=0				# polls in a row that found $OLD_LIB
 
 log() { printf 'rdmanet-installer: %s\n' "$*"; }
 die() { log "error: $*" >&2; cleanup; exit 1; }
@@ -116,9 +125,9 @@ write_generated() {
 
 short_sum() { sha256sum "$1" | cut -c1-12; }
 
-# remove_old_lib: the rdmanet-lib/ folder of an older version goes, once the binaries that need
-# nothing from it are in place. rm does not follow the symlinks inside (libraries' soname links,
-# or anything else) and --one-file-system keeps it out of whatever is mounted below.
+# remove_old_lib: the rdmanet-lib/ folder of an older version goes; the caller has installed
+# the binaries, which need nothing from it. rm does not follow the symlinks inside (libraries'
+# soname links, or anything else) and --one-file-system keeps it out of whatever is mounted below.
 remove_old_lib() {
 	d=$BIN_DIR/$OLD_LIB
 	if [ -L "$d" ]; then
@@ -136,7 +145,7 @@ remove_old_lib() {
 	fi
 }
 
-# rdmanet-ipam, then rdmanet; then an older version's library folder goes.
+# rdmanet-ipam, then rdmanet.
 install_all() {
 	for b in $BINARIES; do
 		if copy_file "$SRC_DIR/$b" "$BIN_DIR/$b" 0755; then
@@ -145,7 +154,6 @@ install_all() {
 			log "$b is up to date (sha256 $(short_sum "$BIN_DIR/$b"))"
 		fi
 	done
-	remove_old_lib
 }
 
 # A binary removed or changed behind our back is put back at the next poll.
@@ -157,6 +165,27 @@ reinstall_missing() {
 			return
 		fi
 	done
+}
+
+# At every poll: an older version's rdmanet-lib/ found at OLD_LIB_POLLS polls in a row goes,
+# after this image's binaries are installed again (an older installer still running may have
+# put its own back with the folder). Should that installer put them back once more, the folder
+# is seen again and the same happens OLD_LIB_POLLS polls later, its install long finished.
+retire_old_lib() {
+	if [ ! -e "$BIN_DIR/$OLD_LIB" ] && [ ! -L "$BIN_DIR/$OLD_LIB" ]; then
+		LIB_SEEN=0
+		return
+	fi
+	LIB_SEEN=$((LIB_SEEN + 1))
+	if [ "$LIB_SEEN" = "$OLD_LIB_POLLS" ]; then
+		install_all
+		remove_old_lib
+		# counted afresh should it be back by the next poll; what is left alone stays counted
+		# past OLD_LIB_POLLS, and is not warned about again
+		if [ ! -e "$BIN_DIR/$OLD_LIB" ] && [ ! -L "$BIN_DIR/$OLD_LIB" ]; then
+			LIB_SEEN=0
+		fi
+	fi
 }
 
 api_server() {
@@ -248,6 +277,9 @@ mkdir -p "$CONF_DIR"
 chmod 0700 "$CONF_DIR"
 
 install_all
+if [ "$ONCE" = 1 ]; then
+	remove_old_lib
+fi
 sync_credentials
 if [ "$ONCE" = 1 ]; then
 	log "installed once; exiting"
@@ -262,4 +294,5 @@ while :; do
 	SLEEP_PID=
 	sync_credentials
 	reinstall_missing
+	retire_old_lib
 done

@@ -15,7 +15,10 @@
 # from a version that bundled libraries in rdmanet-lib/: the folder removed only after both new
 # binaries are renamed in (strace's record of the renames and unlinks), without following the
 # symlinks in it; an rdmanet-lib that is a symlink, not root's, or not a directory left alone
-# (a symlink's target untouched).
+# (a symlink's target untouched); and the DaemonSet's rolling update (maxSurge) beside an
+# emulated older installer, which puts rdmanet-lib/ and its binaries back whenever the folder is
+# gone: the folder waits until that installer is stopped, and a node where it put them back
+# anyway ends up with the new binaries and no folder.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 if [ "$BUILD" != build ]; then
@@ -36,8 +39,12 @@ ADMIN=admin-1f2e3d4c5b6a79880716
 TOK1=eyJhbGciOiJSUzI1NiJ9.installer-token-one.c2lnbmF0dXJlLW9uZQ
 TOK2=eyJhbGciOiJSUzI1NiJ9.installer-token-two.c2lnbmF0dXJlLXR3bw
 . tests/k8s/lib.sh
+OLD_PID=
+INST2_PID=
 stop_installer() { [ -n "$INST_PID" ] && kill "$INST_PID" 2>/dev/null && wait "$INST_PID" 2>/dev/null; INST_PID=; }
-trap 'stop_installer; k8s_server_stop; integ_cleanup' EXIT
+stop_old() { [ -n "$OLD_PID" ] && kill "$OLD_PID" 2>/dev/null && wait "$OLD_PID" 2>/dev/null; OLD_PID=; }
+stop_inst2() { [ -n "$INST2_PID" ] && kill "$INST2_PID" 2>/dev/null && wait "$INST2_PID" 2>/dev/null; INST2_PID=; }
+trap 'stop_old; stop_inst2; stop_installer; k8s_server_stop; integ_cleanup' EXIT
 bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 tokens() { # TOKEN...: the server accepts these, with the rights of deploy/rbac.yaml
 	local t sep=
@@ -323,6 +330,69 @@ rm -rf "$BIN/rdmanet-lib" "$ELSE" && mkdir -p "$ELSE" && printf 'a file' >"$ELSE
 ln "$ELSE/rdmanet-lib" "$BIN/rdmanet-lib"	# the same inode: else_state sees its content
 lib_case "an rdmanet-lib that is a regular file"
 rm -f "$BIN/rdmanet-lib"
+
+# ---------------------------------------------------------------- a rolling update from rdmanet-lib/
+# A second node as the older version left it, whose installer pod still runs while the new one
+# starts (maxSurge: 1). old_installer emulates that installer's poll as far as it matters here:
+# when rdmanet-lib/ is gone, its libraries and then its own binaries go in again, each by a
+# rename; every such reinstall is counted in $T/old-reinstalls.
+HOST2=$T/host2
+BIN2=$HOST2/opt/cni/bin
+OLDIMG=$T/oldimage
+mkdir -p "$BIN2" "$OLDIMG/rdmanet-lib"
+for b in rdmanet rdmanet-ipam; do cp "$IMG/$b" "$OLDIMG/$b" && printf 'old' >>"$OLDIMG/$b"; done
+head -c 4096 /dev/urandom >"$OLDIMG/rdmanet-lib/libcurl.so.4"
+cp -a "$OLDIMG/." "$BIN2/"
+: >"$T/old-reinstalls"
+old_installer() {
+	while :; do
+		if [ ! -e "$BIN2/rdmanet-lib" ]; then
+			mkdir -p "$BIN2/rdmanet-lib"
+			cp "$OLDIMG/rdmanet-lib/libcurl.so.4" "$BIN2/rdmanet-lib/.libcurl.so.4.old-tmp"
+			mv -f -T "$BIN2/rdmanet-lib/.libcurl.so.4.old-tmp" "$BIN2/rdmanet-lib/libcurl.so.4"
+			for b in rdmanet-ipam rdmanet; do
+				cp "$OLDIMG/$b" "$BIN2/.$b.old-tmp" && mv -f -T "$BIN2/.$b.old-tmp" "$BIN2/$b"
+			done
+			echo reinstalled >>"$T/old-reinstalls"
+		fi
+		sleep 0.1
+	done
+}
+new_on_node2() { # the same binaries as $IMG's, no rdmanet-lib
+	same_file "$IMG/rdmanet-ipam" "$BIN2/rdmanet-ipam" 755 && same_file "$IMG/rdmanet" "$BIN2/rdmanet" 755 &&
+		[ ! -e "$BIN2/rdmanet-lib" ] || { WHY="$WHY; $(ls -A "$BIN2" | tr '\n' ' ')"; false; }
+}
+old_installer &
+OLD_PID=$!
+# polls of 0.5 s: the folder may go 3 s after the new pod is ready
+env -i PATH="$PATH" "${ienv[@]}" RDMANET_HOST_BIN_DIR="$BIN2" RDMANET_HOST_CONF_DIR="$HOST2/conf" \
+	RDMANET_READY_FILE="$T/ready2" RDMANET_POLL_SECONDS=0.5 "$INSTALLER" >"$T/inst2.log" 2>&1 &
+INST2_PID=$!
+check "rolling update: the new installer gets ready beside the old one" wait_for 10 test -f "$T/ready2"
+check "rolling update: it installed the new binaries and left rdmanet-lib/ for now" \
+	eval 'same_file "$IMG/rdmanet" "$BIN2/rdmanet" 755 && [ -f "$BIN2/rdmanet-lib/libcurl.so.4" ]'
+sleep 0.5
+stop_old	# the DaemonSet deletes the old pod once the new one is ready
+check "rolling update: the old installer never found rdmanet-lib/ gone while it ran" \
+	eval '[ ! -s "$T/old-reinstalls" ] || { WHY="$(wc -l <"$T/old-reinstalls") reinstalls"; false; }'
+check "rolling update: rdmanet-lib/ goes soon after (within 6 s), the new binaries stay" wait_for 6 new_on_node2
+check "rolling update: the removal is logged" grep -q "removed rdmanet-lib/ of an older version" "$T/inst2.log"
+# an old installer that outlives the wait puts its folder and binaries back (at once, as the
+# folder is gone); once it is stopped, the new installer puts its binaries back and removes the
+# folder again
+old_installer &
+OLD_PID=$!
+check "rolling update: an old installer still running puts rdmanet-lib/ and its binaries back" \
+	wait_for 5 eval '[ -s "$T/old-reinstalls" ] && same_file "$OLDIMG/rdmanet" "$BIN2/rdmanet" 755'
+sleep 1
+stop_old
+check "rolling update: then the new binaries are back and rdmanet-lib/ gone (within 8 s)" wait_for 8 new_on_node2
+sleep 1
+check "rolling update: and so it stays" new_on_node2
+check "rolling update: no temporary file of the new installer left" \
+	eval '[ -z "$(find "$HOST2" -name "*.rdmanet-tmp*")" ]'
+stop_inst2
+cat "$T/inst2.log" >>"$T/all-output.log"
 
 # ---------------------------------------------------------------- other servers
 once RDMANET_HOST_CONF_DIR="$T/conf6" KUBERNETES_SERVICE_HOST=fd00::1 KUBERNETES_SERVICE_PORT=443
