@@ -4,21 +4,20 @@
 # plugin and a config of someone else's), a service account directory laid out as kubelet
 # projects it (token, ca.crt, namespace behind the ..data symlink), and the test API server
 # (tests/k8s/apiserver.py, TLS on 127.0.0.1) that knows the service account's token.
-# Checks: bad setups refused before anything is written; the two binaries installed executable
-# and identical, needing nothing but glibc (readelf -d, ldd), nothing else installed or touched,
-# no temporary file left; the kubeconfig (0600)
-# naming the server, the copied CA and the copied token file, which the installed rdmanet-ipam
-# uses for real (ADD/DEL of the RoCE example network, reconcile); the readiness file; a token
-# rotation (kubelet's atomic ..data swap) copied within a bounded time and used, the copies not
-# rewritten while nothing changes; a removed binary put back; an upgrade by rename (a running
-# plugin keeps its inode); SIGTERM ends it with status 0; the token never printed. An upgrade
-# from a version that bundled libraries in rdmanet-lib/: the folder removed only after both new
-# binaries are renamed in (strace's record of the renames and unlinks), without following the
-# symlinks in it; an rdmanet-lib that is a symlink, not root's, or not a directory left alone
-# (a symlink's target untouched); and the DaemonSet's rolling update (maxSurge) beside an
-# emulated older installer, which puts rdmanet-lib/ and its binaries back whenever the folder is
-# gone: the folder waits until that installer is stopped, and a node where it put them back
-# anyway ends up with the new binaries and no folder.
+# Checks: bad setups refused before anything is written; the two binaries installed executable and
+# identical, needing nothing but glibc (readelf -d, ldd), nothing else installed or touched, no
+# temporary file left; the kubeconfig (0600) naming the server, the copied CA and the copied token
+# file, which the installed rdmanet-ipam uses for real (ADD/DEL of the RoCE example network,
+# reconcile); the readiness file; a token rotation (kubelet's atomic ..data swap) copied within a
+# bounded time and used, the copies not rewritten while nothing changes; a removed binary put back;
+# an upgrade by rename (a running plugin keeps its inode); SIGTERM ends it with status 0; the token
+# never printed. A one-off upgrade from a version that bundled libraries in rdmanet-lib/: the folder
+# removed after both new binaries are renamed in (strace's record of the renames and unlinks),
+# without following the symlinks in it; an rdmanet-lib that is a symlink, not root's, or not a
+# directory left alone (a symlink's target untouched); and the DaemonSet's rolling update (maxSurge)
+# beside an emulated older installer, which puts rdmanet-lib/ and its binaries back whenever the
+# folder is gone: the folder waits until that installer is stopped, and a node where it put them
+# back anyway ends up with the new binaries and no folder.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 if [ "$BUILD" != build ]; then
@@ -138,7 +137,7 @@ check "only rdmanet and rdmanet-ipam are installed next to the other plugin (no 
 # only_glibc FILE: the dynamic section names libc.so.6 and nothing else, no run path; and the
 # loader, asked through ldd, maps nothing else but itself (and the vDSO)
 only_glibc() {
-	local dyn= ld=
+	local dyn='' ld=''
 	dyn=$(readelf -d "$1" 2>&1) && ld=$(ldd "$1" 2>&1) || { WHY="readelf/ldd $1: $dyn $ld"; return 1; }
 	WHY="$(grep -E "NEEDED|RPATH|RUNPATH" <<<"$dyn" | tr -s " \n" " ") | ldd: $(tr -s " \n\t" " " <<<"$ld")"
 	[ "$(awk '/\(NEEDED\)/ { print $NF }' <<<"$dyn")" = "[libc.so.6]" ] &&
@@ -253,6 +252,7 @@ check "the installed files stay" eval '[ -x "$BIN/rdmanet" ] && [ -x "$BIN/rdman
 # ---------------------------------------------------------------- an older version's rdmanet-lib/
 # The node as an older version left it: its binaries, and rdmanet-lib/ with libraries, a soname
 # link, a link out of the folder, a temporary file of an installer killed mid-copy, a subfolder.
+# A one-off install (RDMANET_INSTALL_ONCE=1) removes the folder at once.
 IMG3=$T/image3
 cp -a "$IMG" "$IMG3"
 for b in rdmanet rdmanet-ipam; do printf 'new' >>"$IMG3/$b"; done	# the new version
