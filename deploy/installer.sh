@@ -156,7 +156,8 @@ install_all() {
 	done
 }
 
-# A binary removed or changed behind our back is put back at the next poll.
+# A binary removed (or made non-executable) behind our back is put back at the next poll; one
+# replaced by other content is not: an installer of another version may run beside this one.
 reinstall_missing() {
 	for b in $BINARIES; do
 		if [ ! -x "$BIN_DIR/$b" ]; then
