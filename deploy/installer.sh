@@ -1,11 +1,11 @@
 #!/bin/sh
 # installer.sh - entrypoint of the rdmanet DaemonSet (deploy/rdmanet.yaml), one pod per node.
 #
-# 1. Installs rdmanet-lib/ (libraries first), then rdmanet-ipam, then rdmanet from the image into
-#    the node's CNI binary directory. Each file is copied to a temporary name in the same
-#    directory, fsync'ed and renamed over the old one: kubelet or Multus never execute a
-#    half-written file, and a plugin already running keeps the inode it started from.
-#    rdmanet-ipam goes before rdmanet, since rdmanet runs it.
+# 1. Installs rdmanet-ipam, then rdmanet from the image into the node's CNI binary directory.
+#    Each is copied to a temporary name in the same directory, fsync'ed and renamed over the
+#    old one: kubelet or Multus never execute a half-written file, and a plugin already running
+#    keeps the inode it started from. rdmanet-ipam goes before rdmanet, since rdmanet runs it.
+#    Both need nothing on the node but glibc (README: host compatibility).
 # 2. Writes the kubeconfig rdmanet-ipam uses on the node (ipam.kubernetes.kubeconfig in the
 #    NetworkAttachmentDefinitions) from this pod's service account: the API server from
 #    KUBERNETES_SERVICE_HOST/PORT, a copy of the CA, a copy of the token (referenced with
@@ -13,11 +13,22 @@
 # 3. Creates the readiness file, then every RDMANET_POLL_SECONDS compares the projected token
 #    and CA with the copies and rewrites a copy only when its content changed (kubelet rotates
 #    the token well before it expires), and reinstalls a binary someone removed.
-# 4. On SIGTERM or SIGINT: removes the readiness file and any temporary file, exits 0. The
+# 4. Removes the rdmanet-lib/ folder of bundled libraries an older version (its installer or
+#    `make install`) left in the node's CNI binary directory, once it has been there for
+#    OLD_LIB_POLLS polls in a row (a minute by default), putting this image's binaries back
+#    first should they have been replaced. The wait is for the older version's installer pod,
+#    which the DaemonSet stops only once this one is ready (maxSurge): while it runs, it
+#    reinstalls rdmanet-lib/ and its own binaries whenever it finds the folder gone. Nothing
+#    loads from the folder any more, and a plugin with one of its libraries mapped keeps the
+#    inode. Only that folder goes, and only when it is a real directory (not a symlink, whose
+#    target is never looked at) owned by the user the installer runs as (root in the
+#    DaemonSet), without leaving its file system; anything else named rdmanet-lib is left alone
+#    with a warning. With RDMANET_INSTALL_ONCE=1 it goes right after the binaries are installed.
+# 5. On SIGTERM or SIGINT: removes the readiness file and any temporary file, exits 0. The
 #    installed files stay: pods keep working while the DaemonSet is updated or deleted.
 #
 # Environment (defaults are the DaemonSet's paths; the tests point them into a temp dir):
-#   RDMANET_SRC_DIR        /opt/cni/bin          the image's tree: rdmanet, rdmanet-ipam, rdmanet-lib/
+#   RDMANET_SRC_DIR        /opt/cni/bin          the image's tree: rdmanet, rdmanet-ipam
 #   RDMANET_HOST_BIN_DIR   /host/opt/cni/bin     the node's /opt/cni/bin, mounted
 #   RDMANET_HOST_CONF_DIR  /host/etc/cni/net.d/rdmanet.d   where the kubeconfig, token and CA go
 #   RDMANET_SA_DIR         /var/run/secrets/kubernetes.io/serviceaccount   token, ca.crt, namespace
@@ -27,7 +38,9 @@
 #                          set it to the API server's own address when the node cannot reach
 #                          the kubernetes Service's ClusterIP from its host network namespace
 #   RDMANET_NAMESPACE      the service account's namespace (where the IPPools live)
-#   RDMANET_INSTALL_ONCE   0                     1: install, write the kubeconfig, exit 0
+#   RDMANET_INSTALL_ONCE   0                     1: install, remove an older version's
+#                                                rdmanet-lib/ at once (stop its installer
+#                                                first), write the kubeconfig, exit 0
 #
 # The token is never read into a variable nor printed: files are compared with cmp and copied.
 set -eu
@@ -41,7 +54,8 @@ READY_FILE=${RDMANET_READY_FILE:-/tmp/ready}
 POLL=${RDMANET_POLL_SECONDS:-10}
 ONCE=${RDMANET_INSTALL_ONCE:-0}
 
-LIB=rdmanet-lib
+OLD_LIB=rdmanet-lib			# bundled libraries of older versions: removed
+OLD_LIB_POLLS=6				# ... once there for this many polls in a row
 BINARIES="rdmanet-ipam rdmanet"		# in this order: rdmanet execs rdmanet-ipam
 KUBECONFIG_NAME=rdmanet-ipam.kubeconfig
 TOKEN_NAME=rdmanet-ipam.token
@@ -50,6 +64,7 @@ TMP_TAG=.rdmanet-tmp			# temporary files: .<name>.rdmanet-tmp.<pid>
 
 TMP=
 SLEEP_PID=
+LIB_SEEN=0				# polls in a row that found $OLD_LIB
 
 log() { printf 'rdmanet-installer: %s\n' "$*"; }
 die() { log "error: $*" >&2; cleanup; exit 1; }
@@ -72,9 +87,7 @@ tmp_for() { TMP="$(dirname "$1")/.$(basename "$1")$TMP_TAG.$$"; rm -f "$TMP"; }
 # commit DEST: fsync the temporary file and rename it over DEST. Every step is checked by hand:
 # `set -e` does not apply inside functions called from an `if`.
 commit() {
-	if [ ! -L "$TMP" ]; then
-		sync "$TMP" || die "cannot fsync $TMP"
-	fi
+	sync "$TMP" || die "cannot fsync $TMP"
 	mv -f -T "$TMP" "$1" || die "cannot rename $TMP to $1"
 	TMP=
 }
@@ -88,18 +101,6 @@ copy_file() {
 	tmp_for "$2"
 	cp "$1" "$TMP" || die "cannot copy $1 to $TMP"
 	chmod "$3" "$TMP" || die "cannot chmod $TMP"
-	commit "$2"
-	return 0
-}
-
-# link_file SRC DEST: DEST becomes a symlink with SRC's target (a library's soname link).
-link_file() {
-	target=$(readlink "$1") || die "cannot read the link $1"
-	if [ -L "$2" ] && [ "$(readlink "$2")" = "$target" ]; then
-		return 1
-	fi
-	tmp_for "$2"
-	ln -s "$target" "$TMP" || die "cannot create the link $TMP"
 	commit "$2"
 	return 0
 }
@@ -124,23 +125,28 @@ write_generated() {
 
 short_sum() { sha256sum "$1" | cut -c1-12; }
 
-# Libraries first (regular files, then the symlinks that point at them), binaries last.
+# remove_old_lib: the rdmanet-lib/ folder of an older version goes; the caller has installed
+# the binaries, which need nothing from it. rm does not follow the symlinks inside (libraries'
+# soname links, or anything else) and --one-file-system keeps it out of whatever is mounted below.
+remove_old_lib() {
+	d=$BIN_DIR/$OLD_LIB
+	if [ -L "$d" ]; then
+		log "warning: $d is a symlink, not the folder an older rdmanet left: left alone"
+	elif [ ! -e "$d" ]; then
+		return
+	elif [ ! -d "$d" ]; then
+		log "warning: $d is not a directory, not the folder an older rdmanet left: left alone"
+	elif [ "$(stat -c %u "$d")" != "$(id -u)" ]; then
+		log "warning: $d is owned by uid $(stat -c %u "$d"), not by the installer's $(id -u): left alone"
+	elif rm -rf --one-file-system -- "$d"; then
+		log "removed $OLD_LIB/ of an older version (the binaries need nothing but glibc)"
+	else
+		log "warning: cannot remove $d entirely; the binaries do not use it"
+	fi
+}
+
+# rdmanet-ipam, then rdmanet.
 install_all() {
-	mkdir -p "$BIN_DIR/$LIB" || die "cannot create $BIN_DIR/$LIB"
-	for f in "$SRC_DIR/$LIB"/*; do
-		if [ -L "$f" ] || [ ! -e "$f" ]; then
-			continue
-		elif [ -d "$f" ]; then
-			log "warning: skipping directory $f"
-		elif copy_file "$f" "$BIN_DIR/$LIB/${f##*/}" 0644; then
-			log "installed $LIB/${f##*/}"
-		fi
-	done
-	for f in "$SRC_DIR/$LIB"/*; do
-		if [ -L "$f" ] && link_file "$f" "$BIN_DIR/$LIB/${f##*/}"; then
-			log "installed $LIB/${f##*/} -> $(readlink "$f")"
-		fi
-	done
 	for b in $BINARIES; do
 		if copy_file "$SRC_DIR/$b" "$BIN_DIR/$b" 0755; then
 			log "installed $b (sha256 $(short_sum "$BIN_DIR/$b"))"
@@ -150,15 +156,37 @@ install_all() {
 	done
 }
 
-# A binary removed or changed behind our back is put back at the next poll.
+# A binary removed (or made non-executable) behind our back is put back at the next poll; one
+# replaced by other content is not: an installer of another version may run beside this one.
 reinstall_missing() {
 	for b in $BINARIES; do
-		if [ ! -x "$BIN_DIR/$b" ] || [ ! -e "$BIN_DIR/$LIB" ]; then
-			log "$BIN_DIR/$b or $LIB is gone: installing again"
+		if [ ! -x "$BIN_DIR/$b" ]; then
+			log "$BIN_DIR/$b is gone: installing again"
 			install_all
 			return
 		fi
 	done
+}
+
+# At every poll: an older version's rdmanet-lib/ found at OLD_LIB_POLLS polls in a row goes,
+# after this image's binaries are installed again (an older installer still running may have
+# put its own back with the folder). Should that installer put them back once more, the folder
+# is seen again and the same happens OLD_LIB_POLLS polls later, its install long finished.
+retire_old_lib() {
+	if [ ! -e "$BIN_DIR/$OLD_LIB" ] && [ ! -L "$BIN_DIR/$OLD_LIB" ]; then
+		LIB_SEEN=0
+		return
+	fi
+	LIB_SEEN=$((LIB_SEEN + 1))
+	if [ "$LIB_SEEN" = "$OLD_LIB_POLLS" ]; then
+		install_all
+		remove_old_lib
+		# counted afresh should it be back by the next poll; what is left alone stays counted
+		# past OLD_LIB_POLLS, and is not warned about again
+		if [ ! -e "$BIN_DIR/$OLD_LIB" ] && [ ! -L "$BIN_DIR/$OLD_LIB" ]; then
+			LIB_SEEN=0
+		fi
+	fi
 }
 
 api_server() {
@@ -230,7 +258,6 @@ case $POLL in
 '' | *[!0-9.]* | *.*.* | .* | *.) die "RDMANET_POLL_SECONDS '$POLL' is not a number of seconds" ;;
 esac
 [ -n "$(printf '%s' "$POLL" | tr -d '0.')" ] || die "RDMANET_POLL_SECONDS must be above 0"
-[ -d "$SRC_DIR/$LIB" ] || die "$SRC_DIR/$LIB is missing from the image"
 for b in $BINARIES; do
 	[ -x "$SRC_DIR/$b" ] || die "$SRC_DIR/$b is missing from the image"
 done
@@ -244,12 +271,16 @@ case $SERVER in
 *[[:space:]\"\'#]*) die "the API server '$SERVER' holds a space, a quote or '#'" ;;
 esac
 
-# Leftovers of an installer killed mid-copy.
-rm -f "$BIN_DIR"/.*"$TMP_TAG".* "$BIN_DIR/$LIB"/.*"$TMP_TAG".* "$CONF_DIR"/.*"$TMP_TAG".* 2>/dev/null || true
+# Leftovers of an installer killed mid-copy (in an older version's rdmanet-lib/ too, which goes
+# as a whole once the binaries are installed).
+rm -f "$BIN_DIR"/.*"$TMP_TAG".* "$CONF_DIR"/.*"$TMP_TAG".* 2>/dev/null || true
 mkdir -p "$CONF_DIR"
 chmod 0700 "$CONF_DIR"
 
 install_all
+if [ "$ONCE" = 1 ]; then
+	remove_old_lib
+fi
 sync_credentials
 if [ "$ONCE" = 1 ]; then
 	log "installed once; exiting"
@@ -264,4 +295,5 @@ while :; do
 	SLEEP_PID=
 	sync_credentials
 	reinstall_missing
+	retire_old_lib
 done

@@ -4,13 +4,20 @@
 # plugin and a config of someone else's), a service account directory laid out as kubelet
 # projects it (token, ca.crt, namespace behind the ..data symlink), and the test API server
 # (tests/k8s/apiserver.py, TLS on 127.0.0.1) that knows the service account's token.
-# Checks: bad setups refused before anything is written; binaries and rdmanet-lib/ installed
-# executable and identical, nothing else touched, no temporary file left; the kubeconfig (0600)
-# naming the server, the copied CA and the copied token file, which the installed rdmanet-ipam
-# uses for real (ADD/DEL of the RoCE example network, reconcile); the readiness file; a token
-# rotation (kubelet's atomic ..data swap) copied within a bounded time and used, the copies not
-# rewritten while nothing changes; a removed binary put back; an upgrade by rename (a running
-# plugin keeps its inode); SIGTERM ends it with status 0; the token never printed.
+# Checks: bad setups refused before anything is written; the two binaries installed executable and
+# identical, needing nothing but glibc (readelf -d, ldd), nothing else installed or touched, no
+# temporary file left; the kubeconfig (0600) naming the server, the copied CA and the copied token
+# file, which the installed rdmanet-ipam uses for real (ADD/DEL of the RoCE example network,
+# reconcile); the readiness file; a token rotation (kubelet's atomic ..data swap) copied within a
+# bounded time and used, the copies not rewritten while nothing changes; a removed binary put back;
+# an upgrade by rename (a running plugin keeps its inode); SIGTERM ends it with status 0; the token
+# never printed. A one-off upgrade from a version that bundled libraries in rdmanet-lib/: the folder
+# removed after both new binaries are renamed in (strace's record of the renames and unlinks),
+# without following the symlinks in it; an rdmanet-lib that is a symlink, not root's, or not a
+# directory left alone (a symlink's target untouched); and the DaemonSet's rolling update (maxSurge)
+# beside an emulated older installer, which puts rdmanet-lib/ and its binaries back whenever the
+# folder is gone: the folder waits until that installer is stopped, and a node where it put them
+# back anyway ends up with the new binaries and no folder.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 if [ "$BUILD" != build ]; then
@@ -31,8 +38,12 @@ ADMIN=admin-1f2e3d4c5b6a79880716
 TOK1=eyJhbGciOiJSUzI1NiJ9.installer-token-one.c2lnbmF0dXJlLW9uZQ
 TOK2=eyJhbGciOiJSUzI1NiJ9.installer-token-two.c2lnbmF0dXJlLXR3bw
 . tests/k8s/lib.sh
+OLD_PID=
+INST2_PID=
 stop_installer() { [ -n "$INST_PID" ] && kill "$INST_PID" 2>/dev/null && wait "$INST_PID" 2>/dev/null; INST_PID=; }
-trap 'stop_installer; k8s_server_stop; integ_cleanup' EXIT
+stop_old() { [ -n "$OLD_PID" ] && kill "$OLD_PID" 2>/dev/null && wait "$OLD_PID" 2>/dev/null; OLD_PID=; }
+stop_inst2() { [ -n "$INST2_PID" ] && kill "$INST2_PID" 2>/dev/null && wait "$INST2_PID" 2>/dev/null; INST2_PID=; }
+trap 'stop_old; stop_inst2; stop_installer; k8s_server_stop; integ_cleanup' EXIT
 bash tests/k8s/certs.sh "$T/pki" >/dev/null 2>&1 || die "setup" "certs.sh failed"
 tokens() { # TOKEN...: the server accepts these, with the rights of deploy/rbac.yaml
 	local t sep=
@@ -55,9 +66,6 @@ if [ ! -x "$IMG/rdmanet-ipam" ]; then	# an install target that does not install 
 	echo "# note: make install did not install rdmanet-ipam; the test image takes $BUILD's"
 	install -m 0755 "$BUILD/rdmanet-ipam" "$IMG/rdmanet-ipam"
 fi
-# a soname link, as bundled libraries may have one
-lib1=$(cd "$IMG/rdmanet-lib" && ls | head -1)
-ln -s "$lib1" "$IMG/rdmanet-lib/libfake-link.so"
 HOST=$T/host
 BIN=$HOST/opt/cni/bin
 NETD=$HOST/etc/cni/net.d
@@ -101,7 +109,7 @@ once RDMANET_POLL_SECONDS=0
 check "a poll interval of 0: refused" eval '[ "$RC" != 0 ] && grep -q "above 0" <<<"$OUT"'
 once RDMANET_API_SERVER=http://10.0.0.1:6443
 check "an API server that is not https: refused" eval '[ "$RC" != 0 ] && grep -q "https" <<<"$OUT"'
-mkdir -p "$T/noipam/rdmanet-lib" && cp "$IMG/rdmanet" "$T/noipam/"
+mkdir -p "$T/noipam" && cp "$IMG/rdmanet" "$T/noipam/"
 once RDMANET_SRC_DIR="$T/noipam"
 check "an image without rdmanet-ipam: refused, nothing written" \
 	eval '[ "$RC" != 0 ] && grep -q "rdmanet-ipam is missing" <<<"$OUT" && [ ! -e "$BIN/rdmanet" ]'
@@ -124,14 +132,20 @@ for b in rdmanet rdmanet-ipam; do
 	check "$b installed, identical to the image's, mode 0755" same_file "$IMG/$b" "$BIN/$b" 755
 	check "$b installed is executable" test -x "$BIN/$b"
 done
-for f in "$IMG/rdmanet-lib"/*; do
-	n=${f##*/}
-	if [ -L "$f" ]; then
-		check "rdmanet-lib/$n installed as the same symlink" \
-			eval '[ -L "$BIN/rdmanet-lib/$n" ] && [ "$(readlink "$BIN/rdmanet-lib/$n")" = "$(readlink "$f")" ]'
-	else
-		check "rdmanet-lib/$n installed, identical, mode 0644" same_file "$f" "$BIN/rdmanet-lib/$n" 644
-	fi
+check "only rdmanet and rdmanet-ipam are installed next to the other plugin (no rdmanet-lib/)" \
+	eval '[ "$(ls -A "$BIN" | tr "\n" " ")" = "host-local rdmanet rdmanet-ipam " ] || { WHY=$(ls -A "$BIN" | tr "\n" " "); false; }'
+# only_glibc FILE: the dynamic section names libc.so.6 and nothing else, no run path; and the
+# loader, asked through ldd, maps nothing else but itself (and the vDSO)
+only_glibc() {
+	local dyn='' ld=''
+	dyn=$(readelf -d "$1" 2>&1) && ld=$(ldd "$1" 2>&1) || { WHY="readelf/ldd $1: $dyn $ld"; return 1; }
+	WHY="$(grep -E "NEEDED|RPATH|RUNPATH" <<<"$dyn" | tr -s " \n" " ") | ldd: $(tr -s " \n\t" " " <<<"$ld")"
+	[ "$(awk '/\(NEEDED\)/ { print $NF }' <<<"$dyn")" = "[libc.so.6]" ] &&
+		! grep -qE "\((RPATH|RUNPATH)\)" <<<"$dyn" &&
+		[ -z "$(grep -vE "^\s*(linux-vdso\.so\.1|libc\.so\.6 => /[^ ]*/libc\.so\.6|/[^ ]*/ld-linux[^ ]*\.so\.[0-9]) " <<<"$ld")" ]
+}
+for b in rdmanet rdmanet-ipam; do
+	check "the installed $b needs nothing but glibc (NEEDED libc.so.6 only, no RPATH/RUNPATH)" only_glibc "$BIN/$b"
 done
 check "the installed rdmanet runs (VERSION)" \
 	eval 'echo "{\"cniVersion\":\"1.0.0\"}" | CNI_COMMAND=VERSION "$BIN/rdmanet" | jqt ".supportedVersions"'
@@ -234,6 +248,151 @@ INST_PID=
 check "exit status 0 after SIGTERM" test "$rc" = 0
 check "the readiness file is removed" test ! -e "$T/ready"
 check "the installed files stay" eval '[ -x "$BIN/rdmanet" ] && [ -x "$BIN/rdmanet-ipam" ] && [ -f "$KC" ]'
+
+# ---------------------------------------------------------------- an older version's rdmanet-lib/
+# The node as an older version left it: its binaries, and rdmanet-lib/ with libraries, a soname
+# link, a link out of the folder, a temporary file of an installer killed mid-copy, a subfolder.
+# A one-off install (RDMANET_INSTALL_ONCE=1) removes the folder at once.
+IMG3=$T/image3
+cp -a "$IMG" "$IMG3"
+for b in rdmanet rdmanet-ipam; do printf 'new' >>"$IMG3/$b"; done	# the new version
+OUTSIDE=$T/outside
+mkdir -p "$OUTSIDE" "$BIN/rdmanet-lib/sub"
+printf 'kept' >"$OUTSIDE/libkept.so.1"
+printf 'kept too' >"$OUTSIDE/in-a-folder"
+head -c 4096 /dev/urandom >"$BIN/rdmanet-lib/libcurl.so.4"
+ln -s libcurl.so.4 "$BIN/rdmanet-lib/libcurl.so"
+ln -s "$OUTSIDE/libkept.so.1" "$BIN/rdmanet-lib/libkept.so.1"
+ln -s "$OUTSIDE" "$BIN/rdmanet-lib/sub/elsewhere"
+printf 'x' >"$BIN/rdmanet-lib/.libcurl.so.4.rdmanet-tmp.77"
+outside_state() { (cd "$OUTSIDE" && find . -printf '%p %y %s %m %i\n' | sort && sha256sum ./*); }
+outside_before=$(outside_state)
+command -v strace >/dev/null || die "setup" "strace missing (scripts/deps.sh installs it)"
+# every rename and unlink of the upgrade, in order, with the directory of each relative name
+STRACE=(strace -f -qq -s 4096 -y -e signal=none -e trace=rename,renameat,renameat2,unlink,unlinkat,rmdir)
+OUT=$(env -i PATH="$PATH" "${ienv[@]}" RDMANET_INSTALL_ONCE=1 RDMANET_SRC_DIR="$IMG3" \
+	"${STRACE[@]}" -o "$T/upgrade.strace" "$INSTALLER" 2>&1)
+RC=$?
+printf '%s\n' "$OUT" >>"$T/all-output.log"
+check "an upgrade over an older version's rdmanet-lib/ succeeds" eval '[ "$RC" = 0 ] || { WHY=$OUT; false; }'
+check "it removes rdmanet-lib/ from the node" eval '[ ! -e "$BIN/rdmanet-lib" ] && [ ! -L "$BIN/rdmanet-lib" ]'
+check "it follows no symlink out of rdmanet-lib/ (their targets are untouched)" \
+	eval '[ "$(outside_state)" = "$outside_before" ]'
+for b in rdmanet rdmanet-ipam; do
+	check "the new $b is installed, 0755" same_file "$IMG3/$b" "$BIN/$b" 755
+done
+# line numbers in the trace: the successful rename onto each binary, the first unlink in the
+# folder, the removal of the folder itself
+ren_line() { grep -nE "rename[a-z0-9]*\(.*, \"$BIN/$1\"(, [A-Z_0-9]+)?\) = 0$" "$T/upgrade.strace" | head -1 | cut -d: -f1; }
+first_lib_unlink=$(grep -nE "(unlink|unlinkat|rmdir)\((AT_FDCWD<[^>]*>, )?\"$BIN/rdmanet-lib[/\"]|unlinkat\([0-9]+<$BIN/rdmanet-lib[/>]" \
+	"$T/upgrade.strace" | head -1 | cut -d: -f1)
+lib_rmdir=$(grep -nE "unlinkat\(AT_FDCWD<[^>]*>, \"$BIN/rdmanet-lib\", AT_REMOVEDIR\) = 0$|rmdir\(\"$BIN/rdmanet-lib\"\) = 0$" \
+	"$T/upgrade.strace" | head -1 | cut -d: -f1)
+ren_ipam=$(ren_line rdmanet-ipam)
+ren_plugin=$(ren_line rdmanet)
+check "rdmanet-lib/ goes only after both new binaries are renamed in (a plugin starting meanwhile needs nothing from it)" \
+	eval 'WHY="renames at lines ${ren_ipam:-none} ${ren_plugin:-none}, first unlink in rdmanet-lib at ${first_lib_unlink:-none}, rmdir at ${lib_rmdir:-none} of $T/upgrade.strace";
+		[ -n "$ren_ipam" ] && [ -n "$ren_plugin" ] && [ -n "$first_lib_unlink" ] && [ -n "$lib_rmdir" ] &&
+		[ "$ren_ipam" -lt "$first_lib_unlink" ] && [ "$ren_plugin" -lt "$first_lib_unlink" ]'
+check "the new binaries run without rdmanet-lib/ (VERSION)" \
+	eval 'echo "{\"cniVersion\":\"1.0.0\"}" | CNI_COMMAND=VERSION "$BIN/rdmanet" | jqt ".supportedVersions" &&
+		echo "{\"cniVersion\":\"1.0.0\"}" | CNI_COMMAND=VERSION "$BIN/rdmanet-ipam" | jqt ".supportedVersions"'
+check "the removal is logged" grep -q "removed rdmanet-lib/ of an older version" <<<"$OUT"
+
+# anything else named rdmanet-lib: left as it is, the install goes on
+# lib_case NAME: run the installer (the first image again, so both binaries change) and check
+# that $BIN/rdmanet-lib and the folder $ELSE are exactly as before
+ELSE=$T/elsewhere
+else_state() { (cd "$ELSE" && find . -printf '%p %y %s %m %u %i\n' | sort && find . -type f -exec sha256sum {} + | sort); }
+lib_case() {
+	local before lib_before
+	before=$(else_state)
+	lib_before=$(stat -c '%F %u %i' "$BIN/rdmanet-lib"; readlink "$BIN/rdmanet-lib")
+	once
+	check "$1: the install succeeds" eval '[ "$RC" = 0 ] || { WHY=$OUT; false; }'
+	check "$1: both binaries are installed" eval 'same_file "$IMG/rdmanet-ipam" "$BIN/rdmanet-ipam" 755 && same_file "$IMG/rdmanet" "$BIN/rdmanet" 755'
+	check "$1: it is left as it was, its content untouched" \
+		eval '[ "$(stat -c "%F %u %i" "$BIN/rdmanet-lib"; readlink "$BIN/rdmanet-lib")" = "$lib_before" ] &&
+			[ "$(else_state)" = "$before" ]'
+	check "$1: a warning says so" grep -q "warning: $BIN/rdmanet-lib .*left alone" <<<"$OUT"
+	for b in rdmanet rdmanet-ipam; do printf 'again' >>"$BIN/$b"; done	# something to install next time
+}
+mk_other() { # DIR: someone else's folder, with a file named like an installer's temporary file
+	mkdir -p "$1/sub" && printf 'other' >"$1/libother.so.1" && printf 'x' >"$1/.libother.so.1.rdmanet-tmp.5" &&
+		printf 'deeper' >"$1/sub/file"
+}
+rm -rf "$BIN/rdmanet-lib" "$ELSE" && mk_other "$ELSE" && ln -s "$ELSE" "$BIN/rdmanet-lib"
+lib_case "an rdmanet-lib that is a symlink to a folder elsewhere"
+rm -rf "$BIN/rdmanet-lib" "$ELSE" && mk_other "$BIN/rdmanet-lib" && chown -R 12345:12345 "$BIN/rdmanet-lib"
+ln -s "$BIN/rdmanet-lib" "$ELSE"	# else_state looks at it through this link
+lib_case "an rdmanet-lib folder owned by another user (uid 12345)"
+rm -rf "$BIN/rdmanet-lib" "$ELSE" && mkdir -p "$ELSE" && printf 'a file' >"$ELSE/rdmanet-lib"
+ln "$ELSE/rdmanet-lib" "$BIN/rdmanet-lib"	# the same inode: else_state sees its content
+lib_case "an rdmanet-lib that is a regular file"
+rm -f "$BIN/rdmanet-lib"
+
+# ---------------------------------------------------------------- a rolling update from rdmanet-lib/
+# A second node as the older version left it, whose installer pod still runs while the new one
+# starts (maxSurge: 1). old_installer emulates that installer's poll as far as it matters here:
+# when rdmanet-lib/ is gone, its libraries and then its own binaries go in again, each by a
+# rename; every such reinstall is counted in $T/old-reinstalls.
+HOST2=$T/host2
+BIN2=$HOST2/opt/cni/bin
+OLDIMG=$T/oldimage
+mkdir -p "$BIN2" "$OLDIMG/rdmanet-lib"
+for b in rdmanet rdmanet-ipam; do cp "$IMG/$b" "$OLDIMG/$b" && printf 'old' >>"$OLDIMG/$b"; done
+head -c 4096 /dev/urandom >"$OLDIMG/rdmanet-lib/libcurl.so.4"
+cp -a "$OLDIMG/." "$BIN2/"
+: >"$T/old-reinstalls"
+old_installer() {
+	while :; do
+		if [ ! -e "$BIN2/rdmanet-lib" ]; then
+			mkdir -p "$BIN2/rdmanet-lib"
+			cp "$OLDIMG/rdmanet-lib/libcurl.so.4" "$BIN2/rdmanet-lib/.libcurl.so.4.old-tmp"
+			mv -f -T "$BIN2/rdmanet-lib/.libcurl.so.4.old-tmp" "$BIN2/rdmanet-lib/libcurl.so.4"
+			for b in rdmanet-ipam rdmanet; do
+				cp "$OLDIMG/$b" "$BIN2/.$b.old-tmp" && mv -f -T "$BIN2/.$b.old-tmp" "$BIN2/$b"
+			done
+			echo reinstalled >>"$T/old-reinstalls"
+		fi
+		sleep 0.1
+	done
+}
+new_on_node2() { # the same binaries as $IMG's, no rdmanet-lib
+	same_file "$IMG/rdmanet-ipam" "$BIN2/rdmanet-ipam" 755 && same_file "$IMG/rdmanet" "$BIN2/rdmanet" 755 &&
+		[ ! -e "$BIN2/rdmanet-lib" ] || { WHY="$WHY; $(ls -A "$BIN2" | tr '\n' ' ')"; false; }
+}
+old_installer &
+OLD_PID=$!
+# polls of 0.5 s: the folder may go 3 s after the new pod is ready
+env -i PATH="$PATH" "${ienv[@]}" RDMANET_HOST_BIN_DIR="$BIN2" RDMANET_HOST_CONF_DIR="$HOST2/conf" \
+	RDMANET_READY_FILE="$T/ready2" RDMANET_POLL_SECONDS=0.5 "$INSTALLER" >"$T/inst2.log" 2>&1 &
+INST2_PID=$!
+check "rolling update: the new installer gets ready beside the old one" wait_for 10 test -f "$T/ready2"
+check "rolling update: it installed the new binaries and left rdmanet-lib/ for now" \
+	eval 'same_file "$IMG/rdmanet" "$BIN2/rdmanet" 755 && [ -f "$BIN2/rdmanet-lib/libcurl.so.4" ]'
+sleep 0.5
+stop_old	# the DaemonSet deletes the old pod once the new one is ready
+check "rolling update: the old installer never found rdmanet-lib/ gone while it ran" \
+	eval '[ ! -s "$T/old-reinstalls" ] || { WHY="$(wc -l <"$T/old-reinstalls") reinstalls"; false; }'
+check "rolling update: rdmanet-lib/ goes soon after (within 6 s), the new binaries stay" wait_for 6 new_on_node2
+check "rolling update: the removal is logged" grep -q "removed rdmanet-lib/ of an older version" "$T/inst2.log"
+# an old installer that outlives the wait puts its folder and binaries back (at once, as the
+# folder is gone); once it is stopped, the new installer puts its binaries back and removes the
+# folder again
+old_installer &
+OLD_PID=$!
+check "rolling update: an old installer still running puts rdmanet-lib/ and its binaries back" \
+	wait_for 5 eval '[ -s "$T/old-reinstalls" ] && same_file "$OLDIMG/rdmanet" "$BIN2/rdmanet" 755'
+sleep 1
+stop_old
+check "rolling update: then the new binaries are back and rdmanet-lib/ gone (within 8 s)" wait_for 8 new_on_node2
+sleep 1
+check "rolling update: and so it stays" new_on_node2
+check "rolling update: no temporary file of the new installer left" \
+	eval '[ -z "$(find "$HOST2" -name "*.rdmanet-tmp*")" ]'
+stop_inst2
+cat "$T/inst2.log" >>"$T/all-output.log"
 
 # ---------------------------------------------------------------- other servers
 once RDMANET_HOST_CONF_DIR="$T/conf6" KUBERNETES_SERVICE_HOST=fd00::1 KUBERNETES_SERVICE_PORT=443

@@ -5,9 +5,9 @@
 # passes rdmanet's and rdmanet-ipam's own config parsers (tests/tools/config_check.c, as Multus
 # passes the config: with deviceID for a NAD with a resourceName); ranges disjoint; pods name
 # existing networks and ask for RDMA resources and IPC_LOCK; the verification Job and the NCCL
-# example; the Dockerfile against the manifests; the operator guide against every error code and
-# doctor finding in the source. The checks are tests/tools/check_manifests.py (python3-yaml);
-# `kubectl kustomize deploy/` builds too when kubectl is installed.
+# example; the Dockerfile against the manifests and the build; the operator guide against every
+# error code and doctor finding in the source. The checks are tests/tools/check_manifests.py
+# (python3-yaml); `kubectl kustomize deploy/` builds too when kubectl is installed.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 case $BUILD in /*) CC_BIN=$BUILD/tests/config-check ;; *) CC_BIN=$ROOT/$BUILD/tests/config-check ;; esac

@@ -14,8 +14,9 @@ NetworkAttachmentDefinition's spec.config through rdmanet's and rdmanet-ipam's p
 (CONFIG_CHECK, as Multus would pass it), disjoint ranges, the 8-rail networks at the default
 routing; pods naming existing networks with an RDMA resource and IPC_LOCK; the verification Job,
 the NCCL example and the 8-rail pod's NCCL derivation; the Dockerfile against the
-manifests; the operator guide's troubleshooting table against every error code and doctor finding
-in the source; paths named in the docs exist.
+manifests and the build (the files and Debian packages it needs, no rdmanet-lib/, no runtime
+package added); the operator guide's troubleshooting table against every error code and doctor
+finding in the source; paths named in the docs exist.
 """
 import glob
 import ipaddress
@@ -245,17 +246,62 @@ if ds:
           [c for c in copies if not os.path.exists(c)])
     with open("Makefile") as fh:
         mk = fh.read()
-    recipe = re.search(r"^install:.*\n((?:\t.*\n)+)", mk, re.M)
-    used = set(re.findall(r"\b(scripts/[\w.-]+)", recipe.group(1) if recipe else ""))
-    check("Dockerfile: copies what `make install` runs from the tree " + str(sorted(used)),
-          recipe and all(any(u == c or u.startswith(c.rstrip("/") + "/") for c in copies) for u in used),
+    # what the image's `make all` and `make install` run or read from the tree: the install
+    # recipe and the rule that builds the third-party libraries (prerequisites and recipe)
+    rules = [re.search(r"^" + t + r":(.*)\n((?:\t.*\n)*)", mk, re.M)
+             for t in (r"install", r"\$\(DEPS_STAMP\)")]
+    used = set()
+    for r in rules:
+        text = r.group(1) + r.group(2) if r else ""
+        used |= set(re.findall(r"\b((?:scripts|third_party)/[\w.-]+)", text))
+    copied = lambda u: any(u == c or u.startswith(c.rstrip("/") + "/") for c in copies)
+    check("Dockerfile: copies what `make all` and `make install` use from the tree "
+          + str(sorted(used)), all(rules) and used and all(copied(u) for u in used),
           (sorted(used), copies))
     with open("scripts/deps.sh") as fh:
         deps = fh.read()
-    build_pkgs = set(re.findall(r"\b(lib[a-z0-9-]+-dev)\b", dockerfile))
-    missing = sorted(p for p in build_pkgs if p not in deps)
-    check("Dockerfile: the -dev packages are the ones scripts/deps.sh builds with",
-          build_pkgs and not missing, missing)
+    m = re.search(r'^PKGS="([^"]*)"', deps, re.M)
+    deps_pkgs = set(m.group(1).split()) if m else set()
+    # the build stage's packages (continuation lines joined)
+    stage = re.search(r"^FROM debian:12 AS build\n(.*?)(?=^FROM |\Z)", dockerfile, re.M | re.S)
+    stage = re.sub(r"\\\n", " ", stage.group(1)) if stage else ""
+    build_pkgs = set()
+    for m in re.finditer(r"apt-get install((?: +[^ &\n]+)*)", stage):
+        build_pkgs |= {w for w in m.group(1).split() if not w.startswith("-")}
+    check("Dockerfile: the build stage installs only packages scripts/deps.sh installs",
+          build_pkgs and build_pkgs <= deps_pkgs, sorted(build_pkgs - deps_pkgs))
+    # ... and what the build needs: the tools scripts/third-party.sh checks for, make and
+    # pkg-config, the libraries and pkg-config modules the Makefile links, the libibverbs headers.
+    # A name missing from these maps fails the check until it is added here.
+    tool_pkg = {"curl": "curl", "cmake": "cmake", "dpkg-source": "dpkg-dev", "cc": "gcc",
+                "ar": "gcc"}
+    lib_pkg = {"nl-3": "libnl-3-dev", "ssl": "libssl-dev", "crypto": "libssl-dev",
+               "z": "zlib1g-dev", "pthread": "libc6-dev"}
+    pc_pkg = {"libnl-3.0": "libnl-3-dev", "yaml-0.1": "libyaml-dev"}
+    with open("scripts/third-party.sh") as fh:
+        tp = re.search(r"for c in ([^;]*); do\n\s*command -v", fh.read())
+    tools = tp.group(1).split() if tp else []
+    defs = "\n".join(m.group(0) for m in re.finditer(
+        r"^(?:NL_CFLAGS|PLUGIN_LIBS|IPAM_LIBS|CJSON_LIBS)\s*:=(?:.*\\\n)*.*", mk, re.M))
+    libs = re.findall(r"(?<![\w-])-l([\w.+-]+)", defs)
+    mods = [w for m in re.findall(r"--(?:cflags|libs) ([^)]*)\)", defs) for w in m.split()]
+    hdrs = ["libibverbs-dev"] if any("<infiniband/" in open(f).read() for f in
+                                     glob.glob("src/*.c") + glob.glob("cmd/*/*.c")) else []
+    unknown = [t for t in tools if t not in tool_pkg] + [l for l in libs if l not in lib_pkg] + \
+        [p for p in mods if p not in pc_pkg]
+    need = {"gcc", "make", "pkg-config", "libc6-dev"} | set(hdrs) \
+        | {tool_pkg[t] for t in tools if t in tool_pkg} \
+        | {lib_pkg[l] for l in libs if l in lib_pkg} | {pc_pkg[p] for p in mods if p in pc_pkg}
+    check("Dockerfile: the build stage installs what the build needs " + str(sorted(need)),
+          tools and libs and mods and not unknown and need <= build_pkgs,
+          {"missing": sorted(need - build_pkgs), "not in this check's maps": unknown})
+    final = re.search(r"^FROM debian:12-slim\s*\n(.*)", dockerfile, re.M | re.S)
+    check("Dockerfile: the installer stage adds no package to debian:12-slim (the binaries need "
+          "its glibc only)", final and "apt-get" not in final.group(1), "")
+    stale = [f for f in glob.glob("deploy/*") + glob.glob("conf-examples/*")
+             if f != "deploy/installer.sh" and "rdmanet-lib" in open(f).read()]
+    check("deploy/ and conf-examples/ name no rdmanet-lib/ (only the installer, which removes it)",
+          not stale, stale)
     images = {c2.get("image") for f2, d2 in api if d2.get("kind") in WORKLOADS
               and f2.startswith("deploy/") for c2 in pod_spec(d2)[0].get("containers") or []}
     check("deploy/ images are the placeholder rdmanet:0.1 named in the Dockerfile",
