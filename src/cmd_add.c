@@ -7,12 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -288,48 +286,6 @@ static void hostdev_return(struct netlink *pod, const struct iflink_info *dev, i
 			 st->host_name, netlink_errmsg(pod) ? netlink_errmsg(pod) : strerror(-r));
 }
 
-#define CARRIER_WAIT_MS 2000
-
-/*
- * IPoIB: the kernel's arp_notify announcement goes out at NETDEV_UP, before the child has
- * joined the broadcast group and has carrier, and is lost; announce again once it is there.
- * Best effort: the attachment works without it, neighbours just learn the new address later.
- */
-static void announce_ipoib(struct netlink *pod, int nsfd, int ifindex, const struct cni_result *ipam)
-{
-	struct timespec t = { 0, 10 * 1000 * 1000 };
-	struct iflink_info link;
-	int saved = -1, r = -EAGAIN, sent = 0;
-
-	for (int waited = 0; waited <= CARRIER_WAIT_MS; waited += 10) {
-		r = iflink_find_index(pod, ifindex, &link);
-		if (r < 0 || link.flags & IFF_LOWER_UP)
-			break;
-		(void) nanosleep(&t, NULL);
-	}
-	if (r < 0 || !(link.flags & IFF_LOWER_UP)) {
-		log_warn("'%s' has no carrier after %d ms (broadcast group not joined: check the P_Key and the subnet manager): no gratuitous ARP sent",
-			 link.name, CARRIER_WAIT_MS);
-		return;
-	}
-	if (netns_enter(nsfd, &saved) < 0)
-		return;
-	for (unsigned i = 0; i < ipam->n_ips; i++) {
-		if (ipam->ips[i].family != AF_INET)
-			continue;
-		r = ipaddr_garp(ifindex, ARPHRD_INFINIBAND, link.addr, link.addr_len, link.broadcast,
-				link.broadcast_len, ipam->ips[i].addr);
-		if (r < 0)
-			log_warn("cannot send a gratuitous ARP on '%s': %s, ignoring", link.name,
-				 strerror(-r));
-		else
-			sent++;
-	}
-	if (netns_restore(&saved) < 0)
-		log_error("cannot return to the host network namespace after the gratuitous ARP");
-	log_debug("sent %d gratuitous ARP(s) on '%s'", sent, link.name);
-}
-
 int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_result *res,
 	    struct cni_err *err)
 {
@@ -479,11 +435,10 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		if (r == -EOPNOTSUPP)
 			return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
 				       "the kernel has no '%s' link type: load its module (modprobe %s)",
-				       ops->kind, ops == &iflink_ipoib_ops ? "ib_ipoib" : ops->kind);
-		if (r == -ENODEV && ops == &iflink_ipoib_ops)
-			return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(&host),
-				       "the kernel refused an IPoIB child of '%s' (ENODEV): it is not an IPoIB netdev of an InfiniBand port, or its port is gone",
-				       cfg->master);
+				       ops->kind, ops->module);
+		if (r < 0 && ops->create_error &&
+		    ops->create_error(r, cfg, netlink_errmsg(&host), err) < 0)
+			return r;
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
 				       "cannot create %s child of master '%s' in the pod", ops->kind,
@@ -558,8 +513,8 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	r = wait_dad(&pod, &link, &ipam, err);
 	if (r < 0)
 		goto undo_all;
-	if (ops == &iflink_ipoib_ops)
-		announce_ipoib(&pod, nsfd, link.ifindex, &ipam);
+	if (ops && ops->after_up)
+		ops->after_up(&pod, nsfd, link.ifindex, &ipam);
 
 	/* 4. RDMA: the GID of the pod's IP, published in the label and the device-info file */
 	if (plan.active) {

@@ -35,14 +35,12 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 		      const struct cni_iface *want, struct cni_err *err)
 {
 	char alias[IFLINK_ALIAS_MAX], mac[64];
-	const char *kind = cfg->link == LINK_IPOIB ? "ipoib" :
-			   cfg->link == LINK_MACVLAN ? "macvlan" :
-			   master->type == ARPHRD_INFINIBAND ? "ipoib" : "macvlan";
+	const struct iflink_ops *ops = iflink_ops_of(cfg, master);
 
-	if (cfg->link != LINK_HOSTDEV && strcmp(link->kind, kind))
+	if (ops && strcmp(link->kind, ops->kind))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "'%s' in the pod is a '%s' link, not the %s rdmanet created",
-			       env->ifname, link->kind[0] ? link->kind : "physical", kind);
+			       env->ifname, link->kind[0] ? link->kind : "physical", ops->kind);
 	if (iflink_alias(env->containerid, env->ifname, alias) < 0 || !iflink_alias_matches(link->alias, alias))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "'%s' in the pod was not created by rdmanet for container '%.64s' (alias '%s')",
@@ -53,23 +51,8 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 			       "'%s' has MAC %s, prevResult says %s", env->ifname, mac, want->mac);
 	if (!(link->flags & IFF_UP))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL, "'%s' is down", env->ifname);
-	if (!strcmp(link->kind, "ipoib") && cfg->link != LINK_HOSTDEV) {
-		if (cfg->pkey >= 0 && (link->ipoib_pkey | 0x8000) != (unsigned) cfg->pkey)
-			return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
-				       "'%s' has P_Key 0x%04x, the config says 0x%04x", env->ifname,
-				       link->ipoib_pkey, (unsigned) cfg->pkey);
-		if (cfg->ipoib_mode >= 0 && link->ipoib_mode != (unsigned) cfg->ipoib_mode)
-			return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
-				       "'%s' is in IPoIB mode '%s', the config says '%s'", env->ifname,
-				       config_ipoib_mode_name((int) link->ipoib_mode),
-				       config_ipoib_mode_name(cfg->ipoib_mode));
-	} else if (cfg->link == LINK_MACVLAN || cfg->link == LINK_AUTO) {
-		if (link->macvlan_mode != cfg->macvlan_mode)
-			return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
-				       "'%s' is in macvlan mode '%s', the config says '%s'", env->ifname,
-				       config_macvlan_mode_name(link->macvlan_mode),
-				       config_macvlan_mode_name(cfg->macvlan_mode));
-	}
+	if (ops)
+		return ops->check(link, cfg, env->ifname, err);
 	return 0;
 }
 

@@ -26,7 +26,7 @@ static bool link_is_ours(const struct iflink_info *info, const char *alias,
 {
 	if (info->alias[0])
 		return iflink_alias_matches(info->alias, alias);
-	return (!strcmp(info->kind, "macvlan") || !strcmp(info->kind, "ipoib")) &&
+	return iflink_ops_find(info->kind) &&
 	       info->group == iflink_marker(env->containerid, env->ifname);
 }
 
@@ -280,7 +280,7 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 	r = delete_rules(&pod, env, info.ifindex, err);
 	if (r < 0)
 		return r;
-	if (cfg->link == LINK_HOSTDEV || (strcmp(info.kind, "macvlan") && strcmp(info.kind, "ipoib")))
+	if (cfg->link == LINK_HOSTDEV || !iflink_ops_find(info.kind))
 		return hostdev_return_stateless(&pod, &host, &info, env, err);
 	r = iflink_delete(&pod, info.ifindex);
 	if (r < 0 && r != -ENOENT)

@@ -34,9 +34,20 @@ static struct nl_msg *link_msg(int type, int flags, int ifindex, unsigned ifi_fl
 	return msg;
 }
 
+static const struct iflink_ops *const child_kinds[] = { &iflink_macvlan_ops, &iflink_ipoib_ops };
+
+const struct iflink_ops *iflink_ops_find(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(child_kinds) / sizeof(child_kinds[0]); i++)
+		if (!strcmp(kind, child_kinds[i]->kind))
+			return child_kinds[i];
+	return NULL;
+}
+
 static void parse_linkinfo(struct nlattr *li, struct iflink_info *info)
 {
-	struct nlattr *tb[IFLA_INFO_MAX + 1], *data[IFLA_MACVLAN_MAX + 1];
+	struct nlattr *tb[IFLA_INFO_MAX + 1];
+	const struct iflink_ops *ops;
 
 	if (nla_parse_nested(tb, IFLA_INFO_MAX, li, NULL) < 0)
 		return;
@@ -44,24 +55,11 @@ static void parse_linkinfo(struct nlattr *li, struct iflink_info *info)
 		(void) snprintf(info->kind, sizeof(info->kind), "%.*s",
 				nla_len(tb[IFLA_INFO_KIND]), (char *) nla_data(tb[IFLA_INFO_KIND]));
 	info->kind[strcspn(info->kind, "\0")] = '\0';
-	if (!strcmp(info->kind, "macvlan") && tb[IFLA_INFO_DATA] &&
-	    nla_parse_nested(data, IFLA_MACVLAN_MAX, tb[IFLA_INFO_DATA], NULL) >= 0 &&
-	    data[IFLA_MACVLAN_MODE] && nla_len(data[IFLA_MACVLAN_MODE]) >= 4)
-		info->macvlan_mode = nla_get_u32(data[IFLA_MACVLAN_MODE]);
-	if (!strcmp(info->kind, "ipoib") && tb[IFLA_INFO_DATA]) {
-		struct nlattr *ib[IFLA_IPOIB_MAX + 1];
-
-		if (nla_parse_nested(ib, IFLA_IPOIB_MAX, tb[IFLA_INFO_DATA], NULL) < 0)
-			return;
-		if (ib[IFLA_IPOIB_PKEY] && nla_len(ib[IFLA_IPOIB_PKEY]) >= 2) {
-			info->ipoib_pkey = nla_get_u16(ib[IFLA_IPOIB_PKEY]);
-			info->has_ipoib = true;
-		}
-		if (ib[IFLA_IPOIB_MODE] && nla_len(ib[IFLA_IPOIB_MODE]) >= 2)
-			info->ipoib_mode = nla_get_u16(ib[IFLA_IPOIB_MODE]);
-		if (ib[IFLA_IPOIB_UMCAST] && nla_len(ib[IFLA_IPOIB_UMCAST]) >= 2)
-			info->ipoib_umcast = nla_get_u16(ib[IFLA_IPOIB_UMCAST]);
-	}
+	if (!tb[IFLA_INFO_DATA])
+		return;
+	ops = iflink_ops_find(info->kind);
+	if (ops)
+		ops->parse_data(tb[IFLA_INFO_DATA], info);
 }
 
 static int parse_link(struct nlmsghdr *h, struct iflink_info *info)
@@ -168,36 +166,39 @@ int iflink_foreach(struct netlink *nl, int (*fn)(const struct iflink_info *info,
 	return netlink_talk(nl, msg, on_each, &c);
 }
 
+const struct iflink_ops *iflink_ops_of(const struct config *cfg, const struct iflink_info *master)
+{
+	switch (cfg->link) {
+	case LINK_MACVLAN:
+		return &iflink_macvlan_ops;
+	case LINK_IPOIB:
+		return &iflink_ipoib_ops;
+	case LINK_HOSTDEV:
+		return NULL;
+	case LINK_AUTO:
+		break;
+	}
+	return master->type == ARPHRD_INFINIBAND ? &iflink_ipoib_ops : &iflink_macvlan_ops;
+}
+
 const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 					   const struct iflink_info *master, struct cni_err *err)
 {
-	const struct iflink_ops *ops = NULL;
+	const struct iflink_ops *ops;
 
-	switch (cfg->link) {
-	case LINK_MACVLAN:
-		ops = &iflink_macvlan_ops;
-		break;
-	case LINK_IPOIB:
-		ops = &iflink_ipoib_ops;
-		break;
-	case LINK_HOSTDEV:
+	if (cfg->link == LINK_HOSTDEV) {
 		(void) err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL,
 			       "link 'hostdev' moves the device itself: it has no child kind");
 		return NULL;
-	case LINK_AUTO:
-		if (master->type == ARPHRD_ETHER) {
-			ops = &iflink_macvlan_ops;
-			break;
-		}
-		if (master->type == ARPHRD_INFINIBAND) {
-			ops = &iflink_ipoib_ops;
-			break;
-		}
+	}
+	if (cfg->link == LINK_AUTO && master->type != ARPHRD_ETHER &&
+	    master->type != ARPHRD_INFINIBAND) {
 		(void) err_set(err, -EOPNOTSUPP, RDMANET_ERR_MASTER, NULL,
 			       "master '%s' has link type %u, which rdmanet cannot pick a child kind for: 'auto' supports Ethernet (RoCE) parents with macvlan children and InfiniBand parents with IPoIB children",
 			       master->name, master->type);
 		return NULL;
 	}
+	ops = iflink_ops_of(cfg, master);
 	if (ops->check_master(master, cfg, err) < 0)
 		return NULL;
 	return ops;

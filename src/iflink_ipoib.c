@@ -5,16 +5,28 @@
  * them (u16 P_Key, mode and umcast). Unset values are inherited from the parent, whose own
  * IFLA_INFO_DATA reports them: a P_Key other than the parent's leaves the child LOWERLAYERDOWN
  * on fabrics where the node is not a member, and ipoib-cni's fixed 2044 MTU was a long-standing
- * complaint.
+ * complaint. Also the child's part of CHECK (P_Key, mode) and of ADD (a gratuitous ARP once it
+ * has carrier).
  */
 #include <errno.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <linux/if_link.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
 #include "rdmanet/iflink.h"
+#include "rdmanet/ipaddr.h"
+#include "rdmanet/log.h"
+#include "rdmanet/netns.h"
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
+#endif
 
 static int mode_of(const struct config *cfg, const struct iflink_info *master)
 {
@@ -78,9 +90,98 @@ static unsigned ipoib_mtu(const struct config *cfg, const struct iflink_info *ma
 	return mode == IPOIB_MODE_DATAGRAM ? config_ipoib_mtu_max(mode) : 0;
 }
 
+static void ipoib_parse_data(struct nlattr *data, struct iflink_info *info)
+{
+	struct nlattr *ib[IFLA_IPOIB_MAX + 1];
+
+	if (nla_parse_nested(ib, IFLA_IPOIB_MAX, data, NULL) < 0)
+		return;
+	if (ib[IFLA_IPOIB_PKEY] && nla_len(ib[IFLA_IPOIB_PKEY]) >= 2) {
+		info->ipoib_pkey = nla_get_u16(ib[IFLA_IPOIB_PKEY]);
+		info->has_ipoib = true;
+	}
+	if (ib[IFLA_IPOIB_MODE] && nla_len(ib[IFLA_IPOIB_MODE]) >= 2)
+		info->ipoib_mode = nla_get_u16(ib[IFLA_IPOIB_MODE]);
+	if (ib[IFLA_IPOIB_UMCAST] && nla_len(ib[IFLA_IPOIB_UMCAST]) >= 2)
+		info->ipoib_umcast = nla_get_u16(ib[IFLA_IPOIB_UMCAST]);
+}
+
+static int ipoib_create_error(int r, const struct config *cfg, const char *nlerr,
+			      struct cni_err *err)
+{
+	if (r == -ENODEV)
+		return err_set(err, r, RDMANET_ERR_MASTER, nlerr,
+			       "the kernel refused an IPoIB child of '%s' (ENODEV): it is not an IPoIB netdev of an InfiniBand port, or its port is gone",
+			       cfg->master);
+	return 0;
+}
+
+static int ipoib_check(const struct iflink_info *link, const struct config *cfg,
+		       const char *ifname, struct cni_err *err)
+{
+	if (cfg->pkey >= 0 && (link->ipoib_pkey | 0x8000) != (unsigned) cfg->pkey)
+		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+			       "'%s' has P_Key 0x%04x, the config says 0x%04x", ifname,
+			       link->ipoib_pkey, (unsigned) cfg->pkey);
+	if (cfg->ipoib_mode >= 0 && link->ipoib_mode != (unsigned) cfg->ipoib_mode)
+		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+			       "'%s' is in IPoIB mode '%s', the config says '%s'", ifname,
+			       config_ipoib_mode_name((int) link->ipoib_mode),
+			       config_ipoib_mode_name(cfg->ipoib_mode));
+	return 0;
+}
+
+#define CARRIER_WAIT_MS 2000
+
+/*
+ * IPoIB: the kernel's arp_notify announcement goes out at NETDEV_UP, before the child has
+ * joined the broadcast group and has carrier, and is lost; announce again once it is there.
+ * Best effort: the attachment works without it, neighbours just learn the new address later.
+ */
+static void ipoib_after_up(struct netlink *pod, int nsfd, int ifindex,
+			   const struct cni_result *ipam)
+{
+	struct timespec t = { 0, 10 * 1000 * 1000 };
+	struct iflink_info link;
+	int saved = -1, r = -EAGAIN, sent = 0;
+
+	for (int waited = 0; waited <= CARRIER_WAIT_MS; waited += 10) {
+		r = iflink_find_index(pod, ifindex, &link);
+		if (r < 0 || link.flags & IFF_LOWER_UP)
+			break;
+		(void) nanosleep(&t, NULL);
+	}
+	if (r < 0 || !(link.flags & IFF_LOWER_UP)) {
+		log_warn("'%s' has no carrier after %d ms (broadcast group not joined: check the P_Key and the subnet manager): no gratuitous ARP sent",
+			 link.name, CARRIER_WAIT_MS);
+		return;
+	}
+	if (netns_enter(nsfd, &saved) < 0)
+		return;
+	for (unsigned i = 0; i < ipam->n_ips; i++) {
+		if (ipam->ips[i].family != AF_INET)
+			continue;
+		r = ipaddr_garp(ifindex, ARPHRD_INFINIBAND, link.addr, link.addr_len, link.broadcast,
+				link.broadcast_len, ipam->ips[i].addr);
+		if (r < 0)
+			log_warn("cannot send a gratuitous ARP on '%s': %s, ignoring", link.name,
+				 strerror(-r));
+		else
+			sent++;
+	}
+	if (netns_restore(&saved) < 0)
+		log_error("cannot return to the host network namespace after the gratuitous ARP");
+	log_debug("sent %d gratuitous ARP(s) on '%s'", sent, link.name);
+}
+
 const struct iflink_ops iflink_ipoib_ops = {
 	.kind = "ipoib",
+	.module = "ib_ipoib",
 	.check_master = ipoib_check_master,
 	.fill_data = ipoib_fill_data,
 	.mtu = ipoib_mtu,
+	.parse_data = ipoib_parse_data,
+	.create_error = ipoib_create_error,
+	.check = ipoib_check,
+	.after_up = ipoib_after_up,
 };

@@ -42,9 +42,32 @@ static unsigned macvlan_mtu(const struct config *cfg, const struct iflink_info *
 	return cfg->mtu; /* 0: the kernel gives a macvlan its parent's MTU */
 }
 
+static void macvlan_parse_data(struct nlattr *data, struct iflink_info *info)
+{
+	struct nlattr *tb[IFLA_MACVLAN_MAX + 1];
+
+	if (nla_parse_nested(tb, IFLA_MACVLAN_MAX, data, NULL) >= 0 && tb[IFLA_MACVLAN_MODE] &&
+	    nla_len(tb[IFLA_MACVLAN_MODE]) >= 4)
+		info->macvlan_mode = nla_get_u32(tb[IFLA_MACVLAN_MODE]);
+}
+
+static int macvlan_check(const struct iflink_info *link, const struct config *cfg,
+			 const char *ifname, struct cni_err *err)
+{
+	if (link->macvlan_mode != cfg->macvlan_mode)
+		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
+			       "'%s' is in macvlan mode '%s', the config says '%s'", ifname,
+			       config_macvlan_mode_name(link->macvlan_mode),
+			       config_macvlan_mode_name(cfg->macvlan_mode));
+	return 0;
+}
+
 const struct iflink_ops iflink_macvlan_ops = {
 	.kind = "macvlan",
+	.module = "macvlan",
 	.check_master = macvlan_check_master,
 	.fill_data = macvlan_fill_data,
 	.mtu = macvlan_mtu,
+	.parse_data = macvlan_parse_data,
+	.check = macvlan_check,
 };

@@ -12,6 +12,8 @@
 #define IFLINK_HWADDR_MAX 32
 
 struct nl_msg;
+struct nlattr;
+struct cni_result;
 
 struct iflink_info {
 	int ifindex;
@@ -33,9 +35,13 @@ struct iflink_info {
 	unsigned broadcast_len;
 };
 
-/* What each child kind adds to the generic create request and checks about the parent. */
+/*
+ * One child kind (macvlan, ipoib): what it adds to the generic create request, what it checks
+ * about the parent, and its parts of ADD and CHECK, so the commands never name a kind.
+ */
 struct iflink_ops {
-	const char *kind;
+	const char *kind;	/* IFLA_INFO_KIND */
+	const char *module;	/* the kernel module that provides the kind (modprobe hint) */
 	/* Checks the parent can carry this kind; fills err (code 100) when not. */
 	int (*check_master)(const struct iflink_info *master, const struct config *cfg,
 			    struct cni_err *err);
@@ -44,6 +50,18 @@ struct iflink_ops {
 			 const struct iflink_info *master);
 	/* The MTU to ask for (0: the kernel's default). */
 	unsigned (*mtu)(const struct config *cfg, const struct iflink_info *master);
+	/* Reads the kind's IFLA_INFO_DATA of a link dump into info. */
+	void (*parse_data)(struct nlattr *data, struct iflink_info *info);
+	/*
+	 * Explains a failed create request (r < 0) the kind knows a reason for, filling err with
+	 * the kernel's text nlerr; NULL, or 0 returned: the generic message.
+	 */
+	int (*create_error)(int r, const struct config *cfg, const char *nlerr, struct cni_err *err);
+	/* CHECK: the child's kind-specific settings still match cfg; fills err when not. */
+	int (*check)(const struct iflink_info *link, const struct config *cfg, const char *ifname,
+		     struct cni_err *err);
+	/* ADD, once the child is up with its addresses in the pod (nsfd); best effort. NULL: none. */
+	void (*after_up)(struct netlink *pod, int nsfd, int ifindex, const struct cni_result *ipam);
 };
 
 extern const struct iflink_ops iflink_macvlan_ops;
@@ -52,6 +70,13 @@ extern const struct iflink_ops iflink_ipoib_ops;
 /* Picks the ops for cfg->link ("auto": by the parent's link type). */
 const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 					   const struct iflink_info *master, struct cni_err *err);
+/*
+ * The ops a child of master made with cfg has, without checking the parent ("auto": ipoib for an
+ * InfiniBand parent, macvlan for any other); NULL for 'hostdev', which has no child.
+ */
+const struct iflink_ops *iflink_ops_of(const struct config *cfg, const struct iflink_info *master);
+/* The ops of child kind (IFLA_INFO_KIND) kind; NULL when rdmanet creates no such child. */
+const struct iflink_ops *iflink_ops_find(const char *kind);
 
 /* -ENOENT when absent. */
 int iflink_find(struct netlink *nl, const char *name, struct iflink_info *info);
