@@ -26,10 +26,6 @@
 #include "rdmanet/netns.h"
 #include "rdmanet/state.h"
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
-#endif
-
 /* how long ADD waits for IPv6 duplicate address detection */
 #define CMD_DAD_TIMEOUT_MS 10000u
 

@@ -37,9 +37,6 @@
 #define PHYS_LINKUP 5
 #define IFA_DADFAILED 0x08
 #define IFA_TENTATIVE 0x40
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
-#endif
 
 const char doctor_usage[] =
 	"usage: rdmanet doctor [--netns PATH] [--json] [IFNAME...]\n"
