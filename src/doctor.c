@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <stdarg.h>
@@ -32,8 +33,6 @@
 #include "rdmanet/verbs.h"
 
 #define RDMA_CM "/dev/infiniband/rdma_cm"
-#define IFA_DADFAILED 0x08
-#define IFA_TENTATIVE 0x40
 
 const char doctor_usage[] =
 	"usage: rdmanet doctor [--netns PATH] [--json] [IFNAME...]\n"
@@ -526,11 +525,11 @@ static void addr_json(struct doctor *d, const struct iflink_info *li,
 	finding(d, SEV_ERROR, "%s has no GID on %s port %u: RoCE cannot use it\n%s\n%s",
 		s, p->dev_name, p->port,
 		!up ? "the netdev is down" :
-		fl & IFA_DADFAILED ? "IPv6 duplicate address detection failed" :
-		fl & IFA_TENTATIVE ? "IPv6 duplicate address detection has not finished" :
+		fl & IFA_F_DADFAILED ? "IPv6 duplicate address detection failed" :
+		fl & IFA_F_TENTATIVE ? "IPv6 duplicate address detection has not finished" :
 		"the kernel adds GIDs for the IPs of a port's netdev and of its children only",
 		!up ? "ip link set NETDEV up" :
-		fl & (IFA_DADFAILED | IFA_TENTATIVE) ? "wait for DAD, or use another address" :
+		fl & (IFA_F_DADFAILED | IFA_F_TENTATIVE) ? "wait for DAD, or use another address" :
 		"put the address on the RDMA port's netdev or a macvlan child of it");
 }
 
