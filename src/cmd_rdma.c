@@ -223,12 +223,12 @@ int cmd_rdma_move_in(const struct rdma_plan *plan, int nsfd, struct cni_err *err
 int cmd_rdma_move_out(const char *dev, int nsfd)
 {
 	_cleanup_(netlink_close) struct netlink nl = { 0 };
-	_cleanup_close_ int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int host = netns_open_current();
 	struct rdmadev d;
 	int r;
 
 	if (host < 0)
-		return -errno;
+		return host;
 	r = cmd_netlink_in(nsfd, NETLINK_RDMA, &nl, NULL); /* callers word the error */
 	if (r < 0)
 		return r;
