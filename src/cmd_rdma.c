@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/cmd.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
@@ -282,12 +283,10 @@ int cmd_rdma_gid(struct rdma_plan *plan, int nsfd, const struct cni_result *ipam
 				       "cannot enter the pod network namespace to read its GID table");
 		entered = true;
 	}
-	for (int waited = 0; waited <= GID_WAIT_MS; waited += 5) {
-		if (gid_ready(plan, ip, &g)) {
-			found = true;
+	for (long long end = clock_now_ms() + GID_WAIT_MS;; (void) nanosleep(&t, NULL)) {
+		found = gid_ready(plan, ip, &g);
+		if (found || clock_now_ms() >= end)
 			break;
-		}
-		(void) nanosleep(&t, NULL);
 	}
 	if (entered) {
 		r = netns_leave_view(&view);
