@@ -24,10 +24,6 @@
 #include "rdmanet/netns.h"
 #include "rdmanet/state.h"
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
-#endif
-
 /* how long ADD waits for IPv6 duplicate address detection */
 #define CMD_DAD_TIMEOUT_MS 10000u
 
@@ -315,9 +311,9 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		r = iflink_hostdev_find(&host, cfg, &master, bus_id, sizeof(bus_id), err);
 		if (r < 0)
 			return r;
-		hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		hostfd = netns_open_current();
 		if (hostfd < 0)
-			return err_set(err, -errno, RDMANET_ERR_NETNS, NULL,
+			return err_set(err, hostfd, RDMANET_ERR_NETNS, NULL,
 				       "cannot open the host network namespace");
 	} else {
 		/* a device plugin's deviceID names the RDMA function when the netdev does not */

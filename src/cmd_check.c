@@ -181,7 +181,7 @@ static int check_rdma(const struct cni_env *env, const struct config *cfg, int n
 	case 2:
 		return err_set(err, -ENETDOWN, RDMANET_ERR_CHECK, NULL,
 			       "port %u of RDMA device '%s' is %s, not ACTIVE", port, dev,
-			       cmd_rdma_port_state_name(vp.state));
+			       verbs_port_state_name(vp.state));
 	case 3:
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "port %u of RDMA device '%s' has link layer %s, '%s' is %s", port, dev,

@@ -106,12 +106,12 @@ static int hostdev_return_stateless(struct netlink *pod, struct netlink *host,
 				    const struct iflink_info *info, const struct cni_env *env,
 				    struct cni_err *err)
 {
-	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int hostfd = netns_open_current();
 	struct iflink_info back;
 	int r;
 
 	if (hostfd < 0)
-		return err_set(err, -errno, RDMANET_ERR_NETNS, NULL,
+		return err_set(err, hostfd, RDMANET_ERR_NETNS, NULL,
 			       "cannot open the host network namespace");
 	r = iflink_change(pod, info->ifindex, hostfd, "dev%d", 0, "");
 	if (r < 0)
@@ -129,12 +129,12 @@ static int hostdev_del(const struct cni_env *env, const struct state *st, int ns
 		       const char *alias, struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
-	_cleanup_close_ int hostfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int hostfd = netns_open_current();
 	struct iflink_info info;
 	int r;
 
 	if (hostfd < 0)
-		return err_set(err, -errno, RDMANET_ERR_NETNS, NULL,
+		return err_set(err, hostfd, RDMANET_ERR_NETNS, NULL,
 			       "cannot open the host network namespace");
 	r = netlink_open(&host);
 	if (r < 0)

@@ -20,35 +20,16 @@
 #include <cjson/cJSON.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/cmd.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
+#include "rdmanet/verbs.h"
 
 #define GID_WAIT_MS 3000
 #define DEVINFO_MAX_BYTES 65536
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
-
-static const char *port_state_name(unsigned s)
-{
-	static const char *const n[] = { "NOP", "DOWN", "INIT", "ARMED", "ACTIVE", "ACTIVE_DEFER" };
-
-	return s < ARRAY_SIZE(n) ? n[s] : "unknown";
-}
-
-static const char *phys_state_name(unsigned s)
-{
-	static const char *const n[] = { "unknown", "Sleep", "Polling", "Disabled",
-					 "PortConfigurationTraining", "LinkUp", "LinkErrorRecovery",
-					 "PhyTest" };
-
-	return s < ARRAY_SIZE(n) ? n[s] : "unknown";
-}
-
-const char *cmd_rdma_port_state_name(unsigned state)
-{
-	return port_state_name(state);
-}
 
 static bool is_software(const char *driver)
 {
@@ -165,7 +146,7 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 	log_info("RDMA device '%s' port %u (driver '%s', %s, %s) is behind '%s'; netns mode %s",
 		 plan->dev.name, plan->port.port, plan->driver,
 		 plan->link_layer[0] ? plan->link_layer : "link layer unknown",
-		 port_state_name(plan->port.state), netdev->name,
+		 verbs_port_state_name(plan->port.state), netdev->name,
 		 plan->mode == RDMADEV_NETNS_SHARED ? "shared" : "exclusive");
 
 	if (plan->mode == RDMADEV_NETNS_EXCLUSIVE && !hostdev)
@@ -185,11 +166,11 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 			       plan->dev.name, plan->driver, netdev->name, netdev->name, netdev->name,
 			       plan->dev.name);
 
-	if (plan->port.state != 4 /* IB_PORT_ACTIVE */)
+	if (plan->port.state != VERBS_PORT_ACTIVE)
 		return err_set(err, -ENETDOWN, RDMANET_ERR_RDMA, NULL,
 			       "port %u of RDMA device '%s' is %s (physical state %s): check the cable and the switch port; on InfiniBand a subnet manager (opensm) must run; on RoCE '%s' must be up with carrier",
-			       plan->port.port, plan->dev.name, port_state_name(plan->port.state),
-			       phys_state_name(plan->port.phys_state), netdev->name);
+			       plan->port.port, plan->dev.name, verbs_port_state_name(plan->port.state),
+			       verbs_phys_state_name(plan->port.phys_state), netdev->name);
 	plan->roce = !strcmp(plan->link_layer, "Ethernet");
 	if (!plan->roce && cfg->pkey >= 0) {
 		uint16_t pkeys[256];
@@ -243,12 +224,12 @@ int cmd_rdma_move_in(const struct rdma_plan *plan, int nsfd, struct cni_err *err
 int cmd_rdma_move_out(const char *dev, int nsfd)
 {
 	_cleanup_(netlink_close) struct netlink nl = { 0 };
-	_cleanup_close_ int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int host = netns_open_current();
 	struct rdmadev d;
 	int r;
 
 	if (host < 0)
-		return -errno;
+		return host;
 	r = cmd_netlink_in(nsfd, NETLINK_RDMA, &nl, NULL); /* callers word the error */
 	if (r < 0)
 		return r;
@@ -302,12 +283,10 @@ int cmd_rdma_gid(struct rdma_plan *plan, int nsfd, const struct cni_result *ipam
 				       "cannot enter the pod network namespace to read its GID table");
 		entered = true;
 	}
-	for (int waited = 0; waited <= GID_WAIT_MS; waited += 5) {
-		if (gid_ready(plan, ip, &g)) {
-			found = true;
+	for (long long end = clock_now_ms() + GID_WAIT_MS;; (void) nanosleep(&t, NULL)) {
+		found = gid_ready(plan, ip, &g);
+		if (found || clock_now_ms() >= end)
 			break;
-		}
-		(void) nanosleep(&t, NULL);
 	}
 	if (entered) {
 		r = netns_leave_view(&view);

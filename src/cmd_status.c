@@ -4,10 +4,6 @@
 #include <net/if.h>
 #include <string.h>
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
-#endif
-
 #include "rdmanet/cleanup.h"
 #include "rdmanet/cmd.h"
 #include "rdmanet/iflink.h"

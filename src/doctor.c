@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <stdarg.h>
@@ -32,14 +33,6 @@
 #include "rdmanet/verbs.h"
 
 #define RDMA_CM "/dev/infiniband/rdma_cm"
-#define PORT_ACTIVE 4
-#define PHYS_DISABLED 3
-#define PHYS_LINKUP 5
-#define IFA_DADFAILED 0x08
-#define IFA_TENTATIVE 0x40
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
-#endif
 
 const char doctor_usage[] =
 	"usage: rdmanet doctor [--netns PATH] [--json] [IFNAME...]\n"
@@ -195,7 +188,7 @@ static int collect_port(const struct rdmadev_port *p, void *arg)
 
 	if (d->n_ports < ARRAY_SIZE(d->ports))
 		d->ports[d->n_ports++] = *p;
-	d->any_active |= p->state == PORT_ACTIVE;
+	d->any_active |= p->state == VERBS_PORT_ACTIVE;
 	return 0;
 }
 
@@ -211,11 +204,11 @@ static void port_down(struct doctor *d, const struct rdmadev_port *p, bool ib, c
 		finding(d, sev, "%s port %u is %s: its netdev '%s' is down\n"
 			"a RoCE port follows its netdev\nip link set %s up",
 			p->dev_name, p->port, st, ndev, ndev);
-	else if (p->phys_state != PHYS_LINKUP)
+	else if (p->phys_state != VERBS_PHYS_LINKUP)
 		finding(d, sev, "%s port %u is %s (phys state %s)\nno physical link%s\n"
 			"check the cable or transceiver and the switch port (ibstat, ethtool)%s",
 			p->dev_name, p->port, st, ps,
-			p->phys_state == PHYS_DISABLED ? ": the port is disabled" : "",
+			p->phys_state == VERBS_PHYS_DISABLED ? ": the port is disabled" : "",
 			ib ? "" : "; ip link set NETDEV up");
 	else if (ib)
 		finding(d, sev, "%s port %u is %s (phys state LinkUp)\nthe link is up but no "
@@ -304,7 +297,7 @@ static cJSON *port_json(struct doctor *d, const struct rdmadev_port *p)
 	cJSON_AddStringToObject(o, "rate", s);
 	if (p->ndev_index > 0 && d->rt.sk && iflink_find_index(&d->rt, p->ndev_index, &li) >= 0)
 		nd = add_netdev(o, &li);
-	if (p->state != PORT_ACTIVE)
+	if (p->state != VERBS_PORT_ACTIVE)
 		port_down(d, p, !strcmp(ll, "InfiniBand"), nd);
 
 	g = cJSON_AddObjectToObject(o, "gids");
@@ -532,11 +525,11 @@ static void addr_json(struct doctor *d, const struct iflink_info *li,
 	finding(d, SEV_ERROR, "%s has no GID on %s port %u: RoCE cannot use it\n%s\n%s",
 		s, p->dev_name, p->port,
 		!up ? "the netdev is down" :
-		fl & IFA_DADFAILED ? "IPv6 duplicate address detection failed" :
-		fl & IFA_TENTATIVE ? "IPv6 duplicate address detection has not finished" :
+		fl & IFA_F_DADFAILED ? "IPv6 duplicate address detection failed" :
+		fl & IFA_F_TENTATIVE ? "IPv6 duplicate address detection has not finished" :
 		"the kernel adds GIDs for the IPs of a port's netdev and of its children only",
 		!up ? "ip link set NETDEV up" :
-		fl & (IFA_DADFAILED | IFA_TENTATIVE) ? "wait for DAD, or use another address" :
+		fl & (IFA_F_DADFAILED | IFA_F_TENTATIVE) ? "wait for DAD, or use another address" :
 		"put the address on the RDMA port's netdev or a macvlan child of it");
 }
 
@@ -578,7 +571,7 @@ static void interface(struct doctor *d, const char *name, cJSON *arr)
 	else
 		(void) rdmadev_link_layer(p.dev_name, p.port, ll, sizeof(ll));
 	/* the port's own finding is an error already unless another port is ACTIVE */
-	if (p.state && p.state != PORT_ACTIVE && d->any_active)
+	if (p.state && p.state != VERBS_PORT_ACTIVE && d->any_active)
 		finding(d, SEV_ERROR, "'%s': its RDMA port %s/%u is %s\nsee the finding on that "
 			"port\n", name, p.dev_name, p.port, verbs_port_state_name(p.state));
 

@@ -25,12 +25,19 @@ int netns_open(const char *path)
 	return TAKE_FD(fd);
 }
 
+int netns_open_current(void)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int netns_enter(int target, int *saved)
 {
-	_cleanup_close_ int cur = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int cur = netns_open_current();
 
 	if (cur < 0)
-		return -errno;
+		return cur;
 	if (setns(target, CLONE_NEWNET) < 0)
 		return -errno;
 	*saved = TAKE_FD(cur);

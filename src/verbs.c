@@ -429,16 +429,16 @@ const char *verbs_port_state_name(unsigned state)
 	static const char *const names[] = { "NOP", "DOWN", "INIT", "ARMED", "ACTIVE",
 					     "ACTIVE_DEFER" };
 
-	return state < ARRAY_SIZE(names) ? names[state] : "?";
+	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
 }
 
 const char *verbs_phys_state_name(unsigned phys_state)
 {
-	static const char *const names[] = { "?", "Sleep", "Polling", "Disabled",
+	static const char *const names[] = { "unknown", "Sleep", "Polling", "Disabled",
 					     "PortConfigurationTraining", "LinkUp",
 					     "LinkErrorRecovery", "PhyTest" };
 
-	return phys_state < ARRAY_SIZE(names) ? names[phys_state] : "?";
+	return phys_state < ARRAY_SIZE(names) ? names[phys_state] : "unknown";
 }
 
 const char *verbs_link_layer_name(unsigned link_layer)

@@ -75,4 +75,3 @@ int cmd_rdma_alias(const struct rdma_plan *plan, const char *base, char out[IFLI
 /* Writes/extends the Device Information Specification file Multus passed, if any. */
 int cmd_rdma_devinfo(const struct config *cfg, const struct rdma_plan *plan, const char *pci,
 		     bool *created, struct cni_err *err);
-const char *cmd_rdma_port_state_name(unsigned state);

@@ -2,6 +2,7 @@
 /* iflink.h - create/move+rename/up/delete links; one ops table per kind. */
 #pragma once
 #include <net/if.h>
+#include <linux/if.h>	/* IFF_LOWER_UP; after <net/if.h>, as libc-compat.h allows */
 #include <stdbool.h>
 
 #include "rdmanet/config.h"

@@ -4,6 +4,8 @@
 
 /* Opens a netns path: fd >= 0, -ENOENT when it is gone, -EINVAL when it is not a netns. */
 int netns_open(const char *path);
+/* An fd of the calling thread's current netns (the host's, before any netns_enter), or -errno. */
+int netns_open_current(void);
 /* Enters target; *saved receives an fd of the current netns to come back to. */
 int netns_enter(int target, int *saved);
 /* Returns to saved and closes it; -errno if setns failed (the caller must not go on). */

@@ -15,6 +15,20 @@ enum verbs_link_layer {
 	VERBS_LINK_LAYER_ETHERNET = 2,
 };
 
+/* Port states and physical states: the values of IBV_PORT_* and of RDMA netlink's port state. */
+enum verbs_port_state {
+	VERBS_PORT_DOWN = 1,
+	VERBS_PORT_INIT = 2,
+	VERBS_PORT_ARMED = 3,
+	VERBS_PORT_ACTIVE = 4,
+	VERBS_PORT_ACTIVE_DEFER = 5,
+};
+
+enum verbs_phys_state {
+	VERBS_PHYS_DISABLED = 3,
+	VERBS_PHYS_LINKUP = 5,
+};
+
 struct verbs_port {
 	unsigned state;			/* IBV_PORT_*: 1 DOWN 2 INIT 3 ARMED 4 ACTIVE */
 	unsigned phys_state;		/* 1 Sleep 2 Polling 3 Disabled ... 5 LinkUp */
