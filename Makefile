@@ -32,6 +32,13 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(WERROR),1)
 CFLAGS   += -Werror
 endif
+# The test build: the fault hooks of rdmanet/testhook.h (RDMANET_TEST_FAIL_STEP, ..._KILL_STEP,
+# RDMANET_IPAM_LOCK_DIR) are compiled in only here. The sanitizer build is the test build; the
+# plain build is the release (what `make install` ships carries none of them).
+TESTING  ?= $(if $(SANITIZER),1,)
+ifeq ($(TESTING),1)
+CFLAGS   += -DRDMANET_TESTING
+endif
 ifneq ($(SANITIZER),)
 CFLAGS   += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=$(SANITIZER)
@@ -126,7 +133,7 @@ bench-install: all
 	BUILD=$(BUILD) tests/bench/install.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-bench
 
 # also the third-party libraries (and their downloads)
 distclean: clean
@@ -144,7 +151,7 @@ FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz-replay-%)
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
-FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -DRDMANET_TESTING -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/pool.c src/ipam_config.c \
                 src/kubeconfig.c

@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_common.c - pieces every command shares: the pod netns and its netlink socket, and the test
- * hook of ADD's steps: RDMANET_TEST_FAIL_STEP=<step> makes that step fail as if the kernel had
- * refused it (the rollback runs); RDMANET_TEST_KILL_STEP=<step> makes the process SIGKILL itself
- * there instead (no rollback at all: what a crash or an OOM kill leaves for DEL or GC). Same step
- * names for both.
+ * cmd_common.c - pieces every command shares: the pod netns and its netlink socket, and the
+ * fault hook of ADD's steps (rdmanet/testhook.h; test builds only).
  */
 #include <errno.h>
 #include <sys/socket.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,21 +15,12 @@
 #include "rdmanet/iprule.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
+#include "rdmanet/testhook.h"
 
 int cmd_fault(const char *step)
 {
-	const char *want = getenv("RDMANET_TEST_KILL_STEP");
-
-	if (want && !strcmp(want, step)) {
-		log_warn("test hook: killing the process at step '%s'", step);
-		(void) raise(SIGKILL);
-	}
-	want = getenv("RDMANET_TEST_FAIL_STEP");
-	if (want && !strcmp(want, step)) {
-		log_warn("test hook: failing step '%s'", step);
-		return -EIO;
-	}
-	return 0;
+	testhook_kill(step);
+	return testhook_fail(step) ? -EIO : 0;
 }
 
 int cmd_open_netns(const struct cni_env *env, struct cni_err *err)

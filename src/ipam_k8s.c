@@ -41,24 +41,16 @@
 #include "rdmanet/clock.h"
 #include "rdmanet/ipam_k8s.h"
 #include "rdmanet/log.h"
+#include "rdmanet/testhook.h"
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
-
-/* Test hook: RDMANET_TEST_KILL_STEP=<step> SIGKILLs the process there (tests/integ/test_kill.sh). */
-static void test_kill(const char *step)
-{
-	const char *want = getenv("RDMANET_TEST_KILL_STEP");
-
-	if (want && !strcmp(want, step))
-		(void) raise(SIGKILL);
-}
 
 #define API_PREFIX IPAM_API_PATH
 #define RELEASED_PREFIX "rdmanet.io/released-"	/* + offset: unix time of the release */
 #define RELEASED_MAX 1024
 #define SKIP_MAX 256
 #define ALLOCS_MAX (1u << 20)
-#define LOCK_DIR "/run/rdmanet-ipam"	/* RDMANET_IPAM_LOCK_DIR overrides (tests, benchmark) */
+#define LOCK_DIR "/run/rdmanet-ipam"	/* testhook_lock_dir() overrides (test builds) */
 
 static unsigned long long random_u64(void)
 {
@@ -104,11 +96,11 @@ static void on_alarm(int sig)
 
 static int pool_lock(const char *name, long long deadline)
 {
-	const char *dir = getenv("RDMANET_IPAM_LOCK_DIR");
+	const char *dir = testhook_lock_dir();
 	char path[PATH_MAX];
 	int fd;
 
-	if (!dir || !*dir)
+	if (!dir)
 		dir = LOCK_DIR;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
@@ -960,7 +952,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 			}
 			held = off;
 			have_held = true;
-			test_kill("ipam-reserved");
+			testhook_kill("ipam-reserved");
 		}
 		if (pool_off_format(off, key, sizeof(key)) < 0) {
 			r = err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL, "offset out of range");
@@ -991,7 +983,7 @@ static int alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct c
 			break;
 		}
 		unsure = false;
-		test_kill("ipam-recorded");
+		testhook_kill("ipam-recorded");
 		done = true;
 	}
 	if (!done) {
@@ -1105,7 +1097,7 @@ static int release_range(struct ipam_ctx *x, const struct pool_range *rg,
 			wrote = r >= 0 && !unsure;
 		}
 		r = 0;
-		test_kill("ipam-released");
+		testhook_kill("ipam-released");
 		for (size_t i = 0; i < n_gone; i++) {
 			unsigned char a[16];
 			char ip[INET6_ADDRSTRLEN];

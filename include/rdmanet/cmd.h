@@ -16,8 +16,10 @@ int cmd_status(const struct cni_env *env, const struct config *cfg, struct cni_e
 int cmd_gc(const struct cni_env *env, const struct config *cfg, struct cni_err *err);
 
 /*
- * Test hook: when RDMANET_TEST_FAIL_STEP names step, the step fails as if the kernel had
- * refused it, so the tests can prove each rollback leaves nothing behind.
+ * Fault hook of ADD's steps (rdmanet/testhook.h): in a test build, -EIO when
+ * RDMANET_TEST_FAIL_STEP names step (the step fails as if the kernel had refused it, so the tests
+ * can prove each rollback leaves nothing behind), a SIGKILL when RDMANET_TEST_KILL_STEP does. 0 in
+ * a release build.
  */
 int cmd_fault(const char *step);
 

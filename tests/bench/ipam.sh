@@ -21,8 +21,16 @@ BUILD=${BUILD:-build}
 WAYS=${BENCH_WAYS:-16 64}
 ALLOCS=${BENCH_ALLOCS:-2048}
 NODES=${BENCH_NODES:-1}
+# More than one node's pool locks in one namespace need RDMANET_IPAM_LOCK_DIR, a hook of the test
+# build only (Makefile: TESTING): then the plain build with the hooks, in build-bench/.
+TESTING=
+if [ "$NODES" -gt 1 ] && [ -z "${BENCH_IPAM:-}" ] && [ "$BUILD" = build ]; then
+	BUILD=build-bench TESTING=1
+fi
 if [ -z "${RDMANET_BENCH_INNER:-}" ]; then
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s BUILD="$BUILD" "$BUILD/rdmanet-ipam"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s BUILD="$BUILD" TESTING="$TESTING" \
+		"$BUILD/rdmanet-ipam"
+	export BUILD
 	if [ -z "${BENCH_SERVER:-}" ]; then
 		[ "$(id -u)" = 0 ] || { echo "ipam.sh: needs root (network namespace)" >&2; exit 1; }
 		RDMANET_BENCH_INNER=1 exec unshare --mount --net --propagation private "$0" "$@"
@@ -30,6 +38,9 @@ if [ -z "${RDMANET_BENCH_INNER:-}" ]; then
 fi
 [ "$ALLOCS" -le 4000 ] || { echo "at most 4000 allocations (one /20)" >&2; exit 1; }
 T=$(mktemp -d /tmp/rdmanet-bench-ipam.XXXXXX)
+# one node: the binary's own /run/rdmanet-ipam, private to this mount namespace
+[ -n "${BENCH_SERVER:-}" ] || { mkdir -p /run/rdmanet-ipam &&
+	mount -t tmpfs rdmanet-bench-locks /run/rdmanet-ipam; }
 IPAM=${BENCH_IPAM:-$PWD/$BUILD/rdmanet-ipam}
 if [ -n "${BENCH_SERVER:-}" ]; then
 	trap 'rm -rf "$T"' EXIT

@@ -15,7 +15,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) PLUGIN=$BUILD/rdmanet ;; *) PLUGIN=$ROOT/$BUILD/rdmanet ;; esac
 CNI_BIN=${CNI_BIN:-/usr/lib/cni}	# Debian's reference plugins: host-local, static
 NET=integ			# network name; host-local keeps its files in $T/ipam/$NET
-PASS=0 FAIL=0
+PASS=0 FAIL=0 SKIP=0
 T=
 
 ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
@@ -27,11 +27,20 @@ check() {
 	if "$@"; then ok "$name"; else nok "$name" "${WHY:-failed: $*}"; fi
 }
 finish() {
-	echo "$PASS passed, $FAIL failed"
+	if [ "$SKIP" -gt 0 ]; then
+		echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	else
+		echo "$PASS passed, $FAIL failed"
+	fi
 	[ "$FAIL" = 0 ]
 	exit
 }
 die() { nok "$1" "${2:-}"; finish; }
+skip() { echo "ok - $1 # SKIP ${2:-}"; SKIP=$((SKIP + 1)); }
+# The fault hooks (RDMANET_TEST_*_STEP, RDMANET_IPAM_LOCK_DIR) are compiled into the test build
+# only (Makefile: TESTING, the sanitizer build); a check that needs them skips in a release build.
+testhooks() { grep -q RDMANET_TEST_FAIL_STEP "${1:-$PLUGIN}" 2>/dev/null; }
+NOHOOKS="$BUILD is a release build: no fault hooks (the sanitizer build runs this)"
 
 # Only ever work in a network namespace of our own: a fresh one holds nothing but lo.
 integ_isolate() {

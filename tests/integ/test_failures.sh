@@ -5,6 +5,7 @@
 # passthru conflict, bad netns, CNI_IFNAME taken) and a forced failure at every ADD step
 # (RDMANET_TEST_FAIL_STEP). After each, the runtime's DEL succeeds and still changes nothing.
 . "$(dirname "$0")/lib.sh"
+testhooks || { skip "every check of this script needs the fault hooks" "$NOHOOKS"; finish; }
 integ_setup "$@"
 
 mk_master f0 || die "create veth master f0"

@@ -151,32 +151,40 @@ check "the state is gone" test ! -e "$STATE/hd-5-net1.json"
 
 # ---- GC: a hostdev attachment the runtime no longer names (an ADD killed before it answered)
 # gives its device back; one it still names is kept
-cni ADD hd-g1 "$(nsp p2)" net1 "$c" RDMANET_TEST_KILL_STEP=route
-check "ADD killed at 'route' (SIGKILL)" test "$RC" = 137
-check "... h0 is in p2 and its state is on disk" eval 'has_link p2 net1 && test -e "$STATE/hd-g1-net1.json"'
-gc=$(jq -c '. + {"cni.dev/valid-attachments": [{containerID: "hd-g1", ifname: "net1"}]}' <<<"$c")
-cni_env "$gc" CNI_COMMAND=GC CNI_PATH="$CNI_PATH_ALL"
-check "GC naming the attachment as valid keeps it" \
-	eval 'succeeded_quietly && has_link p2 net1 && test -e "$STATE/hd-g1-net1.json"'
-gc=$(jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$c")
-cni_env "$gc" CNI_COMMAND=GC CNI_PATH="$CNI_PATH_ALL"
-check "GC without it succeeds" succeeded_quietly
-check "... h0 is back in the host with MTU 1500, unlabelled" \
-	test "$(lq "" h0 '"\(.mtu) \(.ifalias // "")"')" = "1500 "
-check "... p2 is empty and the state is gone" eval '[ -z "$(pod_links p2)" ] && test ! -e "$STATE/hd-g1-net1.json"'
-check "... and host-local's allocation for it is released by DEL, which still succeeds" \
-	eval 'cni DEL hd-g1 "$(nsp p2)" net1 "$c"; succeeded_quietly && [ -z "$(alloc_for hd-g1)" ]'
-
-# ---- every failing step gives h0 back and leaves nothing
-for step in state move sysctl ipam addr up route result; do
-	before=$(snapshot p1)
-	cni ADD "hd-f-$step" "$(nsp p1)" net1 "$c" RDMANET_TEST_FAIL_STEP=$step
-	check "forced failure at '$step': ADD fails" eval 'test "$RC" = 1'
+if testhooks; then
+	cni ADD hd-g1 "$(nsp p2)" net1 "$c" RDMANET_TEST_KILL_STEP=route
+	check "ADD killed at 'route' (SIGKILL)" test "$RC" = 137
+	check "... h0 is in p2 and its state is on disk" eval 'has_link p2 net1 && test -e "$STATE/hd-g1-net1.json"'
+	gc=$(jq -c '. + {"cni.dev/valid-attachments": [{containerID: "hd-g1", ifname: "net1"}]}' <<<"$c")
+	cni_env "$gc" CNI_COMMAND=GC CNI_PATH="$CNI_PATH_ALL"
+	check "GC naming the attachment as valid keeps it" \
+		eval 'succeeded_quietly && has_link p2 net1 && test -e "$STATE/hd-g1-net1.json"'
+	gc=$(jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$c")
+	cni_env "$gc" CNI_COMMAND=GC CNI_PATH="$CNI_PATH_ALL"
+	check "GC without it succeeds" succeeded_quietly
 	check "... h0 is back in the host with MTU 1500, unlabelled" \
 		test "$(lq "" h0 '"\(.mtu) \(.ifalias // "")"')" = "1500 "
-	check "... nothing else changed, no allocation" unchanged "$before" p1
-	check "... no state file" test ! -e "$STATE/hd-f-$step-net1.json"
-done
+	check "... p2 is empty and the state is gone" eval '[ -z "$(pod_links p2)" ] && test ! -e "$STATE/hd-g1-net1.json"'
+	check "... and host-local's allocation for it is released by DEL, which still succeeds" \
+		eval 'cni DEL hd-g1 "$(nsp p2)" net1 "$c"; succeeded_quietly && [ -z "$(alloc_for hd-g1)" ]'
+else
+	skip "GC of a killed hostdev ADD (6 checks)" "$NOHOOKS"
+fi
+
+# ---- every failing step gives h0 back and leaves nothing
+if testhooks; then
+	for step in state move sysctl ipam addr up route result; do
+		before=$(snapshot p1)
+		cni ADD "hd-f-$step" "$(nsp p1)" net1 "$c" RDMANET_TEST_FAIL_STEP=$step
+		check "forced failure at '$step': ADD fails" eval 'test "$RC" = 1'
+		check "... h0 is back in the host with MTU 1500, unlabelled" \
+			test "$(lq "" h0 '"\(.mtu) \(.ifalias // "")"')" = "1500 "
+		check "... nothing else changed, no allocation" unchanged "$before" p1
+		check "... no state file" test ! -e "$STATE/hd-f-$step-net1.json"
+	done
+else
+	skip "forced failure at each hostdev ADD step (32 checks)" "$NOHOOKS"
+fi
 
 # ---- configuration and lookup errors change nothing
 before=$(snapshot p1)

@@ -53,6 +53,12 @@ have=$(tree "$D" | tr '\n' ' ')
 for b in $BINS; do
 	[ "$(stat -c %a "$I/$b")" = 755 ] || nok "$b is mode 0755" "$(stat -c %a "$I/$b")"
 done
+# the fault hooks are compiled into the test build only (include/rdmanet/testhook.h)
+for b in $BINS; do
+	hooks=$(strings "$BUILD/$b" "$I/$b" | grep -E 'RDMANET_(TEST|IPAM_LOCK_DIR)' | sort -u | tr '\n' ' ')
+	[ -z "$hooks" ] && ok "$b (built and installed) carries no test hook" ||
+		nok "$b (built and installed) carries no test hook" "$hooks"
+done
 
 # An older version's rdmanet-lib/ (libraries, a symbolic link, a subfolder) is removed by the
 # next install, which leaves the rest of the folder alone.

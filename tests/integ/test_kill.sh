@@ -9,6 +9,7 @@
 # patched, no answer; DEL with the pool entry gone but the reservation not) and DEL / reconcile
 # converge.
 . "$(dirname "$0")/lib.sh"
+testhooks || { skip "every check of this script needs the fault hooks" "$NOHOOKS"; finish; }
 integ_setup "$@"
 integ_ipam
 BDIR=${IPAM%/*}

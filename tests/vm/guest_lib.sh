@@ -7,7 +7,14 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
 nok() { echo "not ok - $1${2:+: $2}"; FAIL=$((FAIL + 1)); }
 check() { _n=$1; shift; WHY=; if "$@"; then ok "$_n"; else nok "$_n" "${WHY:-failed: $*}"; fi; }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ] && exit 0; exit 1; }
+finish() {
+	if [ "${SKIP:-0}" -gt 0 ]; then echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	else echo "$PASS passed, $FAIL failed"; fi
+	[ "$FAIL" = 0 ] && exit 0; exit 1
+}
+skip() { echo "ok - $1 # SKIP ${2:-}"; SKIP=$((${SKIP:-0} + 1)); }
+# the fault hooks are in the test build only (Makefile: TESTING, the sanitizer build)
+testhooks() { grep -q RDMANET_TEST_FAIL_STEP "$P"; }
 die() { nok "$1" "${2:-}"; finish; }
 quiet() { "$@" >/dev/null 2>&1; }
 
