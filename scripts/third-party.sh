@@ -9,8 +9,10 @@
 # build: each package's .dsc is downloaded and must match the pinned SHA-256; every file the .dsc
 # lists is downloaded and must match its SHA-256 there; dpkg-source unpacks the package and applies
 # Debian's patches (security fixes included). Nothing is rebuilt while DIR/.built records the
-# same lock file and script. Downloads are cached in DIR/dl; RDMANET_DEBIAN_SITE replaces the
-# scheme and host of the pinned URLs (a local mirror; default: as pinned).
+# same lock file and script. Downloads are cached in DIR/dl. The lock pins paths inside the Debian
+# archive (debian/pool/..., debian-security/pool/...); they are fetched from the mirror apt is
+# configured with for that archive (`apt-get indextargets`), or from RDMANET_DEBIAN_SITE
+# (scheme and host of a mirror, e.g. http://mirror.example) when set.
 #
 # libcurl is configured for what rdmanet-ipam does, HTTP/1.1 and HTTPS to one API server: OpenSSL
 # (Debian's static archives from libssl-dev) as the only TLS backend, zlib for gzip replies, the
@@ -32,9 +34,24 @@ die() { echo "third-party.sh: $*" >&2; exit 1; }
 # pins: "name version url sha256" lines of the lock file
 pins() { grep -Ev '^[[:space:]]*(#|$)' "$LOCK"; }
 
+# archive_url PATH: the URL of PATH (debian/pool/...) on RDMANET_DEBIAN_SITE, or on the mirror apt
+# is configured with for that archive (a site whose path is /debian for debian/pool/...)
+archive_url() {
+	local path=$1 site
+	case $path in [a-z]*/pool/*) ;; *) die "'$path' in $LOCK is not a path in the Debian archive" ;; esac
+	case $path in *..* | *[!A-Za-z0-9._+~%/-]*) die "'$path' in $LOCK is not a plain archive path" ;; esac
+	if [ -n "${RDMANET_DEBIAN_SITE:-}" ]; then
+		echo "${RDMANET_DEBIAN_SITE%/}/$path"
+		return
+	fi
+	site=$(apt-get indextargets --no-release-info --format '$(SITE)' 2>/dev/null |
+		awk -v a="/${path%%/*}" 'length($1) > length(a) && substr($1, length($1) - length(a) + 1) == a { print; exit }')
+	[ -n "$site" ] || die "apt has no mirror of the '${path%%/*}' archive configured; set RDMANET_DEBIAN_SITE=http://<mirror host>"
+	echo "$site/${path#*/}"
+}
+
 fetch() { # URL DEST
 	local url=$1
-	[ -n "${RDMANET_DEBIAN_SITE:-}" ] && url=${RDMANET_DEBIAN_SITE%/}/${url#*://*/}
 	curl -fsSL --retry 3 --connect-timeout 20 --max-time 600 -o "$2.part" "$url" ||
 		die "cannot download $url (is the Debian archive reachable? for a version no longer in it: scripts/third-party.sh update)"
 	mv -f "$2.part" "$2"
@@ -46,7 +63,8 @@ sha_ok() { # FILE SHA256
 
 # unpack NAME URL SHA256 DEST: the verified, patched source tree of a pinned package in DEST
 unpack() {
-	local name=$1 url=$2 sum=$3 dest=$4 dl=$DIR/dl dsc f fsum
+	local name=$1 url sum=$3 dest=$4 dl=$DIR/dl dsc f fsum
+	url=$(archive_url "$2") || exit 1
 	dsc=$dl/${url##*/}
 	mkdir -p "$dl"
 	sha_ok "$dsc" "$sum" || fetch "$url" "$dsc"
@@ -158,7 +176,8 @@ cmd_update() {
 		newv=${newurl##*/}; newv=${newv#"${name}_"}; newv=${newv%.dsc}
 		[ -n "$newsum" ] || die "apt gave no SHA-256 for $name's .dsc"
 		[ "$newv" = "$version" ] || echo "$name: $version -> $newv" >&2
-		echo "$name $newv $newurl $newsum" >>"$new"
+		# the path inside the archive: the lock names no mirror
+		echo "$name $newv ${newurl#*://*/} $newsum" >>"$new"
 	done <"$LOCK"
 	mv -f "$new" "$LOCK"
 	echo "updated $LOCK; review it (git diff) and run ./scripts/test.sh" >&2
@@ -167,8 +186,7 @@ cmd_update() {
 cmd_check() {
 	local name version url sum rc=0 u
 	while read -r name version url sum _; do
-		u=$url
-		[ -n "${RDMANET_DEBIAN_SITE:-}" ] && u=${RDMANET_DEBIAN_SITE%/}/${url#*://*/}
+		u=$(archive_url "$url") || exit 1
 		if curl -fsSI --connect-timeout 20 -o /dev/null "$u"; then echo "ok $name $version"
 		else echo "gone $name $version: $u (scripts/third-party.sh update)"; rc=1; fi
 	done < <(pins)

@@ -25,7 +25,7 @@ ip link set lo up
 read -r name version url sum < <(awk '$1 == "cjson"' third_party/sources.lock)
 [ -n "${sum:-}" ] || die "setup" "third_party/sources.lock pins no cjson"
 dsc=${url##*/}
-path=${url#*://*/}	# the pool path under the archive
+path=$url	# the lock pins the path inside the archive (debian/pool/...), no mirror
 [ -f "$DEPS/dl/$dsc" ] || die "setup" "$DEPS/dl/$dsc missing (run make first)"
 mkdir -p "$T/www/${path%/*}"
 for f in "$dsc" $(awk '/^Checksums-Sha256:/ { on = 1; next } /^[^ ]/ { on = 0 } on && NF == 3 { print $3 }' "$DEPS/dl/$dsc"); do
@@ -41,6 +41,16 @@ SITE=http://127.0.0.1:$PORT
 run() {
 	printf '%s\n' "$1" >"$T/lock"
 	OUT=$(RDMANET_THIRD_PARTY_LOCK="$T/lock" RDMANET_DEBIAN_SITE="$SITE" "$SCRIPT" build "$2" 2>&1)
+	RC=$?
+}
+# run_apt SOURCESLIST LOCKLINE DIR: as run, without RDMANET_DEBIAN_SITE, apt configured with the
+# one-line sources list SOURCESLIST alone
+run_apt() {
+	printf '%s\n' "$1" >"$T/sources.list"
+	printf 'Dir::Etc::SourceList "%s";\nDir::Etc::SourceParts "/nonexistent";\n' \
+		"$T/sources.list" >"$T/apt.conf"
+	printf '%s\n' "$2" >"$T/lock"
+	OUT=$(APT_CONFIG="$T/apt.conf" RDMANET_THIRD_PARTY_LOCK="$T/lock" "$SCRIPT" build "$3" 2>&1)
 	RC=$?
 }
 served() { grep -c "GET /${path%/*}/$1 " "$T/http.log"; }
@@ -80,6 +90,18 @@ sed -E "s/ ($orig)\$/ ..\/\1/" "$DEPS/dl/$dsc" >"$T/www/${path%/*}/evil_$dsc"
 evsum=$(sha256sum "$T/www/${path%/*}/evil_$dsc" | cut -d' ' -f1)
 run "$name $version ${url%/*}/evil_$dsc $evsum" "$T/evil"
 check "a .dsc naming a path is refused" eval '[ "$RC" != 0 ] && grep -q "lists a bad file name" <<<"$OUT"'
+
+check "the lock names no mirror: paths in the archive only" \
+	eval '! grep -Ev "^[[:space:]]*(#|\$)" third_party/sources.lock | grep -q "://"'
+run_apt "deb $SITE/debian bookworm main" "$name $version $url $sum" "$T/apt"
+check "without RDMANET_DEBIAN_SITE, the mirror apt is configured with serves the build" \
+	eval '[ "$RC" = 0 ] && [ -f "$T/apt/lib/libcjson.a" ] && grep -q "GET /$path " "$T/http.log"'
+run_apt "# none" "$name $version $url $sum" "$T/noapt"
+check "no mirror configured in apt: an error naming RDMANET_DEBIAN_SITE, nothing stamped" \
+	eval '[ "$RC" != 0 ] && grep -q "RDMANET_DEBIAN_SITE" <<<"$OUT" && [ ! -e "$T/noapt/.built" ]'
+run "$name $version debian/pool/../../etc/$dsc $sum" "$T/dotdot"
+check "a pinned path with '..' is refused before any download" \
+	eval '[ "$RC" != 0 ] && grep -q "not a plain archive path" <<<"$OUT" && ! grep -q "/etc/" "$T/http.log"'
 
 kill "${PIDS[0]}" 2>/dev/null; wait "${PIDS[0]}" 2>/dev/null; PIDS=()
 run "$name $version $url $sum" "$T/offline"
