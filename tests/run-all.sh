@@ -8,8 +8,9 @@
 # shipped binaries themselves (a "# run-with: shipped build" line in the script: install, installer,
 # host compatibility, valgrind), which run with build/. Suites run RDMANET_TEST_JOBS at a time
 # (default: the number of CPUs + 1; each is in its own network and mount namespace, and most of a
-# suite's time is spent waiting on its peers), longest first; a suite's output is printed whole
-# when it ends, with its wall time.
+# suite's time is spent waiting on its peers), longest first, one VM at a time; a suite's output is
+# printed whole when it ends, with its wall time. RDMANET_TEST_ONLY=<regex> runs only the suites
+# whose name ("build-san: integ/test_add") matches.
 set -u
 cd "$(dirname "$0")/.."
 BUILDS=${BUILDS:-${BUILD:-build}}
@@ -33,6 +34,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 add() { # build, name, command...
+	[ -z "${RDMANET_TEST_ONLY:-}" ] || [[ $2 =~ $RDMANET_TEST_ONLY ]] || return 0
 	builds+=("$1"); names+=("$2"); shift 2
 	cmds+=("$(printf '%q ' "$@")")
 }
@@ -123,17 +125,31 @@ report() { # index
 
 declare -A pid_of=()
 t0=$(date +%s)
-running=0
-for i in "${order[@]}"; do
-	while [ "$running" -ge "$JOBS" ]; do
-		wait -n -p done_pid; running=$((running - 1))
-		report "${pid_of[$done_pid]}"
+running=0 vm_running=0
+queue=("${order[@]}")
+# next_job: the first queued suite that may start now (one VM at a time: two TCG guests on two
+# CPUs would slow each other past their own deadlines), removed from the queue; empty if none
+next_job() {
+	local k
+	next=
+	for k in "${!queue[@]}"; do
+		if [[ ${names[${queue[$k]}]} == *vm/* ]] && [ "$vm_running" -gt 0 ]; then
+			continue
+		fi
+		next=${queue[$k]}; unset "queue[$k]"; queue=("${queue[@]}"); return
 	done
-	start_job "$i"; running=$((running + 1))
-done
-while [ "$running" -gt 0 ]; do
+}
+while [ ${#queue[@]} -gt 0 ] || [ "$running" -gt 0 ]; do
+	while [ "$running" -lt "$JOBS" ] && [ ${#queue[@]} -gt 0 ]; do
+		next_job
+		[ -n "$next" ] || break
+		[[ ${names[$next]} == *vm/* ]] && vm_running=$((vm_running + 1))
+		start_job "$next"; running=$((running + 1))
+	done
 	wait -n -p done_pid; running=$((running - 1))
-	report "${pid_of[$done_pid]}"
+	i=${pid_of[$done_pid]}
+	[[ ${names[$i]} == *vm/* ]] && vm_running=$((vm_running - 1))
+	report "$i"
 done
 echo "=== ${#names[@]} suites, $JOBS at a time, in $(($(date +%s) - t0)) s"
 
