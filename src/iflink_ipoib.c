@@ -175,6 +175,7 @@ static void ipoib_after_up(struct netlink *pod, int nsfd, int ifindex,
 }
 
 const struct iflink_ops iflink_ipoib_ops = {
+	.name = "ipoib",
 	.kind = "ipoib",
 	.module = "ib_ipoib",
 	.check_master = ipoib_check_master,
@@ -184,4 +185,10 @@ const struct iflink_ops iflink_ipoib_ops = {
 	.create_error = ipoib_create_error,
 	.check = ipoib_check,
 	.after_up = ipoib_after_up,
+	.find = iflink_child_find,
+	.attach = iflink_child_attach,
+	.detach = iflink_child_detach,
+	.check_host = iflink_child_check_host,
+	.remove = iflink_child_remove,
+	.status = iflink_child_status,
 };
