@@ -18,6 +18,7 @@
 #include "rdmanet/iprule.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
+#include "rdmanet/rdmadev_sysfs.h"
 #include "rdmanet/state.h"
 #include "rdmanet/verbs.h"
 

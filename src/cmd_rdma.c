@@ -24,6 +24,7 @@
 #include "rdmanet/cmd.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
+#include "rdmanet/rdmadev_sysfs.h"
 #include "rdmanet/verbs.h"
 
 #define GID_WAIT_MS 3000

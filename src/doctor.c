@@ -30,6 +30,8 @@
 #include "rdmanet/iprule.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/rdmadev.h"
+#include "rdmanet/rdmadev_sysfs.h"
+#include "rdmanet/sysfs.h"
 #include "rdmanet/verbs.h"
 
 #define RDMA_CM "/dev/infiniband/rdma_cm"
@@ -118,27 +120,6 @@ static void finding(struct doctor *d, enum sev sev, const char *fmt, ...)
 	cJSON_AddItemToArray(d->findings, f);
 	d->errors += sev == SEV_ERROR;
 	d->warnings += sev == SEV_WARN;
-}
-
-/* A one-line sysfs attribute, "" when unreadable. */
-__attribute__((format(printf, 3, 4)))
-static void sysfs_read(char *out, size_t len, const char *fmt, ...)
-{
-	char path[512];
-	va_list ap;
-	FILE *f;
-
-	va_start(ap, fmt);
-	(void) vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	out[0] = '\0';
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (!fgets(out, (int) len, f))
-		out[0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	(void) fclose(f);
 }
 
 /* IFA_F_* of an IPv6 address of ifname in the current netns; -1 when not listed. */
@@ -293,7 +274,8 @@ static cJSON *port_json(struct doctor *d, const struct rdmadev_port *p)
 				p->dev_name);
 	}
 	cJSON_AddStringToObject(o, "linkLayer", ll[0] ? ll : "?");
-	sysfs_read(s, sizeof(s), "/sys/class/infiniband/%s/ports/%u/rate", p->dev_name, p->port);
+	(void) sysfs_read_linef(s, sizeof(s), "/sys/class/infiniband/%s/ports/%u/rate", p->dev_name,
+				p->port);
 	cJSON_AddStringToObject(o, "rate", s);
 	if (p->ndev_index > 0 && d->rt.sk && iflink_find_index(&d->rt, p->ndev_index, &li) >= 0)
 		nd = add_netdev(o, &li);
@@ -346,7 +328,8 @@ static void device_json(struct doctor *d, const struct rdmadev *dev, cJSON *arr)
 	cJSON_AddStringToObject(o, "fw", dev->fw);
 	cJSON_AddStringToObject(o, "protocol", dev->protocol);
 	/* GPU/NIC affinity: the NUMA node of the device's PCI function (-1: none or unknown) */
-	sysfs_read(buf, sizeof(buf), "/sys/class/infiniband/%s/device/numa_node", dev->name);
+	(void) sysfs_read_linef(buf, sizeof(buf), "/sys/class/infiniband/%s/device/numa_node",
+				dev->name);
 	cJSON_AddNumberToObject(o, "numaNode", buf[0] ? atoi(buf) : -1);
 
 	u = cJSON_AddObjectToObject(o, "uverbs");
@@ -576,7 +559,7 @@ static void interface(struct doctor *d, const char *name, cJSON *arr)
 			"port\n", name, p.dev_name, p.port, verbs_port_state_name(p.state));
 
 	if (!strcmp(ll, "InfiniBand")) {
-		sysfs_read(mode, sizeof(mode), "/sys/class/net/%s/mode", name);
+		(void) sysfs_read_linef(mode, sizeof(mode), "/sys/class/net/%s/mode", name);
 		if (vp.active_mtu && strcmp(mode, "connected") && li.mtu > vp.active_mtu - 4)
 			finding(d, SEV_WARN, "'%s' MTU %u is above the IB MTU %u - 4\nIPoIB "
 				"datagram mode sends an IP packet as one IB message: larger ones "

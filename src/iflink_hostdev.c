@@ -9,6 +9,7 @@
 
 #include "rdmanet/iflink.h"
 #include "rdmanet/rdmadev.h"
+#include "rdmanet/rdmadev_sysfs.h"
 
 /* The PCI or auxiliary device behind a netdev of the caller's netns ("" for virtual ones). */
 static void bus_id_of(const char *ifname, char *out, size_t len)
