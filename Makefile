@@ -48,7 +48,8 @@ CJSON_LIBS  := $(DEPS)/lib/libcjson.a
 PLUGIN_LIBS := -Wl,-Bstatic -lnl-3 -Wl,-Bdynamic $(CJSON_LIBS) -lpthread
 
 LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c \
-            src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipam_exec.c \
+            src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipaddr_sysctl.c \
+            src/ipaddr_garp.c src/ipam_exec.c \
             src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c \
             src/cmd_gc.c src/rdmadev.c src/rdmadev_sysfs.c src/sysfs.c src/verbs.c src/state.c \
             src/iflink_hostdev.c \

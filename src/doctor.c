@@ -27,6 +27,7 @@
 #include "rdmanet/doctor.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
+#include "rdmanet/ipaddr_sysctl.h"
 #include "rdmanet/iprule.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/rdmadev.h"

@@ -21,6 +21,7 @@
 
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
+#include "rdmanet/ipaddr_garp.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 
