@@ -16,6 +16,7 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/cmd.h"
+#include "rdmanet/devinfo.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
 #include "rdmanet/ipaddr_sysctl.h"
