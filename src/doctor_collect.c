@@ -98,8 +98,7 @@ static cJSON *port_json(struct doctor *d, const struct rdmadev_port *p)
 		doctor_rule_port_verbs(&d->findings, p, r);
 	}
 	cJSON_AddStringToObject(o, "linkLayer", ll[0] ? ll : "?");
-	(void) sysfs_read_linef(s, sizeof(s), "/sys/class/infiniband/%s/ports/%u/rate", p->dev_name,
-				p->port);
+	(void) rdmadev_rate(p->dev_name, p->port, s, sizeof(s));
 	cJSON_AddStringToObject(o, "rate", s);
 	if (p->ndev_index > 0 && d->rt.sk && iflink_find_index(&d->rt, p->ndev_index, &li) >= 0) {
 		(void) add_netdev(o, &li);
@@ -149,9 +148,7 @@ static void device_json(struct doctor *d, const struct rdmadev *dev, cJSON *arr)
 	cJSON_AddStringToObject(o, "fw", dev->fw);
 	cJSON_AddStringToObject(o, "protocol", dev->protocol);
 	/* GPU/NIC affinity: the NUMA node of the device's PCI function (-1: none or unknown) */
-	(void) sysfs_read_linef(buf, sizeof(buf), "/sys/class/infiniband/%s/device/numa_node",
-				dev->name);
-	cJSON_AddNumberToObject(o, "numaNode", buf[0] ? atoi(buf) : -1);
+	cJSON_AddNumberToObject(o, "numaNode", rdmadev_numa_node(dev->name));
 
 	u = cJSON_AddObjectToObject(o, "uverbs");
 	if (verbs_uverbs_node(dev->name, buf, sizeof(buf)) < 0) {

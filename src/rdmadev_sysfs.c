@@ -406,14 +406,29 @@ int rdmadev_pkeys(const char *dev, unsigned port, uint16_t *pkeys, unsigned max)
 	return (int) n;
 }
 
-unsigned rdmadev_rate_mbps(const char *dev, unsigned port)
+int rdmadev_rate(const char *dev, unsigned port, char *out, size_t len)
 {
-	char path[PATH_MAX], buf[64];
+	char path[PATH_MAX];
 
 	(void) snprintf(path, sizeof(path), SYS_IB "/%s/ports/%u/rate", dev, port);
-	if (sysfs_read_line(path, buf, sizeof(buf)) <= 0)
+	return sysfs_read_line(path, out, len);
+}
+
+unsigned rdmadev_rate_mbps(const char *dev, unsigned port)
+{
+	char buf[64];
+
+	if (rdmadev_rate(dev, port, buf, sizeof(buf)) <= 0)
 		return 0;
 	return (unsigned) (strtod(buf, NULL) * 1000.0);
+}
+
+int rdmadev_numa_node(const char *dev)
+{
+	char path[PATH_MAX], buf[16];
+
+	(void) snprintf(path, sizeof(path), SYS_IB "/%s/device/numa_node", dev);
+	return sysfs_read_line(path, buf, sizeof(buf)) > 0 ? atoi(buf) : -1;
 }
 
 int rdmadev_uverbs_node(const char *dev, char *out, size_t len)

@@ -61,7 +61,11 @@ void rdmadev_format_gid(const unsigned char gid[16], char out[RDMADEV_GID_STR]);
  * for kernels whose RDMA netlink names no port netdev (< 4.20). -ENOENT when none.
  */
 int rdmadev_sysfs_port_by_netdev(const char *ifname, struct rdmadev_port *port);
-/* The port's `rate` ("100 Gb/sec (4X EDR)") in Mb/s, 0 when unreadable. */
+/* The port's `rate` as sysfs words it: "100 Gb/sec (4X EDR)"; out is "" when unreadable. */
+int rdmadev_rate(const char *dev, unsigned port, char *out, size_t len);
+/* The same in Mb/s, 0 when unreadable. */
 unsigned rdmadev_rate_mbps(const char *dev, unsigned port);
+/* The NUMA node of the device's PCI function; -1 when none (software devices) or unknown. */
+int rdmadev_numa_node(const char *dev);
 /* "/dev/infiniband/uverbs0": the uverbsN whose `ibdev` is dev (needs ib_uverbs); -ENOENT. */
 int rdmadev_uverbs_node(const char *dev, char *out, size_t len);
