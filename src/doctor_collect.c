@@ -268,8 +268,7 @@ static int gid_find(struct doctor *d, const struct rdmadev_port *p, int family, 
 	if (rdmadev_ip_gid(family, addr, want) < 0)
 		return -ENOENT;
 	for (size_t i = 0; i < d->n_gids; i++)
-		if (!memcmp(d->gids[i].gid, want, 16) &&
-		    (!best || (strstr(d->gids[i].type, "v2") && !strstr(best->type, "v2"))))
+		if (!memcmp(d->gids[i].gid, want, 16) && rdmadev_gid_better(&d->gids[i], best))
 			best = &d->gids[i];
 	if (!best)
 		return -ENOENT;
@@ -388,6 +387,9 @@ static void interface(struct doctor *d, const char *name, cJSON *arr)
 	freeifaddrs(ifa);
 }
 
+/* The sysctls of doctor_rail.sysctl, in its order. */
+static const char *const rail_sysctls[] = { "arp_ignore", "arp_announce", "rp_filter" };
+
 struct rail_set {
 	struct doctor_rail r[32];
 	unsigned n;
@@ -434,7 +436,6 @@ static int effective(const char *ifname, const char *key)
 
 static void rail_json(struct doctor *d, const struct doctor_rail *r, cJSON *arr)
 {
-	static const char *const keys[] = { "arp_ignore", "arp_announce", "rp_filter" };
 	cJSON *o = cJSON_CreateObject(), *a, *sc;
 	const char *rdma = strstr(r->li.alias, " rdma=");
 	struct iflink_info parent;
@@ -466,14 +467,13 @@ static void rail_json(struct doctor *d, const struct doctor_rail *r, cJSON *arr)
 		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
 	}
 	sc = cJSON_AddObjectToObject(o, "sysctls");
-	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
-		cJSON_AddNumberToObject(sc, keys[k], r->sysctl[k]);
+	for (size_t k = 0; k < ARRAY_SIZE(rail_sysctls); k++)
+		cJSON_AddNumberToObject(sc, rail_sysctls[k], r->sysctl[k]);
 }
 
 /* The pod's rdmanet attachments, their routing and sysctls. */
 static void rails(struct doctor *d)
 {
-	static const char *const keys[] = { "arp_ignore", "arp_announce", "rp_filter" };
 	_cleanup_free_ struct rail_set *set = calloc(1, sizeof(*set));
 	struct doctor_rail *r = set ? set->r : NULL;
 	unsigned n;
@@ -490,8 +490,8 @@ static void rails(struct doctor *d)
 			if (iprule_has(&d->rt, r[i].ips[k].family, r[i].ips[k].addr,
 				       iprule_table(r[i].li.ifindex), false) <= 0)
 				r[i].table = false;
-		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
-			r[i].sysctl[k] = effective(r[i].li.name, keys[k]);
+		for (size_t k = 0; k < ARRAY_SIZE(rail_sysctls); k++)
+			r[i].sysctl[k] = effective(r[i].li.name, rail_sysctls[k]);
 	}
 	for (unsigned i = 0; i < n; i++)
 		rail_json(d, &r[i], arr);

@@ -290,6 +290,12 @@ int rdmadev_gid_foreach(const char *dev, unsigned port,
 	}
 }
 
+bool rdmadev_gid_better(const struct rdmadev_gid *g, const struct rdmadev_gid *best)
+{
+	/* RoCE v2 is routable and what NCCL and rdma_cm pick: prefer it over v1 */
+	return !best || (strstr(g->type, "v2") && !strstr(best->type, "v2"));
+}
+
 struct gid_search {
 	unsigned char want[16];
 	struct rdmadev_gid best;
@@ -302,8 +308,7 @@ static int gid_match(const struct rdmadev_gid *g, void *arg)
 
 	if (memcmp(g->gid, s->want, 16))
 		return 0;
-	/* RoCE v2 is routable and what NCCL and rdma_cm pick: prefer it over v1 */
-	if (!s->found || (strstr(g->type, "v2") && !strstr(s->best.type, "v2")))
+	if (rdmadev_gid_better(g, s->found ? &s->best : NULL))
 		s->best = *g;
 	s->found = true;
 	return 0;

@@ -45,6 +45,8 @@ int rdmadev_ip_gid(int family, const void *addr, unsigned char gid[16]);
  */
 int rdmadev_gid_find(const char *dev, unsigned port, int family, const void *addr,
 		     struct rdmadev_gid *out);
+/* Whether g carries an IP better than best (NULL: none found yet): RoCE v2 over v1. */
+bool rdmadev_gid_better(const struct rdmadev_gid *g, const struct rdmadev_gid *best);
 /* Used and total entries of a port's GID table. */
 int rdmadev_gid_usage(const char *dev, unsigned port, unsigned *used, unsigned *total);
 /* Whether at least need entries are free (scans from the top: the kernel fills from below). */
