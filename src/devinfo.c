@@ -71,9 +71,11 @@ int cmd_rdma_devinfo(const struct config *cfg, const struct rdma_plan *plan, con
 		return 0;
 	/* Multus copies the device plugin's file here for NADs with a resourceName: keep it */
 	root = read_devinfo(cfg->devinfo_file);
-	if (root && cJSON_IsObject(root) && cJSON_IsObject(p = cJSON_GetObjectItemCaseSensitive(root, "pci"))) {
+	if (root && cJSON_IsObject(root) &&
+	    cJSON_IsObject(p = cJSON_GetObjectItemCaseSensitive(root, "pci"))) {
 		if (cJSON_GetObjectItemCaseSensitive(p, "rdma-device")) {
-			log_debug("device-info file '%s' already names the RDMA device", cfg->devinfo_file);
+			log_debug("device-info file '%s' already names the RDMA device",
+				  cfg->devinfo_file);
 			return 0;
 		}
 	} else {

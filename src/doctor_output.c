@@ -98,9 +98,11 @@ static void text_interface(FILE *f, const cJSON *i)
 
 static void text_rail(FILE *f, const cJSON *x)
 {
-	const cJSON *p = cJSON_GetObjectItem(x, "parent"), *a, *sc = cJSON_GetObjectItem(x, "sysctls");
+	const cJSON *p = cJSON_GetObjectItem(x, "parent"), *a;
+	const cJSON *sc = cJSON_GetObjectItem(x, "sysctls");
 
-	(void) fprintf(f, "\nrail %s (%s): MTU %.0f", str(x, "name"), str(x, "kind"), num(x, "mtu"));
+	(void) fprintf(f, "\nrail %s (%s): MTU %.0f", str(x, "name"), str(x, "kind"),
+		       num(x, "mtu"));
 	if (cJSON_IsObject(p))
 		(void) fprintf(f, ", parent %s MTU %.0f", str(p, "name"), num(p, "mtu"));
 	(void) fprintf(f, "\n  routing: %s (table %.0f)\n", flag(x, "policyRouting") ?

@@ -45,7 +45,8 @@ int rdmadev_sysfs_port_by_netdev(const char *ifname, struct rdmadev_port *port)
 		for (unsigned p = 1; p <= 8; p++) {
 			char state[32];
 
-			(void) snprintf(path, sizeof(path), SYS_IB "/%s/ports/%u/gid_attrs/ndevs/0", dev, p);
+			(void) snprintf(path, sizeof(path), SYS_IB "/%s/ports/%u/gid_attrs/ndevs/0",
+					dev, p);
 			if (sysfs_read_line(path, nd, sizeof(nd)) < 0 || strcmp(nd, ifname))
 				continue;
 			memset(port, 0, sizeof(*port));
@@ -55,7 +56,8 @@ int rdmadev_sysfs_port_by_netdev(const char *ifname, struct rdmadev_port *port)
 			(void) snprintf(path, sizeof(path), SYS_IB "/%s/ports/%u/state", dev, p);
 			if (sysfs_read_line(path, state, sizeof(state)) > 0)
 				port->state = (unsigned) strtoul(state, NULL, 10);
-			(void) snprintf(path, sizeof(path), SYS_IB "/%s/ports/%u/phys_state", dev, p);
+			(void) snprintf(path, sizeof(path), SYS_IB "/%s/ports/%u/phys_state", dev,
+					p);
 			if (sysfs_read_line(path, state, sizeof(state)) > 0)
 				port->phys_state = (unsigned) strtoul(state, NULL, 10);
 			return 0;
@@ -137,7 +139,8 @@ int rdmadev_driver(const char *dev, char *out, size_t len)
 	r = sysfs_read_line(path, type, sizeof(type));
 	if (r < 0)
 		return r;
-	(void) snprintf(out, len, "%s", strtoul(type, NULL, 10) == RDMA_NODE_RNIC ? "siw" : "rdma_rxe");
+	(void) snprintf(out, len, "%s",
+			strtoul(type, NULL, 10) == RDMA_NODE_RNIC ? "siw" : "rdma_rxe");
 	return 0;
 }
 
