@@ -17,6 +17,7 @@
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/rdmadev.h"
+#include "rdmanet/rdmadev_sysfs.h"
 #include "rdmanet/state.h"
 
 /* The PCI or auxiliary device behind a netdev of the caller's netns ("" for virtual ones). */
