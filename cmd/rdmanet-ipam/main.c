@@ -1,46 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rdmanet-ipam - CNI IPAM plugin storing allocations in the Kubernetes API (whereabouts CRDs). */
-#define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
 #include "rdmanet/ipam_config.h"
+#include "rdmanet/ipam_connect.h"
 #include "rdmanet/ipam_k8s.h"
-#include "rdmanet/ipam_reconcile.h"
+#include "rdmanet/ipam_reconciler.h"
 #include "rdmanet/k8s.h"
 #include "rdmanet/log.h"
 
 #include "../main_common.h"
-
-#define INCLUSTER_ROOT "/var/run/secrets/kubernetes.io/serviceaccount"
-#define DEFAULT_NAMESPACE "kube-system"
-
-/* Credentials and the namespace the pools live in: config, else kubeconfig's, else kube-system. */
-static int connect_api(const struct ipam_config *cfg, struct k8s_config *kc, struct k8s_client **k,
-		       char ns[K8S_NAMESPACE_MAX + 1], struct cni_err *err)
-{
-	int r;
-
-	if (cfg->kubeconfig[0])
-		r = k8s_kubeconfig_load(cfg->kubeconfig, kc, err);
-	else
-		r = k8s_incluster_load(INCLUSTER_ROOT, kc, err);
-	if (r < 0)
-		return r;
-	(void) snprintf(ns, K8S_NAMESPACE_MAX + 1, "%s",
-			cfg->namespace_[0] ? cfg->namespace_ :
-			kc->namespace_[0] ? kc->namespace_ : DEFAULT_NAMESPACE);
-	return k8s_client_new(kc, cfg->api_timeout_ms, k, err);
-}
 
 static int dispatch(const struct cni_env *env, const struct ipam_config *cfg, struct cni_err *err)
 {
@@ -57,7 +33,7 @@ static int dispatch(const struct cni_env *env, const struct ipam_config *cfg, st
 	else if (env->cmd == CNI_CMD_ADD)
 		return err_set(err, 0, CNI_ERR_INVALID_ENV, NULL,
 			       "CNI_ARGS must carry K8S_POD_NAMESPACE and K8S_POD_NAME (Multus sends them): the allocation records its pod");
-	r = connect_api(cfg, &kc, &k, x.ns, err);
+	r = ipam_connect(cfg, &kc, &k, x.ns, err);
 	if (r >= 0) {
 		x.k = k;
 		switch (env->cmd) {
@@ -89,146 +65,6 @@ static int dispatch(const struct cni_env *env, const struct ipam_config *cfg, st
 	return r;
 }
 
-/* ---- rdmanet-ipam reconcile */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop(int sig)
-{
-	(void) sig;
-	stop_requested = 1;
-}
-
-static int usage(FILE *f)
-{
-	(void) fputs("usage: rdmanet-ipam reconcile [--kubeconfig FILE] [--namespace NS] [--dry-run]\n"
-		     "                             [--interval SECONDS] [--grace SECONDS]\n"
-		     "Releases IPPool allocations of pods that are gone and deletes reservations no\n"
-		     "pool entry holds (whereabouts' own, which name no container: whose pod is gone).\n"
-		     "Without --kubeconfig, the in-cluster service account is used.\n",
-		     f);
-	return 2;
-}
-
-/* "0".."86400" */
-static int parse_seconds(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || s[0] == '-' || v > 86400)
-		return -EINVAL;
-	*out = (unsigned) v;
-	return 0;
-}
-
-static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, unsigned grace_s,
-			  bool dry_run)
-{
-	struct cni_err err = { 0 };
-	struct k8s_config kc = { 0 };
-	struct k8s_client *k = NULL;
-	struct ipam_reconcile_stats st = { 0 };
-	struct ipam_reconcile_opts o = { .grace_s = grace_s, .dry_run = dry_run };
-	char ns[K8S_NAMESPACE_MAX + 1];
-	int r;
-
-	r = connect_api(cfg, &kc, &k, ns, &err);
-	if (r >= 0) {
-		o.ns = ns_opt ? ns_opt : ns;
-		r = ipam_reconcile(k, &o, &st, &err);
-	}
-	k8s_client_free(k);
-	k8s_config_free(&kc);
-	if (r < 0) {
-		log_error("reconcile: %s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
-		return r;
-	}
-	(void) printf("reconcile: pools=%u allocations=%u released=%u orphan-reservations=%u "
-		      "unowned-reservations=%u kept=%u dry-run=%s\n", st.pools, st.allocations,
-		      st.released, st.orphans, st.unowned, st.kept, dry_run ? "yes" : "no");
-	return fflush(stdout) == 0 ? 0 : -EIO;
-}
-
-static int reconcile_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "grace", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct ipam_config cfg = { .api_timeout_ms = 10000, .log_level = -1 };
-	const char *ns = NULL;
-	unsigned interval = 0, grace = 60;
-	bool dry_run = false;
-	struct sigaction sa = { .sa_handler = on_stop };
-	int c, r;
-
-	log_set_context("rdmanet-ipam", NULL, NULL);
-	log_set_level(LOG_LVL_INFO);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if (strlen(optarg) >= sizeof(cfg.kubeconfig) || !optarg[0])
-				return usage(stderr);
-			(void) snprintf(cfg.kubeconfig, sizeof(cfg.kubeconfig), "%s", optarg);
-			break;
-		case 'n':
-			if (!optarg[0] || strlen(optarg) > K8S_NAMESPACE_MAX)
-				return usage(stderr);
-			ns = optarg;
-			break;
-		case 'd':
-			dry_run = true;
-			break;
-		case 'i':
-			if (parse_seconds(optarg, &interval) < 0 || !interval) {
-				(void) fprintf(stderr, "rdmanet-ipam reconcile: --interval wants 1..86400 seconds\n");
-				return 2;
-			}
-			break;
-		case 'g':
-			if (parse_seconds(optarg, &grace) < 0) {
-				(void) fprintf(stderr, "rdmanet-ipam reconcile: --grace wants 0..86400 seconds\n");
-				return 2;
-			}
-			break;
-		case 'h':
-			(void) usage(stdout);
-			return 0;
-		default:
-			return usage(stderr);
-		}
-	}
-	if (optind != argc)
-		return usage(stderr);
-	if (!interval)
-		return reconcile_once(&cfg, ns, grace, dry_run) < 0 ? 1 : 0;
-	/* a Deployment: every interval seconds until SIGTERM, errors included */
-	(void) sigemptyset(&sa.sa_mask);
-	(void) sigaction(SIGTERM, &sa, NULL);
-	(void) sigaction(SIGINT, &sa, NULL);
-	log_info("reconcile: every %u s in namespace '%s'%s", interval, ns ? ns : "(kubeconfig's)",
-		 dry_run ? ", dry run" : "");
-	while (!stop_requested) {
-		struct timespec left = { .tv_sec = interval };
-
-		r = reconcile_once(&cfg, ns, grace, dry_run);
-		if (r < 0)
-			log_warn("reconcile: pass failed, next one in %u s", interval);
-		while (!stop_requested && nanosleep(&left, &left) < 0 && errno == EINTR)
-			;
-	}
-	log_info("reconcile: stopping on signal");
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	_cleanup_free_ char *in = NULL;
@@ -241,9 +77,7 @@ int main(int argc, char **argv)
 
 	(void) signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && !strcmp(argv[1], "reconcile")) {
-		r = reconcile_main(argc - 1, argv + 1);
-		k8s_global_cleanup();
-		return r;
+		return ipam_reconciler_main(argc - 1, argv + 1);
 	}
 	r = cni_start("rdmanet-ipam", &in, &len, version, &env, &err);
 	if (r >= 0)
