@@ -54,12 +54,12 @@ LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c
             src/cmd_gc.c src/rdmadev.c src/rdmadev_sysfs.c src/sysfs.c src/verbs.c src/state.c \
             src/iflink_hostdev.c src/iflink_child.c \
             src/doctor.c src/doctor_collect.c src/doctor_rules.c src/doctor_output.c \
-            src/cmd_rdma.c src/devinfo.c src/iprule.c
+            src/cmd_rdma.c src/devinfo.c src/iprule.c src/plugin_main.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
 IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c \
-             src/ipam_reconcile.c
+             src/ipam_reconcile.c src/ipam_connect.c src/ipam_reconciler.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 # libyaml (kubeconfig.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
 # rdmanet-ipam only: rdmanet never links them.
