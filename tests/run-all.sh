@@ -8,13 +8,16 @@
 # shipped binaries themselves (a "# run-with: shipped build" line in the script: install, installer,
 # host compatibility, valgrind), which run with build/. Suites run RDMANET_TEST_JOBS at a time
 # (default: the number of CPUs + 1; each is in its own network and mount namespace, and most of a
-# suite's time is spent waiting on its peers), longest first, one VM at a time; a suite's output is
-# printed whole when it ends, with its wall time. RDMANET_TEST_ONLY=<regex> runs only the suites
+# suite's time is spent waiting on its peers), longest first, at most RDMANET_TEST_VMS (default 2)
+# qemu guests at a time, each with one vCPU unless VM_SMP says otherwise (a TCG guest is bound by
+# one thread anyway); a suite's output is printed whole when it ends, with its wall time. RDMANET_TEST_ONLY=<regex> runs only the suites
 # whose name ("build-san: integ/test_add") matches.
 set -u
 cd "$(dirname "$0")/.."
 BUILDS=${BUILDS:-${BUILD:-build}}
 JOBS=${RDMANET_TEST_JOBS:-$(($(nproc) + 1))}
+VMS=${RDMANET_TEST_VMS:-2}
+export VM_SMP=${VM_SMP:-1}
 OUT=$(mktemp -d /tmp/rdmanet-run-all.XXXXXX)
 total_p=0 total_f=0 total_s=0 failed_suites=()
 names=() cmds=() builds=()
@@ -127,13 +130,14 @@ declare -A pid_of=()
 t0=$(date +%s)
 running=0 vm_running=0
 queue=("${order[@]}")
-# next_job: the first queued suite that may start now (one VM at a time: two TCG guests on two
-# CPUs would slow each other past their own deadlines), removed from the queue; empty if none
+# next_job: the first queued suite that may start now (no more than VMS guests at once: more TCG
+# guests than CPUs would slow each other toward their own deadlines), removed from the queue;
+# empty if none
 next_job() {
 	local k
 	next=
 	for k in "${!queue[@]}"; do
-		if [[ ${names[${queue[$k]}]} == *vm/* ]] && [ "$vm_running" -gt 0 ]; then
+		if [[ ${names[${queue[$k]}]} == *vm/* ]] && [ "$vm_running" -ge "$VMS" ]; then
 			continue
 		fi
 		next=${queue[$k]}; unset "queue[$k]"; queue=("${queue[@]}"); return
