@@ -217,10 +217,9 @@ static long long grace_deadline(const struct ipam_ctx *x)
 	return clock_now_ms() + ms;
 }
 
-/* A failed API request: transient ones are CNI 11 (the runtime retries), the rest 108. */
-static int api_fail(struct ipam_ctx *x, int r, struct cni_err *err, const char *what)
+int ipam_api_fail(struct k8s_client *k, int r, struct cni_err *err, const char *what)
 {
-	return err_set(err, r, transient(r) ? CNI_ERR_TRY_AGAIN : RDMANET_ERR_API, k8s_errmsg(x->k),
+	return err_set(err, r, transient(r) ? CNI_ERR_TRY_AGAIN : RDMANET_ERR_API, k8s_errmsg(k),
 		       "Kubernetes API: cannot %s", what);
 }
 
@@ -412,7 +411,7 @@ static int view_load(struct ipam_ctx *x, const struct pool_range *rg, const char
 		cJSON_Delete(v->obj);
 		v->obj = NULL;
 		if (r != -ENOENT)
-			return api_fail(x, r, err, "read IPPool");
+			return ipam_api_fail(x->k, r, err, "read IPPool");
 		if (!create)
 			return 0;
 		cidr_text(&rg->net, cidr, sizeof(cidr));
@@ -430,7 +429,7 @@ static int view_load(struct ipam_ctx *x, const struct pool_range *rg, const char
 		r = k8s_request(x->k, "POST", path, text, &status, NULL);
 		pool_path(x, name, path, sizeof(path));
 		if (r < 0 && r != -EEXIST)
-			return api_fail(x, r, err, "create IPPool");
+			return ipam_api_fail(x->k, r, err, "create IPPool");
 		if (r >= 0)
 			log_info("created IPPool '%s' for %s", name, cidr);
 	}
@@ -537,7 +536,7 @@ static int resv_owner(struct ipam_ctx *x, const struct pool_range *rg, pool_off_
 	if (r == -ENOENT)
 		return r;
 	if (r < 0)
-		return api_fail(x, r, err, "read OverlappingRangeIPReservation");
+		return ipam_api_fail(x->k, r, err, "read OverlappingRangeIPReservation");
 	s = cJSON_GetObjectItemCaseSensitive(*got, "spec");
 	cid = cJSON_GetObjectItemCaseSensitive(s, "containerid");
 	ifn = cJSON_GetObjectItemCaseSensitive(s, "ifname");
@@ -591,9 +590,9 @@ static int reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off_t o
 		if (r >= 0)
 			return 0;
 		if (r != -EEXIST && !transient(r))
-			return api_fail(x, r, err, "create OverlappingRangeIPReservation");
+			return ipam_api_fail(x->k, r, err, "create OverlappingRangeIPReservation");
 		if (r != -EEXIST)
-			(void) api_fail(x, r, &e, "create OverlappingRangeIPReservation");
+			(void) ipam_api_fail(x->k, r, &e, "create OverlappingRangeIPReservation");
 		/* taken, or no answer: perhaps our own create committed */
 		o = resv_owner(x, rg, off, x->who->containerid, x->who->ifname, &got, &e);
 		if (o == 0 || o == 1 || (o == -ENOENT && r == -EEXIST)) {
@@ -630,7 +629,7 @@ int ipam_k8s_unreserve_uid(struct ipam_ctx *x, const char *name, const char *uid
 			uid);
 	r = k8s_request(x->k, "DELETE", path, body, &status, NULL);
 	if (r < 0 && r != -ENOENT && r != -ESTALE)
-		return api_fail(x, r, err, "delete OverlappingRangeIPReservation");
+		return ipam_api_fail(x->k, r, err, "delete OverlappingRangeIPReservation");
 	return 0;
 }
 
@@ -757,7 +756,7 @@ static int pool_write(struct ipam_ctx *x, struct pool_view *v, const char *name,
 		return r;
 	}
 	if (r < 0)
-		return api_fail(x, r, err, "update IPPool");
+		return ipam_api_fail(x->k, r, err, "update IPPool");
 	rv_of(resp, v->rv, sizeof(v->rv));	/* what a next write of ours is guarded by */
 	return 0;
 }

@@ -31,6 +31,7 @@
 #include "rdmanet/ipam_reconcile.h"
 #include "rdmanet/log.h"
 #include "rdmanet/pool.h"
+#include "rdmanet/strv.h"
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
@@ -80,11 +81,6 @@ static long long age_of(const cJSON *obj, const char *ts_field, time_t now)
 	return t < 0 ? -1 : (long long) (now - t);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* A sorted set of strings (pods "ns/name"; reservations "name/containerid"). */
 struct strset {
 	char **v;
@@ -121,12 +117,12 @@ static int strset_add(struct strset *s, const char *a, const char *b)
 static void strset_sort(struct strset *s)
 {
 	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+		qsort(s->v, s->n, sizeof(*s->v), strv_cmp);
 }
 
 static bool strset_has(const struct strset *s, const char *key)
 {
-	return s->n && bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_str);
+	return s->n && bsearch(&key, s->v, s->n, sizeof(*s->v), strv_cmp);
 }
 
 /* Pods by "namespace/name", pointing into the listed array. */
@@ -333,11 +329,6 @@ static int pool_parse(const cJSON *pool, struct ipam_config *cfg, char *why, siz
 	return 0;
 }
 
-static int api_fail(struct k8s_client *k, int r, struct cni_err *err, const char *what)
-{
-	return err_set(err, r, RDMANET_ERR_API, k8s_errmsg(k), "Kubernetes API: cannot %s", what);
-}
-
 /* Releases what it should in one pool; records every entry's reservation in held. */
 static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct pod_index *ix,
 			  const struct ipam_reconcile_opts *o, struct strset *held,
@@ -460,10 +451,10 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/ippools", o->ns);
 	r = k8s_list(k, path, PAGE, &pools);
 	if (r < 0)
-		return api_fail(k, r, err, "list IPPools");
+		return ipam_api_fail(k, r, err, "list IPPools");
 	r = k8s_list(k, "/api/v1/pods", PAGE, &pods);
 	if (r < 0)
-		return api_fail(k, r, err, "list pods");
+		return ipam_api_fail(k, r, err, "list pods");
 	if (pods_index(pods, &ix) < 0)
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	cJSON_ArrayForEach(it, pools) {
@@ -478,7 +469,7 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/overlappingrangeipreservations", o->ns);
 	r = k8s_list(k, path, PAGE, &resvs);
 	if (r < 0) {
-		r = api_fail(k, r, err, "list OverlappingRangeIPReservations");
+		r = ipam_api_fail(k, r, err, "list OverlappingRangeIPReservations");
 		goto out;
 	}
 	now = time(NULL);

@@ -26,6 +26,13 @@ struct ipam_ctx {
 	unsigned conflicts;	/* 409s retried, for logs and the benchmark */
 };
 
+/*
+ * A failed API request r as the error "Kubernetes API: cannot <what>", k8s_errmsg() as its
+ * details: a transient one (429/5xx, timeout, connection) is CNI 11, so that the runtime tries
+ * again; the rest RDMANET_ERR_API. Returns r.
+ */
+int ipam_api_fail(struct k8s_client *k, int r, struct cni_err *err, const char *what);
+
 /* One address per range, recorded in the pool before it is returned; idempotent. */
 int ipam_k8s_add(struct ipam_ctx *x, struct cni_result *res, struct cni_err *err);
 /* Releases the owner's entries and reservations; fine when already released. */
