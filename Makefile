@@ -51,7 +51,7 @@ LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c
             src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipam_exec.c \
             src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c \
             src/cmd_gc.c src/rdmadev.c src/verbs.c src/state.c src/iflink_hostdev.c \
-            src/doctor.c src/cmd_rdma.c src/iprule.c src/strv.c
+            src/doctor.c src/cmd_rdma.c src/iprule.c src/strv.c src/cidr.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
@@ -153,7 +153,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -DRDMANET_TESTING -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/strv.c src/pool.c src/ipam_config.c \
+FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/strv.c src/cidr.c src/pool.c src/ipam_config.c \
                 src/kubeconfig.c
 FUZZ_LIBOBJS := $(FUZZ_LIBSRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LDLIBS  := $(CJSON_LIBS) $(IPAM_LIBS)

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/cidr.h"
 #include "rdmanet/cleanup.h"
 #include "rdmanet/config.h"
 #include "rdmanet/log.h"
@@ -224,7 +225,7 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 			unsigned plen;
 
 			if (!cJSON_IsString(it) ||
-			    (cni_cidr_parse(it->valuestring, &family, a, &plen) < 0 &&
+			    (cidr_parse(it->valuestring, &family, a, &plen, NULL, 0) < 0 &&
 			     cni_ip_parse(it->valuestring, &family, a) < 0))
 				return config_invalid(err, "runtimeConfig.ips", "entries must be IP addresses or CIDRs");
 		}
