@@ -56,7 +56,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
 IPAM_SRCS := src/pool.c src/secret.c src/file.c src/base64.c src/yamltree.c src/kubeconfig.c \
-             src/k8s.c src/ipam_config.c src/ipam_k8s.c src/ipam_reconcile.c
+             src/k8s.c src/ipam_config.c src/ipam_store.c src/ipam_alloc.c src/ipam_k8s.c \
+             src/ipam_reconcile.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 # libyaml (yamltree.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
 # rdmanet-ipam only: rdmanet never links them.
@@ -172,7 +173,8 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h) | $(DEPS_STAMP)
 
 # what a target needs beyond FUZZ_LIBSRCS (fuzz_ipam_k8s stands in for k8s.c itself)
 $(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s.o
-$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o
+$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_store.o $(FUZZ_BUILD)/obj/src/ipam_alloc.o \
+		$(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LDLIBS)

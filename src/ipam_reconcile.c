@@ -5,7 +5,7 @@
  * A pod whose DEL never ran (node lost, runtime crash) keeps its address, and an ADD killed
  * between claiming and recording leaves a reservation without a pool entry. One pass reads every
  * IPPool of the namespace and every pod of the cluster, releases the allocations whose pod is
- * gone (through ipam_k8s_release, the path DEL takes, which rereads the pool and releases only
+ * gone (through ipam_alloc_release, the path DEL takes, which rereads the pool and releases only
  * an entry still held by the same container), then deletes reservations no pool entry holds.
  * Young objects (--grace) are spared: an ADD in flight has a reservation before its pool entry,
  * and a pod being attached has no network-status yet.
@@ -27,8 +27,10 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/ipam_config.h"
+#include "rdmanet/ipam_alloc.h"
 #include "rdmanet/ipam_k8s.h"
 #include "rdmanet/ipam_reconcile.h"
+#include "rdmanet/ipam_store.h"
 #include "rdmanet/log.h"
 #include "rdmanet/pool.h"
 #include "rdmanet/strv.h"
@@ -388,7 +390,7 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 	strset_sort(&d);
 	/* each call rereads the pool and releases up to IPAM_RELEASE_MAX of those still there */
 	for (size_t done = 0; done < d.n && !o->dry_run && r >= 0; done += IPAM_RELEASE_MAX)
-		r = ipam_k8s_release(x, &cfg.ranges[0], drop_selected, &d, err);
+		r = ipam_alloc_release(x, &cfg.ranges[0], drop_selected, &d, err);
 	strset_free(&d);
 	x->cfg = NULL;
 	return r;
@@ -431,7 +433,7 @@ static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const st
 	st->orphans++;
 	if (o->dry_run)
 		return 0;
-	return ipam_k8s_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
+	return ipam_store_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
 }
 
 int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
@@ -451,10 +453,10 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/ippools", o->ns);
 	r = k8s_list(k, path, PAGE, &pools);
 	if (r < 0)
-		return ipam_api_fail(k, r, err, "list IPPools");
+		return ipam_store_api_fail(k, r, err, "list IPPools");
 	r = k8s_list(k, "/api/v1/pods", PAGE, &pods);
 	if (r < 0)
-		return ipam_api_fail(k, r, err, "list pods");
+		return ipam_store_api_fail(k, r, err, "list pods");
 	if (pods_index(pods, &ix) < 0)
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	cJSON_ArrayForEach(it, pools) {
@@ -469,7 +471,7 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/overlappingrangeipreservations", o->ns);
 	r = k8s_list(k, path, PAGE, &resvs);
 	if (r < 0) {
-		r = ipam_api_fail(k, r, err, "list OverlappingRangeIPReservations");
+		r = ipam_store_api_fail(k, r, err, "list OverlappingRangeIPReservations");
 		goto out;
 	}
 	now = time(NULL);
@@ -503,7 +505,8 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 			 o->dry_run ? "would " : "", name, cid, age);
 		st->orphans++;
 		if (!o->dry_run) {
-			r = ipam_k8s_unreserve_uid(&x, name, str(field(it, "metadata", "uid")), err);
+			r = ipam_store_unreserve_uid(&x, name, str(field(it, "metadata", "uid")),
+						     err);
 			if (r < 0)
 				goto out;
 		}

@@ -26,13 +26,6 @@ struct ipam_ctx {
 	unsigned conflicts;	/* 409s retried, for logs and the benchmark */
 };
 
-/*
- * A failed API request r as the error "Kubernetes API: cannot <what>", k8s_errmsg() as its
- * details: a transient one (429/5xx, timeout, connection) is CNI 11, so that the runtime tries
- * again; the rest RDMANET_ERR_API. Returns r.
- */
-int ipam_api_fail(struct k8s_client *k, int r, struct cni_err *err, const char *what);
-
 /* One address per range, recorded in the pool before it is returned; idempotent. */
 int ipam_k8s_add(struct ipam_ctx *x, struct cni_result *res, struct cni_err *err);
 /* Releases the owner's entries and reservations; fine when already released. */
@@ -43,17 +36,3 @@ int ipam_k8s_check(struct ipam_ctx *x, struct cni_err *err);
 int ipam_k8s_gc(struct ipam_ctx *x, struct cni_err *err);
 /* The API answers and every pool is readable (absent is fine: created on first ADD). */
 int ipam_k8s_status(struct ipam_ctx *x, struct cni_err *err);
-
-/*
- * For `reconcile`, the path DEL takes: rereads the pool of rg (named after cfg->network_name),
- * removes the entries drop(arg, entry) selects (entry->string is the offset key), notes their
- * release, then deletes their reservations if still theirs. Fine when the pool is gone. At most
- * IPAM_RELEASE_MAX entries per call: call again for more.
- */
-#define IPAM_RELEASE_MAX 256
-int ipam_k8s_release(struct ipam_ctx *x, const struct pool_range *rg,
-		     bool (*drop)(void *arg, const struct cJSON *entry), void *arg,
-		     struct cni_err *err);
-/* Deletes reservation name under a uid precondition: fine when gone or re-created meanwhile. */
-int ipam_k8s_unreserve_uid(struct ipam_ctx *x, const char *name, const char *uid,
-			   struct cni_err *err);
