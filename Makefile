@@ -56,8 +56,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
 IPAM_SRCS := src/pool.c src/secret.c src/file.c src/base64.c src/yamltree.c src/kubeconfig.c \
-             src/k8s.c src/ipam_config.c src/ipam_store.c src/ipam_alloc.c src/ipam_k8s.c \
-             src/ipam_reconcile.c
+             src/incluster.c src/k8s.c src/ipam_config.c src/ipam_store.c src/ipam_alloc.c \
+             src/ipam_k8s.c src/ipam_reconcile.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 # libyaml (yamltree.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
 # rdmanet-ipam only: rdmanet never links them.
@@ -156,7 +156,7 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -DRDMANET_TESTING -Iinclude $(NL_CFLAG
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/strv.c src/cidr.c src/pool.c \
                 src/ipam_config.c src/secret.c src/file.c src/base64.c src/yamltree.c \
-                src/kubeconfig.c
+                src/kubeconfig.c src/incluster.c
 FUZZ_LIBOBJS := $(FUZZ_LIBSRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LDLIBS  := $(CJSON_LIBS) $(IPAM_LIBS)
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * kubeconfig.c - the credentials of k8s.c: a kubeconfig file (YAML, JSON included, read by
- * yamltree.c into a cJSON tree) or the in-cluster service account. Every size is bounded; tokens
+ * kubeconfig.c - the credentials of k8s.c from a kubeconfig file (YAML, JSON included, read by
+ * yamltree.c into a cJSON tree), and the checks incluster.c shares. Every size is bounded; tokens
  * and keys never reach a message and are wiped before they are freed.
  */
 #define _GNU_SOURCE
@@ -19,21 +19,11 @@
 #include "rdmanet/cleanup.h"
 #include "rdmanet/file.h"
 #include "rdmanet/k8s.h"
+#include "rdmanet/kubeconfig.h"
 #include "rdmanet/secret.h"
 #include "rdmanet/yamltree.h"
 
-#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
-
-/* ------------------------------------------------------------------------------- kubeconfig */
-
-struct kc {
-	const char *where;	/* "kubeconfig '<path>'", the start of every message */
-	const char *dir;	/* relative paths resolve here; NULL or "": the working directory */
-	struct cni_err *err;
-};
-
-static int kc_invalid(struct kc *kc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int kc_invalid(struct kc *kc, const char *fmt, ...)
+int kc_invalid(struct kc *kc, const char *fmt, ...)
 {
 	char msg[ERR_MSG_MAX];
 	va_list ap;
@@ -115,8 +105,8 @@ static int kc_find(struct kc *kc, const cJSON *root, const char *list, const cha
 	return found ? 0 : -ENOENT;
 }
 
-static int kc_path(struct kc *kc, const char *sect, const char *key, const char *p,
-		   char out[PATH_MAX])
+int kc_path(struct kc *kc, const char *sect, const char *key, const char *p,
+	    char out[PATH_MAX])
 {
 	int n;
 
@@ -129,9 +119,8 @@ static int kc_path(struct kc *kc, const char *sect, const char *key, const char 
 	return 0;
 }
 
-/* file_read_bounded()'s error r for the file named by key of sect: unreadable is 5, too big 7. */
-static int kc_read_fail(struct kc *kc, const char *sect, const char *key, const char *path,
-			size_t max, int r)
+int kc_read_fail(struct kc *kc, const char *sect, const char *key, const char *path,
+		 size_t max, int r)
 {
 	if (r == -EFBIG)
 		return kc_invalid(kc, "%s: '%s' file '%s' is larger than %zu bytes", sect, key, path, max);
@@ -146,17 +135,16 @@ static int kc_read_fail(struct kc *kc, const char *sect, const char *key, const 
 	return r;
 }
 
-static int kc_read(struct kc *kc, const char *sect, const char *key, const char *path, size_t max,
-		   char **out, size_t *len)
+int kc_read(struct kc *kc, const char *sect, const char *key, const char *path, size_t max,
+	    char **out, size_t *len)
 {
 	int r = file_read_bounded(path, max, out, len);
 
 	return r < 0 ? kc_read_fail(kc, sect, key, path, max, r) : 0;
 }
 
-/* A token goes into an HTTP header: visible ASCII only. Leading and trailing space dropped. */
-static int token_take(struct kc *kc, const char *sect, const char *what, const char *buf,
-		      size_t len, char **out)
+int kc_token_take(struct kc *kc, const char *sect, const char *what, const char *buf,
+		  size_t len, char **out)
 {
 	size_t a = 0, b = len;
 
@@ -175,7 +163,7 @@ static int token_take(struct kc *kc, const char *sect, const char *what, const c
 	return *out ? 0 : kc_nomem(kc);
 }
 
-static int pem_check(struct kc *kc, const char *sect, const char *what, const char *buf, size_t len)
+int kc_pem_check(struct kc *kc, const char *sect, const char *what, const char *buf, size_t len)
 {
 	if (memchr(buf, '\0', len))
 		return kc_invalid(kc, "%s: %s holds a NUL byte, not PEM", sect, what);
@@ -241,7 +229,7 @@ static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char 
 		(void) snprintf(what, sizeof(what), "'%s' file '%s'", key, path);
 	} else
 		return 0;
-	if ((r = pem_check(kc, sect, what, buf, len)) < 0) {
+	if ((r = kc_pem_check(kc, sect, what, buf, len)) < 0) {
 		secret_free_len(buf, len);
 		return r;
 	}
@@ -249,8 +237,7 @@ static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char 
 	return 0;
 }
 
-/* RFC 1123 label, as namespace names are. */
-static bool label_valid(const char *s)
+bool kc_label_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -380,7 +367,7 @@ static int kc_user(struct kc *kc, const char *name, const cJSON *u, struct k8s_c
 	    (r = kc_str(kc, u, sect, "tokenFile", PATH_MAX - 1, &file)) < 0)
 		return r;
 	if (token) {	/* as client-go: the token wins over tokenFile */
-		if ((r = token_take(kc, sect, "'token'", token, strlen(token), &c->token)) < 0)
+		if ((r = kc_token_take(kc, sect, "'token'", token, strlen(token), &c->token)) < 0)
 			return r;
 	} else if (file) {
 		char what[PATH_MAX + 32], *buf;
@@ -390,7 +377,7 @@ static int kc_user(struct kc *kc, const char *name, const cJSON *u, struct k8s_c
 		    (r = kc_read(kc, sect, "tokenFile", path, K8S_TOKEN_MAX, &buf, &len)) < 0)
 			return r;
 		(void) snprintf(what, sizeof(what), "'tokenFile' '%s'", path);
-		r = token_take(kc, sect, what, buf, len, &c->token);
+		r = kc_token_take(kc, sect, what, buf, len, &c->token);
 		secret_free_len(buf, len);
 		if (r < 0)
 			return r;
@@ -432,7 +419,7 @@ static int kc_build(struct kc *kc, const cJSON *root, struct k8s_config *c)
 		return r;
 	if (!cname)
 		return kc_invalid(kc, "%s: 'cluster' is not set", sect);
-	if (ns && !label_valid(ns))
+	if (ns && !kc_label_valid(ns))
 		return kc_invalid(kc, "%s: 'namespace' '%s' is not a valid namespace name", sect, ns);
 	r = kc_find(kc, root, "clusters", "cluster", cname, &cl);
 	if (r == -ENOENT)
@@ -513,74 +500,6 @@ int k8s_kubeconfig_load(const char *path, struct k8s_config *c, struct cni_err *
 		return err_set(err, r, CNI_ERR_IO, NULL, "cannot read %s", where);
 	r = kc_parse(&kc, text, len, c);
 	secret_free_len(text, len);
-	return r;
-}
-
-/* ------------------------------------------------------------------------------- in-cluster */
-
-int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *err)
-{
-	struct kc kc = { .where = "in-cluster config", .dir = root, .err = err };
-	const char *host = getenv("KUBERNETES_SERVICE_HOST");
-	const char *port = getenv("KUBERNETES_SERVICE_PORT");
-	struct k8s_config n = { 0 };
-	char path[PATH_MAX], *buf = NULL;
-	unsigned long pn;
-	size_t len;
-	char *end;
-	int r;
-
-	memset(c, 0, sizeof(*c));
-	if (!host || !*host || !port || !*port)
-		return kc_invalid(&kc,
-				  "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not in a pod; set 'ipam.kubernetes.kubeconfig' in the network config (the DaemonSet writes /etc/cni/net.d/rdmanet.d/rdmanet-ipam.kubeconfig), or reconcile's --kubeconfig");
-	if (strlen(host) > 253 || strspn(host, HOST_CHARS) != strlen(host))
-		return kc_invalid(&kc, "KUBERNETES_SERVICE_HOST '%.64s' is not a host name or address",
-				  host);
-	errno = 0;
-	pn = strtoul(port, &end, 10);
-	if (*end || errno || pn == 0 || pn > 65535 || port[0] < '0' || port[0] > '9')
-		return kc_invalid(&kc, "KUBERNETES_SERVICE_PORT '%.16s' is not a port", port);
-	(void) snprintf(n.server, sizeof(n.server),
-			strchr(host, ':') ? "https://[%s]:%lu" : "https://%s:%lu", host, pn);
-
-	if ((r = kc_path(&kc, "service account", "token", "token", path)) < 0 ||
-	    (r = kc_read(&kc, "service account", "token", path, K8S_TOKEN_MAX, &buf, &len)) < 0)
-		goto fail;
-	r = token_take(&kc, "service account", "'token'", buf, len, &n.token);
-	secret_free_len(buf, len);
-	if (r < 0)
-		goto fail;
-
-	if ((r = kc_path(&kc, "service account", "ca.crt", "ca.crt", path)) < 0 ||
-	    (r = kc_read(&kc, "service account", "ca.crt", path, K8S_PEM_MAX, &n.ca_pem, &len)) < 0 ||
-	    (r = pem_check(&kc, "service account", "'ca.crt'", n.ca_pem, len)) < 0)
-		goto fail;
-
-	if ((r = kc_path(&kc, "service account", "namespace", "namespace", path)) < 0)
-		goto fail;
-	r = file_read_bounded(path, 256, &buf, &len);
-	if (r == -ENOENT)
-		r = 0;	/* optional: the caller picks a default */
-	else if (r < 0) {
-		r = kc_read_fail(&kc, "service account", "namespace", path, 256, r);
-		goto fail;
-	} else {
-		while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\r'))
-			buf[--len] = '\0';
-		if (strlen(buf) != len || !label_valid(buf)) {
-			free(buf);
-			r = kc_invalid(&kc, "service account: 'namespace' file '%s' holds no namespace name",
-				       path);
-			goto fail;
-		}
-		(void) snprintf(n.namespace_, sizeof(n.namespace_), "%s", buf);
-		free(buf);
-	}
-	*c = n;
-	return 0;
-fail:
-	k8s_config_free(&n);
 	return r;
 }
 
