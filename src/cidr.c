@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cidr.c - "address/prefix" text, for the interface plugin's addresses and routes (cni.c,
+ * cidr.c - address and "address/prefix" text, for the interface plugin's addresses and routes (cni.c,
  * config.c) and for the IPAM's ranges and exclusions (pool.c) alike (pure code).
  */
 #include <arpa/inet.h>
@@ -10,6 +10,23 @@
 
 #include "rdmanet/cidr.h"
 #include "rdmanet/err.h"
+
+int cidr_addr_parse(const char *s, int *family, unsigned char addr[16])
+{
+	int f;
+
+	memset(addr, 0, 16);
+	if (!s)
+		return -EINVAL;
+	f = strchr(s, ':') ? AF_INET6 : AF_INET;
+	/* inet_pton rejects spaces, zones, IPv4 octets with leading zeros and trailing junk */
+	if (inet_pton(f, s, addr) != 1) {
+		memset(addr, 0, 16);
+		return -EINVAL;
+	}
+	*family = f;
+	return 0;
+}
 
 int cidr_parse(const char *s, int *family, unsigned char addr[16], unsigned *prefixlen, char *why,
 	       size_t whylen)
@@ -38,11 +55,7 @@ int cidr_parse(const char *s, int *family, unsigned char addr[16], unsigned *pre
 	}
 	memcpy(ip, s, n);
 	ip[n] = '\0';
-	/* the family follows from the text; inet_pton rejects spaces, zones, IPv4 octets with
-	 * leading zeros and trailing junk */
-	*family = strchr(ip, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(*family, ip, addr) != 1) {
-		memset(addr, 0, 16);
+	if (cidr_addr_parse(ip, family, addr) < 0) {
 		err_why(why, whylen, "'%s' is not a CIDR: '%s' is not an IP address", s, ip);
 		return -EINVAL;
 	}

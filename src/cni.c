@@ -352,21 +352,6 @@ char *cni_error_format(const struct cni_err *e, const char *version)
 	return print_json(root, ok);
 }
 
-int cni_ip_parse(const char *s, int *family, unsigned char addr[16])
-{
-	if (!s || strlen(s) > INET6_ADDRSTRLEN)
-		return -EINVAL;
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, addr) == 1) {
-		*family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static int bad(struct cni_err *err, int code, const char *what, const char *field, const char *why)
 {
 	return err_set(err, -EINVAL, code, NULL, "%s: %s %s", what, field, why);
@@ -394,7 +379,7 @@ static int opt_gw(const cJSON *gw, int family, unsigned char out[16], bool *has)
 	*has = false;
 	if (!gw || cJSON_IsNull(gw))
 		return 0;
-	if (!cJSON_IsString(gw) || cni_ip_parse(gw->valuestring, &f, out) < 0 || f != family)
+	if (!cJSON_IsString(gw) || cidr_addr_parse(gw->valuestring, &f, out) < 0 || f != family)
 		return -EINVAL;
 	*has = true;
 	return 0;

@@ -226,7 +226,7 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 
 			if (!cJSON_IsString(it) ||
 			    (cidr_parse(it->valuestring, &family, a, &plen, NULL, 0) < 0 &&
-			     cni_ip_parse(it->valuestring, &family, a) < 0))
+			     cidr_addr_parse(it->valuestring, &family, a) < 0))
 				return config_invalid(err, "runtimeConfig.ips", "entries must be IP addresses or CIDRs");
 		}
 	}

@@ -71,19 +71,6 @@ static pool_off_t host_max(int family, unsigned prefixlen)
 	return ~(pool_off_t) 0 >> (128 - hostbits);
 }
 
-/* A plain address, "10.56.0.1" or "fd00::1"; the family follows from the text. */
-static int addr_parse(const char *s, int *family, unsigned char addr[16])
-{
-	memset(addr, 0, 16);
-	if (!s)
-		return -EINVAL;
-	*family = strchr(s, ':') ? AF_INET6 : AF_INET;
-	/* inet_pton rejects spaces, zones, IPv4 octets with leading zeros and trailing junk */
-	if (inet_pton(*family, s, addr) != 1)
-		return -EINVAL;
-	return 0;
-}
-
 /* A range's CIDR or an exclusion: host bits cleared when allowed, else an error. */
 static int net_parse(const char *s, bool allow_host_bits, struct pool_cidr *c, char *why,
 		     size_t whylen)
@@ -157,7 +144,7 @@ static int range_ip(const struct pool_range *r, const char *what, const char *s,
 	int family;
 
 	cidr_format(&r->net, cidr, sizeof(cidr));
-	if (addr_parse(s, &family, addr) < 0) {
+	if (cidr_addr_parse(s, &family, addr) < 0) {
 		err_why(why, whylen, "%s '%s' is not an IP address", what, s);
 		return -EINVAL;
 	}

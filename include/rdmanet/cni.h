@@ -124,5 +124,3 @@ void cni_result_free(struct cni_result *res);
  */
 int cni_read_stdin(char **buf, size_t *len);
 
-/* An address, "10.1.2.3" or "fd00::1" (CIDRs: cidr.h); used by results and CHECK. */
-int cni_ip_parse(const char *s, int *family, unsigned char addr[16]);

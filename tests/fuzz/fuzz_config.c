@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the small parsers on the same bytes */
 	(void) cidr_parse(str, &family, addr, &plen, NULL, 0);
-	(void) cni_ip_parse(str, &family, addr);
+	(void) cidr_addr_parse(str, &family, addr);
 	(void) cni_version_cmp(str, "1.0.0");
 	(void) cni_version_supported(str);
 	(void) cni_ifname_valid(str);

@@ -775,21 +775,21 @@ static void test_ip_parse(void)
 	char longs[80];
 	int family = 0;
 
-	CHECK_INT(cni_ip_parse("10.1.2.3", &family, a), 0);
+	CHECK_INT(cidr_addr_parse("10.1.2.3", &family, a), 0);
 	CHECK_INT(family, AF_INET);
 	CHECK(a[0] == 10 && a[3] == 3);
-	CHECK_INT(cni_ip_parse("::1", &family, a), 0);
+	CHECK_INT(cidr_addr_parse("::1", &family, a), 0);
 	CHECK_INT(family, AF_INET6);
 	CHECK(a[15] == 1 && a[0] == 0);
-	CHECK_INT(cni_ip_parse(NULL, &family, a), -EINVAL);
+	CHECK_INT(cidr_addr_parse(NULL, &family, a), -EINVAL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (cni_ip_parse(bad[i], &family, a) != -EINVAL) {
+		if (cidr_addr_parse(bad[i], &family, a) != -EINVAL) {
 			printf("  IP '%s' accepted\n", bad[i]);
 			CHECK(0);
 		}
 	memset(longs, '0', sizeof(longs));
 	longs[sizeof(longs) - 1] = '\0';
-	CHECK_INT(cni_ip_parse(longs, &family, a), -EINVAL);
+	CHECK_INT(cidr_addr_parse(longs, &family, a), -EINVAL);
 }
 
 /* ---------------------------------------------------------------------------------------- */
