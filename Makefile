@@ -51,7 +51,7 @@ LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c
             src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipam_exec.c \
             src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c \
             src/cmd_gc.c src/rdmadev.c src/verbs.c src/state.c src/iflink_hostdev.c \
-            src/doctor.c src/cmd_rdma.c src/iprule.c src/strv.c src/cidr.c
+            src/iflink_child.c src/doctor.c src/cmd_rdma.c src/iprule.c src/strv.c src/cidr.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.

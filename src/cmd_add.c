@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_add.c - ADD: child created in (or hostdev moved into) the pod, label, sysctls, IPAM,
- * addresses, up, routes, RDMA GID and device info; every step undone on failure.
+ * cmd_add.c - ADD: the kind's attach (a child created in, or a device moved into, the pod with
+ * our label), sysctls, IPAM, addresses, up, routes, rules, DAD, RDMA GID and device info; every
+ * step undone on failure, in reverse.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -266,36 +267,177 @@ static int fill_result(const struct cni_env *env, const struct config *cfg,
 	return 0;
 }
 
-/* Returns a hostdev netdev to the host: original name and MTU, our label removed. */
-static void hostdev_return(struct netlink *pod, const struct iflink_info *dev, int hostfd,
-			   struct netlink *host, const struct state *st)
+/* The pod's netlink socket; CNI_IFNAME must be free there. */
+static int open_pod(struct netlink *pod, int nsfd, const struct cni_env *env, struct cni_err *err)
 {
-	bool renamed;
-	int r = iflink_move_named(pod, dev->ifindex, hostfd, host, st->host_name, st->host_mtu, "",
-				  &renamed);
+	struct iflink_info link;
+	int r = cmd_netlink_in(nsfd, NETLINK_ROUTE, pod, err);
 
-	if (r >= 0 && renamed)
-		log_warn("rollback: '%s' is taken in the host: '%s' returned under a kernel-chosen name",
-			 st->host_name, dev->name);
-	if (r < 0 && r != -ENODEV)
-		log_warn("rollback: cannot return '%s' to the host as '%s': %s, ignoring", dev->name,
-			 st->host_name, netlink_errmsg(pod) ? netlink_errmsg(pod) : strerror(-r));
+	if (r < 0)
+		return r;
+	r = iflink_find(pod, env->ifname, &link);
+	if (r >= 0)
+		return err_set(err, 0, RDMANET_ERR_IFNAME_EXISTS, NULL,
+			       "interface '%s' already exists in CNI_NETNS '%s': pick another interface name for this network",
+			       env->ifname, env->netns);
+	if (r != -ENOENT)
+		return err_set(err, r, RDMANET_ERR_NETNS, netlink_errmsg(pod),
+			       "cannot list interfaces in the pod network namespace");
+	return 0;
 }
 
+/* Neighbours must learn the new MAC: addresses are reused across pods. */
+static int step_sysctl(int nsfd, const struct cni_env *env, const struct config *cfg,
+		       struct cni_err *err)
+{
+	int r = cmd_fault("sysctl");
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_ADDR, NULL, "cannot set sysctls on '%s'",
+			       env->ifname);
+	return set_sysctls(nsfd, env->ifname, cfg, err);
+}
+
+/*
+ * The IPAM's addresses, while the link is down: with arp_notify the kernel announces each IPv4
+ * address at NETDEV_UP (a gratuitous ARP) and, with ndisc_notify, each IPv6 address once DAD
+ * completes; an AF_PACKET socket of our own would cost an RCU grace period (~17 ms) at close.
+ * Undone by ipam_undo() from the moment the IPAM runs.
+ */
+static int step_ipam(struct netlink *pod, int ifindex, const struct cni_env *env,
+		     const struct config *cfg, struct cni_result *ipam, struct cni_err *err)
+{
+	int r = cmd_fault("ipam");
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_IPAM, NULL, "IPAM plugin '%s' failed",
+			       cfg->ipam_type);
+	r = ipam_exec_add(cfg, env, ipam, err);
+	if (r < 0)
+		return r;
+	return add_addresses(pod, ifindex, ipam, err);
+}
+
+static void ipam_undo(const struct cni_env *env, const struct config *cfg)
+{
+	struct cni_err ignored = { 0 };
+	_cleanup_free_ char *out = NULL;
+
+	if (ipam_exec(cfg, env, CNI_CMD_DEL, &out, &ignored) < 0)
+		log_warn("rollback: IPAM DEL failed: %s, ignoring", ignored.msg);
+}
+
+/* Up: routes need it. */
+static int step_up(struct netlink *pod, int ifindex, const struct cni_env *env,
+		   struct cni_err *err)
+{
+	int r = cmd_fault("up");
+
+	if (r >= 0)
+		r = iflink_set_up(pod, ifindex);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(pod), "cannot bring '%s' up",
+			       env->ifname);
+	return 0;
+}
+
+/* The rules, and the table's 'unreachable' ends, of add_rules(); its routes go with the link. */
+static void rules_undo(struct netlink *pod, unsigned table)
+{
+	int r = cmd_table_release(pod, table);
+
+	if (r < 0)
+		log_warn("rollback: cannot delete the rules of table %u: %s, ignoring", table,
+			 strerror(-r));
+}
+
+/*
+ * RDMA: the GID of the pod's IP, published in the label (and in the state of an attachment that
+ * keeps one, for DEL); nothing to undo, the label goes with the link.
+ */
+static int step_gid(struct iflink_attach *a, struct rdma_plan *plan, const struct cni_result *ipam,
+		    struct cni_err *err)
+{
+	char label[IFLINK_ALIAS_MAX];
+	int r = cmd_fault("gid");
+
+	if (r < 0)
+		(void) err_set(err, r, RDMANET_ERR_RDMA, NULL, "cannot find the GID");
+	else
+		r = cmd_rdma_gid(plan, a->nsfd, ipam, err);
+	if (r >= 0 && (r = cmd_rdma_alias(plan, a->alias, label)) >= 0)
+		r = iflink_set_alias(a->pod, a->link.ifindex, label);
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(a->pod),
+			       "cannot label '%s' with its RDMA device", a->env->ifname);
+	if (a->state_saved && plan->gid_index >= 0) {
+		a->st.gid_index = plan->gid_index;
+		(void) state_save(a->env->containerid, a->env->ifname, &a->st);
+	}
+	return 0;
+}
+
+/* The device-info file Multus asked for; *created tells devinfo_undo() to remove it. */
+static int step_devinfo(const struct config *cfg, const struct rdma_plan *plan,
+			const char *bus_id, bool *created, struct cni_err *err)
+{
+	int r = cmd_fault("devinfo");
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL,
+			       "cannot write the device-info file");
+	return cmd_rdma_devinfo(cfg, plan, plan->pci[0] ? plan->pci : bus_id, created, err);
+}
+
+static void devinfo_undo(const struct config *cfg, bool created)
+{
+	if (created && unlink(cfg->devinfo_file) < 0)
+		log_warn("rollback: cannot remove '%s': %s, ignoring", cfg->devinfo_file,
+			 strerror(errno));
+}
+
+static int step_result(const struct cni_env *env, const struct iflink_attach *a,
+		       struct cni_result *ipam, struct cni_result *res, struct cni_err *err)
+{
+	int r = cmd_fault("result");
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot build the result");
+	r = fill_result(env, a->cfg, &a->link, ipam, res, err);
+	if (r < 0) {
+		cni_result_free(res);
+		return r;
+	}
+	/* a whole device's PCI function (DDDD:BB:DD.F) is pciID; an SF's auxiliary name is not */
+	if (a->ops->device && strchr(a->bus_id, ':') &&
+	    strlen(a->bus_id) < sizeof(res->ifaces[0].pci_id))
+		memcpy(res->ifaces[0].pci_id, a->bus_id, strlen(a->bus_id) + 1);
+	return 0;
+}
+
+static void attach_done(struct iflink_attach *a)
+{
+	closep(&a->hostfd);
+}
+
+/*
+ * The steps of ADD in order, each undone on a later step's failure by the labels below, in
+ * reverse: nothing changes before attach; a test failing step N (cmd_fault) sees nothing left.
+ */
 int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_result *res,
 	    struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink host = { 0 }, pod = { 0 };
 	_cleanup_(cni_result_free) struct cni_result ipam = { 0 };
-	_cleanup_close_ int nsfd = -1, hostfd = -1;
-	struct iflink_info master, link = { 0 };
-	const struct iflink_ops *ops = NULL;
-	char alias[IFLINK_ALIAS_MAX], bus_id[CONFIG_DEVICE_ID_MAX + 1] = "";
-	bool hostdev = cfg->link == LINK_HOSTDEV, ipam_ran = false, devinfo_created = false;
-	bool state_saved = false, rdma_moved = false, rules_added = false;
+	_cleanup_close_ int nsfd = -1;
+	_cleanup_(attach_done) struct iflink_attach a = {
+		.env = env, .cfg = cfg, .host = &host, .pod = &pod, .nsfd = -1, .hostfd = -1,
+		.st = { .gid_index = -1 },
+	};
+	char alias[IFLINK_ALIAS_MAX];
+	bool devinfo_created = false;
 	unsigned table = 0;
 	struct rdma_plan plan;
-	struct state st = { .gid_index = -1 };
 	int r;
 
 	r = iflink_alias(env->containerid, env->ifname, alias);
@@ -307,254 +449,64 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	r = netlink_open(&host);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
-	if (hostdev) {
-		r = iflink_hostdev_find(&host, cfg, &master, bus_id, sizeof(bus_id), err);
-		if (r < 0)
-			return r;
-		hostfd = netns_open_current();
-		if (hostfd < 0)
-			return err_set(err, hostfd, RDMANET_ERR_NETNS, NULL,
-				       "cannot open the host network namespace");
-	} else {
-		/* a device plugin's deviceID names the RDMA function when the netdev does not */
-		(void) snprintf(bus_id, sizeof(bus_id), "%s", cfg->device_id);
-		r = iflink_find(&host, cfg->master, &master);
-		if (r == -ENOENT)
-			return err_set(err, 0, RDMANET_ERR_MASTER, NULL,
-				       "master '%s' not found in the host network namespace: check 'master' in the network config and the node's interface names",
-				       cfg->master);
-		if (r < 0)
-			return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(&host),
-				       "cannot look up master '%s'", cfg->master);
-		ops = iflink_ops_select(cfg, &master, err);
-		if (!ops)
-			return -EINVAL;
-		if (!(master.flags & IFF_UP))
-			log_warn("master '%s' is down: the pod's interface will have no carrier",
-				 master.name);
-	}
-	r = cmd_rdma_plan(cfg, &master, hostdev, bus_id, &plan, err);
+	a.nsfd = nsfd;
+	a.alias = alias;
+	a.plan = &plan;
+
+	/* find and plan: the parent (or the device), the kind, the RDMA side; nothing changes */
+	r = iflink_ops_config(cfg)->find(&a, err);
+	if (r < 0)
+		return r;
+	r = cmd_rdma_plan(cfg, &a.master, a.ops->device, a.bus_id, &plan, err);
+	if (r < 0)
+		return r;
+	r = open_pod(&pod, nsfd, env, err);
 	if (r < 0)
 		return r;
 
-	r = cmd_netlink_in(nsfd, NETLINK_ROUTE, &pod, err);
-	if (r < 0)
-		return r;
-	r = iflink_find(&pod, env->ifname, &link);
-	if (r >= 0)
-		return err_set(err, 0, RDMANET_ERR_IFNAME_EXISTS, NULL,
-			       "interface '%s' already exists in CNI_NETNS '%s': pick another interface name for this network",
-			       env->ifname, env->netns);
-	if (r != -ENOENT)
-		return err_set(err, r, RDMANET_ERR_NETNS, netlink_errmsg(&pod),
-			       "cannot list interfaces in the pod network namespace");
-	link.ifindex = 0;
-
-	if (hostdev) {
-		/*
-		 * 1. what DEL must give back is on disk before anything moves; the RDMA device
-		 * goes first (moving it re-creates its IPoIB netdevs in the default netns), then
-		 * the netdev, renamed, with its MTU and our label, in one request
-		 */
-		(void) snprintf(st.network, sizeof(st.network), "%s", cfg->name);
-		(void) snprintf(st.containerid, sizeof(st.containerid), "%s", env->containerid);
-		(void) snprintf(st.ifname, sizeof(st.ifname), "%s", env->ifname);
-		(void) snprintf(st.netns, sizeof(st.netns), "%s", env->netns);
-		strcpy(st.kind, "hostdev");
-		strcpy(st.host_name, master.name);
-		st.host_ifindex = master.ifindex;
-		st.host_mtu = master.mtu;
-		(void) snprintf(st.bus_id, sizeof(st.bus_id), "%s", bus_id);
-		if (plan.active) {
-			strcpy(st.rdma_device, plan.dev.name);
-			st.rdma_port = plan.port.port;
-			st.rdma_moved = plan.move;
-		}
-		r = cmd_fault("state");
-		if (r >= 0)
-			r = state_save(env->containerid, env->ifname, &st);
-		if (r < 0)
-			return err_set(err, r, RDMANET_ERR_INTERNAL, NULL,
-				       "cannot write the attachment state under " STATE_DIR);
-		state_saved = true;
-		if (plan.move) {
-			r = cmd_rdma_move_in(&plan, nsfd, err);
-			if (r < 0)
-				goto undo_link;
-			rdma_moved = true;
-			/* the move re-creates the device's IPoIB netdevs in the host: look again */
-			r = iflink_find(&host, st.host_name, &master);
-			if (r < 0) {
-				r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
-					    "'%s' vanished from the host when RDMA device '%s' moved",
-					    st.host_name, plan.dev.name);
-				goto undo_link;
-			}
-		}
-		r = cmd_fault("move");
-		if (r >= 0)
-			r = iflink_change(&host, master.ifindex, nsfd, env->ifname, cfg->mtu, alias);
-		if (r < 0) {
-			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
-				    "cannot move '%s' into the pod as '%s'", master.name, env->ifname);
-			/*
-			 * the kernel moves first: a refused MTU leaves the device in the pod, a name
-			 * taken there meanwhile leaves it under its host name
-			 */
-			if (iflink_find(&pod, env->ifname, &link) < 0 &&
-			    (iflink_find(&pod, master.name, &link) < 0 || link.addr_len != master.addr_len ||
-			     memcmp(link.addr, master.addr, master.addr_len)))
-				link.ifindex = 0;
-			goto undo_link;
-		}
-		r = iflink_find(&pod, env->ifname, &link);
-		if (r < 0) {
-			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
-				    "'%s' is missing from the pod right after the move", env->ifname);
-			goto undo_link;
-		}
-		log_info("moved '%s' (ifindex %d%s%s) into '%s' as '%s'", master.name, master.ifindex,
-			 bus_id[0] ? ", device " : "", bus_id, env->netns, env->ifname);
-	} else {
-		/*
-		 * 1. the child, created inside the pod under CNI_IFNAME with our marker group, then
-		 * labelled as ours: DEL deletes an unlabelled child only when it bears the marker
-		 */
-		r = cmd_fault("create");
-		if (r >= 0)
-			r = iflink_create(&host, ops, cfg, &master, nsfd, env->ifname,
-					  iflink_marker(env->containerid, env->ifname));
-		if (r == -EEXIST)
-			return err_set(err, r, RDMANET_ERR_IFNAME_EXISTS, netlink_errmsg(&host),
-				       "interface '%s' appeared in CNI_NETNS '%s' meanwhile: another ADD for this pod and interface is running",
-				       env->ifname, env->netns);
-		if (r == -EOPNOTSUPP)
-			return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
-				       "the kernel has no '%s' link type: load its module (modprobe %s)",
-				       ops->kind, ops->module);
-		if (r < 0 && ops->create_error &&
-		    ops->create_error(r, cfg, netlink_errmsg(&host), err) < 0)
-			return r;
-		if (r < 0)
-			return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&host),
-				       "cannot create %s child of master '%s' in the pod", ops->kind,
-				       cfg->master);
-		r = iflink_find(&pod, env->ifname, &link);
-		if (r < 0) {
-			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
-				    "'%s' is missing from the pod right after its creation", env->ifname);
-			goto undo_link;
-		}
-		log_info("created %s '%s' (ifindex %d) on master '%s' in '%s'", ops->kind,
-			 env->ifname, link.ifindex, cfg->master, env->netns);
-		r = cmd_fault("alias");
-		if (r >= 0)
-			r = iflink_claim(&pod, link.ifindex, alias);
-		if (r < 0) {
-			r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod), "cannot label '%s'",
-				    env->ifname);
-			goto undo_link;
-		}
-	}
-
-	/* 2. neighbours must learn the new MAC: addresses are reused across pods */
-	r = cmd_fault("sysctl");
-	if (r < 0)
-		(void) err_set(err, r, RDMANET_ERR_ADDR, NULL, "cannot set sysctls on '%s'",
-			       env->ifname);
-	else
-		r = set_sysctls(nsfd, env->ifname, cfg, err);
+	/* attach: the child created in, or the device moved into, the pod under CNI_IFNAME */
+	r = a.ops->attach(&a, err);
 	if (r < 0)
 		goto undo_link;
-
-	/*
-	 * 3. addresses while the link is down, then up: with arp_notify the kernel announces each
-	 * IPv4 address at NETDEV_UP (a gratuitous ARP) and, with ndisc_notify, each IPv6 address
-	 * once DAD completes; an AF_PACKET socket of our own would cost an RCU grace period (~17 ms)
-	 * at close. Routes need the link up.
-	 */
+	r = step_sysctl(nsfd, env, cfg, err);
+	if (r < 0)
+		goto undo_link;
 	if (cfg->has_ipam) {
-		ipam_ran = true;
-		r = cmd_fault("ipam");
-		if (r < 0)
-			(void) err_set(err, r, RDMANET_ERR_IPAM, NULL, "IPAM plugin '%s' failed",
-				       cfg->ipam_type);
-		else
-			r = ipam_exec_add(cfg, env, &ipam, err);
-		if (r >= 0)
-			r = add_addresses(&pod, link.ifindex, &ipam, err);
+		r = step_ipam(&pod, a.link.ifindex, env, cfg, &ipam, err);
 		if (r < 0)
 			goto undo_ipam;
 	}
-	r = cmd_fault("up");
-	if (r >= 0)
-		r = iflink_set_up(&pod, link.ifindex);
-	if (r < 0) {
-		r = err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod), "cannot bring '%s' up",
-			    env->ifname);
+	r = step_up(&pod, a.link.ifindex, env, err);
+	if (r < 0)
 		goto undo_ipam;
-	}
-	/* 3b. routes, in the attachment's own table with its rules unless routing is 'main' */
+	/* routes, in the attachment's own table with its rules unless routing is 'main' */
 	if (cfg->routing == ROUTING_TABLE)
-		table = iprule_table(link.ifindex);
-	r = add_routes(&pod, link.ifindex, &ipam, table, err);
+		table = iprule_table(a.link.ifindex);
+	r = add_routes(&pod, a.link.ifindex, &ipam, table, err);
 	if (r < 0)
 		goto undo_ipam;
 	if (table && ipam.n_ips) {
-		rules_added = true;
 		r = add_rules(&pod, &ipam, table, err);
 		if (r < 0)
 			goto undo_rules;
 	}
-	r = wait_dad(&pod, &link, &ipam, err);
+	r = wait_dad(&pod, &a.link, &ipam, err);
 	if (r < 0)
-		goto undo_all;
-	if (ops && ops->after_up)
-		ops->after_up(&pod, nsfd, link.ifindex, &ipam);
-
-	/* 4. RDMA: the GID of the pod's IP, published in the label and the device-info file */
+		goto undo_rules;
+	if (a.ops->after_up)
+		a.ops->after_up(&pod, nsfd, a.link.ifindex, &ipam);
 	if (plan.active) {
-		char label[IFLINK_ALIAS_MAX];
-
-		r = cmd_fault("gid");
+		r = step_gid(&a, &plan, &ipam, err);
 		if (r < 0)
-			(void) err_set(err, r, RDMANET_ERR_RDMA, NULL, "cannot find the GID");
-		else
-			r = cmd_rdma_gid(&plan, nsfd, &ipam, err);
-		if (r >= 0 && (r = cmd_rdma_alias(&plan, alias, label)) >= 0)
-			r = iflink_set_alias(&pod, link.ifindex, label);
-		if (r < 0) {
-			(void) err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
-				       "cannot label '%s' with its RDMA device", env->ifname);
-			goto undo_all;
-		}
-		if (hostdev && plan.gid_index >= 0) {
-			st.gid_index = plan.gid_index;
-			(void) state_save(env->containerid, env->ifname, &st);
-		}
-		r = cmd_fault("devinfo");
+			goto undo_rules;
+		r = step_devinfo(cfg, &plan, a.bus_id, &devinfo_created, err);
 		if (r < 0)
-			(void) err_set(err, r, RDMANET_ERR_INTERNAL, NULL,
-				       "cannot write the device-info file");
-		else
-			r = cmd_rdma_devinfo(cfg, &plan, plan.pci[0] ? plan.pci : bus_id,
-					     &devinfo_created, err);
-		if (r < 0)
-			goto undo_all;
+			goto undo_devinfo;
 	}
-
-	r = cmd_fault("result");
+	r = step_result(env, &a, &ipam, res, err);
 	if (r < 0)
-		(void) err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot build the result");
-	else
-		r = fill_result(env, cfg, &link, &ipam, res, err);
-	if (r < 0) {
-		cni_result_free(res);
-		goto undo_all;
-	}
-	/* a PCI function (DDDD:BB:DD.F) is pciID; an SF's auxiliary device name is not */
-	if (hostdev && strchr(bus_id, ':') && strlen(bus_id) < sizeof(res->ifaces[0].pci_id))
-		memcpy(res->ifaces[0].pci_id, bus_id, strlen(bus_id) + 1);
+		goto undo_devinfo;
+
 	if (plan.active)
 		log_info("attached '%s' (%s) in '%s' with %u address(es), RDMA device '%s' port %u GID index %d",
 			 env->ifname, res->ifaces[0].mac, env->netns, res->n_ips, plan.dev.name,
@@ -564,51 +516,15 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 			 res->ifaces[0].mac, env->netns, res->n_ips);
 	return 0;
 
-undo_all:
-	if (devinfo_created && unlink(cfg->devinfo_file) < 0)
-		log_warn("rollback: cannot remove '%s': %s, ignoring", cfg->devinfo_file,
-			 strerror(errno));
+undo_devinfo:
+	devinfo_undo(cfg, devinfo_created);
 undo_rules:
-	if (rules_added) {
-		int r2 = cmd_table_release(&pod, table);
-
-		if (r2 < 0)
-			log_warn("rollback: cannot delete the rules of table %u: %s, ignoring", table,
-				 strerror(-r2));
-	}
+	if (table && ipam.n_ips)
+		rules_undo(&pod, table);
 undo_ipam:
-	if (ipam_ran) {
-		struct cni_err ignored = { 0 };
-		char *out = NULL;
-
-		if (ipam_exec(cfg, env, CNI_CMD_DEL, &out, &ignored) < 0)
-			log_warn("rollback: IPAM DEL failed: %s, ignoring", ignored.msg);
-		free(out);
-	}
+	if (cfg->has_ipam)
+		ipam_undo(env, cfg);
 undo_link:
-	if (hostdev) {
-		if (link.ifindex > 0)
-			hostdev_return(&pod, &link, hostfd, &host, &st);
-		if (rdma_moved) {
-			int r2 = cmd_rdma_move_out(plan.dev.name, nsfd);
-
-			if (r2 < 0)
-				log_warn("rollback: cannot return RDMA device '%s' to the host: %s, ignoring",
-					 plan.dev.name, strerror(-r2));
-		}
-		if (state_saved) {
-			int r2 = state_remove(env->containerid, env->ifname);
-
-			if (r2 < 0 && r2 != -ENOENT)
-				log_warn("rollback: cannot remove the state file: %s, ignoring",
-					 strerror(-r2));
-		}
-	} else if (link.ifindex > 0) {
-		int r2 = iflink_delete(&pod, link.ifindex);
-
-		if (r2 < 0 && r2 != -ENOENT)
-			log_warn("rollback: cannot delete '%s' in the pod: %s, ignoring", env->ifname,
-				 strerror(-r2));
-	}
+	a.ops->detach(&a);
 	return r;
 }

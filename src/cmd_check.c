@@ -37,7 +37,7 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 	char alias[IFLINK_ALIAS_MAX], mac[64];
 	const struct iflink_ops *ops = iflink_ops_of(cfg, master);
 
-	if (ops && strcmp(link->kind, ops->kind))
+	if (ops->kind && strcmp(link->kind, ops->kind))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "'%s' in the pod is a '%s' link, not the %s rdmanet created",
 			       env->ifname, link->kind[0] ? link->kind : "physical", ops->kind);
@@ -51,7 +51,7 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 			       "'%s' has MAC %s, prevResult says %s", env->ifname, mac, want->mac);
 	if (!(link->flags & IFF_UP))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL, "'%s' is down", env->ifname);
-	if (ops)
+	if (ops->check)
 		return ops->check(link, cfg, env->ifname, err);
 	return 0;
 }
@@ -419,22 +419,9 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 	r = netlink_open(&host);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot open a netlink socket");
-	if (cfg->link == LINK_HOSTDEV) {
-		struct state st;
-
-		/* the device itself is in the pod: what it was in the host is in the state */
-		r = state_load(env->containerid, env->ifname, &st);
-		if (r < 0)
-			return err_set(err, r, RDMANET_ERR_CHECK, NULL,
-				       "no readable attachment state for '%s' under " STATE_DIR,
-				       env->ifname);
-	} else {
-		r = iflink_find(&host, cfg->master, &master);
-		if (r < 0)
-			return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(&host),
-				       "master '%s' not found in the host network namespace",
-				       cfg->master);
-	}
+	r = iflink_ops_config(cfg)->check_host(&host, env, cfg, &master, err);
+	if (r < 0)
+		return r;
 
 	nsfd = cmd_open_netns(env, err);
 	if (nsfd < 0)

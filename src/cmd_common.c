@@ -91,3 +91,17 @@ int cmd_table_release(struct netlink *pod, unsigned table)
 	}
 	return r;
 }
+
+int cmd_rules_delete(struct netlink *pod, const struct cni_env *env, int ifindex,
+		     struct cni_err *err)
+{
+	int r = cmd_table_release(pod, iprule_table(ifindex));
+
+	if (r < 0)
+		return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
+			       "cannot delete the routing rules of '%s' (table %u)", env->ifname,
+			       iprule_table(ifindex));
+	if (r > 0)
+		log_info("deleted %d routing rule(s) to table %u", r, iprule_table(ifindex));
+	return 0;
+}

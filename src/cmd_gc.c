@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd_gc.c - GC: hostdev attachments of this network that cni.dev/valid-attachments no longer
- * names give their devices back; then the IPAM releases what the runtime no longer names.
+ * cmd_gc.c - GC: attachments of this network with saved state (whole devices) that
+ * cni.dev/valid-attachments no longer names give their devices back; then the IPAM releases what
+ * the runtime no longer names.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "rdmanet/cmd.h"
+#include "rdmanet/iflink.h"
 #include "rdmanet/log.h"
 #include "rdmanet/state.h"
 
@@ -34,26 +36,28 @@ static bool valid(const struct config *cfg, const struct state *st)
 
 static int collect(const struct state *st, void *arg)
 {
+	const struct iflink_ops *ops = iflink_ops_named(st->kind);
 	struct gc_ctx *c = arg;
 	struct cni_err err = { 0 };
 
-	if (strcmp(st->network, c->cfg->name) || strcmp(st->kind, "hostdev") || valid(c->cfg, st))
+	if (strcmp(st->network, c->cfg->name) || !ops || !ops->release || valid(c->cfg, st))
 		return 0;
-	if (cmd_hostdev_release(st, &err) < 0) {
-		log_warn("GC: cannot release hostdev attachment %.64s/%s: %s", st->containerid,
-			 st->ifname, err.msg);
+	if (cmd_release(st, &err) < 0) {
+		log_warn("GC: cannot release %s attachment %.64s/%s: %s", ops->name,
+			 st->containerid, st->ifname, err.msg);
 		c->failed++;
 		return 0;
 	}
-	log_info("GC: released hostdev attachment %.64s/%s ('%s')", st->containerid, st->ifname,
-		 st->host_name);
+	log_info("GC: released %s attachment %.64s/%s ('%s')", ops->name, st->containerid,
+		 st->ifname, st->host_name);
 	c->released++;
 	return 0;
 }
 
 /*
- * Child links live and die with the pod netns, so only hostdev state can outlive a pod (an ADD
- * killed before the runtime learned of it). The IPAM gets cni.dev/valid-attachments on stdin.
+ * Child links live and die with the pod netns, so only an attachment that saved state (a whole
+ * device) can outlive a pod (an ADD killed before the runtime learned of it). The IPAM gets
+ * cni.dev/valid-attachments on stdin.
  */
 int cmd_gc(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
 {

@@ -174,11 +174,37 @@ const struct iflink_ops *iflink_ops_of(const struct config *cfg, const struct if
 	case LINK_IPOIB:
 		return &iflink_ipoib_ops;
 	case LINK_HOSTDEV:
-		return NULL;
+		return &iflink_hostdev_ops;
 	case LINK_AUTO:
 		break;
 	}
 	return master->type == ARPHRD_INFINIBAND ? &iflink_ipoib_ops : &iflink_macvlan_ops;
+}
+
+const struct iflink_ops *iflink_ops_config(const struct config *cfg)
+{
+	static const struct iflink_info unknown = { 0 };
+
+	return iflink_ops_of(cfg, &unknown);
+}
+
+const struct iflink_ops *iflink_ops_named(const char *name)
+{
+	static const struct iflink_ops *const kinds[] = { &iflink_macvlan_ops, &iflink_ipoib_ops,
+							  &iflink_hostdev_ops };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(name, kinds[i]->name))
+			return kinds[i];
+	return NULL;
+}
+
+const struct iflink_ops *iflink_ops_of_link(const struct config *cfg,
+					    const struct iflink_info *link)
+{
+	const struct iflink_ops *ops = iflink_ops_find(link->kind);
+
+	return ops && !iflink_ops_config(cfg)->device ? ops : &iflink_hostdev_ops;
 }
 
 const struct iflink_ops *iflink_ops_select(const struct config *cfg,
@@ -186,11 +212,6 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 {
 	const struct iflink_ops *ops;
 
-	if (cfg->link == LINK_HOSTDEV) {
-		(void) err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL,
-			       "link 'hostdev' moves the device itself: it has no child kind");
-		return NULL;
-	}
 	if (cfg->link == LINK_AUTO && master->type != ARPHRD_ETHER &&
 	    master->type != ARPHRD_INFINIBAND) {
 		(void) err_set(err, -EOPNOTSUPP, RDMANET_ERR_MASTER, NULL,
@@ -199,7 +220,7 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 		return NULL;
 	}
 	ops = iflink_ops_of(cfg, master);
-	if (ops->check_master(master, cfg, err) < 0)
+	if (ops->check_master && ops->check_master(master, cfg, err) < 0)
 		return NULL;
 	return ops;
 }

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <linux/if.h>	/* IFF_LOWER_UP; after <net/if.h>, as libc-compat.h allows */
 #include <net/if_arp.h>
 #include <linux/if_link.h>
 #include <string.h>
@@ -19,14 +20,11 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include "rdmanet/clock.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
-
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
-#endif
 
 static int mode_of(const struct config *cfg, const struct iflink_info *master)
 {
@@ -142,12 +140,14 @@ static void ipoib_after_up(struct netlink *pod, int nsfd, int ifindex,
 			   const struct cni_result *ipam)
 {
 	struct timespec t = { 0, 10 * 1000 * 1000 };
+	long long deadline = clock_now_ms() + CARRIER_WAIT_MS;
 	struct iflink_info link;
-	int saved = -1, r = -EAGAIN, sent = 0;
+	int saved = -1, r, sent = 0;
 
-	for (int waited = 0; waited <= CARRIER_WAIT_MS; waited += 10) {
+	/* a deadline, not a count of naps: each lookup and each nanosleep takes its own time */
+	for (;;) {
 		r = iflink_find_index(pod, ifindex, &link);
-		if (r < 0 || link.flags & IFF_LOWER_UP)
+		if (r < 0 || link.flags & IFF_LOWER_UP || clock_now_ms() >= deadline)
 			break;
 		(void) nanosleep(&t, NULL);
 	}
@@ -175,6 +175,7 @@ static void ipoib_after_up(struct netlink *pod, int nsfd, int ifindex,
 }
 
 const struct iflink_ops iflink_ipoib_ops = {
+	.name = "ipoib",
 	.kind = "ipoib",
 	.module = "ib_ipoib",
 	.check_master = ipoib_check_master,
@@ -184,4 +185,10 @@ const struct iflink_ops iflink_ipoib_ops = {
 	.create_error = ipoib_create_error,
 	.check = ipoib_check,
 	.after_up = ipoib_after_up,
+	.find = iflink_child_find,
+	.attach = iflink_child_attach,
+	.detach = iflink_child_detach,
+	.check_host = iflink_child_check_host,
+	.remove = iflink_child_remove,
+	.status = iflink_child_status,
 };

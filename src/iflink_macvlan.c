@@ -63,6 +63,7 @@ static int macvlan_check(const struct iflink_info *link, const struct config *cf
 }
 
 const struct iflink_ops iflink_macvlan_ops = {
+	.name = "macvlan",
 	.kind = "macvlan",
 	.module = "macvlan",
 	.check_master = macvlan_check_master,
@@ -70,4 +71,10 @@ const struct iflink_ops iflink_macvlan_ops = {
 	.mtu = macvlan_mtu,
 	.parse_data = macvlan_parse_data,
 	.check = macvlan_check,
+	.find = iflink_child_find,
+	.attach = iflink_child_attach,
+	.detach = iflink_child_detach,
+	.check_host = iflink_child_check_host,
+	.remove = iflink_child_remove,
+	.status = iflink_child_status,
 };

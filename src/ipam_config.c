@@ -10,6 +10,7 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/ipam_config.h"
+#include "rdmanet/testhook.h"
 
 
 bool ipam_network_name_valid(const char *s)
@@ -246,6 +247,7 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 {
 	const cJSON *ipam, *va;
 	const char *s;
+	unsigned second_ms = testhook_second_ms();
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -274,8 +276,10 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 	if ((r = parse_ranges(ipam, c, err)) < 0 || (r = parse_gateway(ipam, c, err)) < 0 ||
 	    (r = parse_kubernetes(ipam, c, err)) < 0 ||
 	    (r = opt_bool(ipam, "enable_overlapping_ranges", true, &c->overlapping, err)) < 0 ||
-	    (r = opt_seconds(ipam, "api_timeout_seconds", 1, 120, 10, 1000, &c->api_timeout_ms, err)) < 0 ||
-	    (r = opt_seconds(ipam, "retry_budget_seconds", 1, 600, 30, 1000, &c->retry_budget_ms, err)) < 0 ||
+	    (r = opt_seconds(ipam, "api_timeout_seconds", 1, 120, 10, second_ms, &c->api_timeout_ms,
+			     err)) < 0 ||
+	    (r = opt_seconds(ipam, "retry_budget_seconds", 1, 600, 30, second_ms, &c->retry_budget_ms,
+			     err)) < 0 ||
 	    (r = opt_seconds(ipam, "release_quiet_seconds", 0, 86400, 60, 1, &c->quiet_s, err)) < 0)
 		return r;
 	/* routes and dns have the shape of a result's */

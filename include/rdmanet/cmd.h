@@ -24,8 +24,11 @@ int cmd_gc(const struct cni_env *env, const struct config *cfg, struct cni_err *
 int cmd_fault(const char *step);
 
 struct state;
-/* Gives a hostdev attachment's netdev and RDMA device back and forgets it (DEL's path; GC). */
-int cmd_hostdev_release(const struct state *st, struct cni_err *err);
+/*
+ * Gives back what the attachment that saved st took and forgets it, as DEL does (GC); -ENOENT
+ * when its kind saves no state.
+ */
+int cmd_release(const struct state *st, struct cni_err *err);
 
 /* Runs the IPAM's STATUS or GC when it speaks CNI 1.1.0 (older plugins have neither). */
 int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum cni_command cmd,
@@ -41,6 +44,12 @@ int cmd_netlink_in(int fd, int protocol, struct netlink *nl, struct cni_err *err
  * number of rules deleted, or -errno.
  */
 int cmd_table_release(struct netlink *pod, unsigned table);
+/*
+ * DEL: the rules to the table of the pod's interface ifindex (CNI_IFNAME), with their table's
+ * leftovers; a link's deletion takes its routes, not the rules to them.
+ */
+int cmd_rules_delete(struct netlink *pod, const struct cni_env *env, int ifindex,
+		     struct cni_err *err);
 
 /* The RDMA side of one attachment, decided before anything is created (cmd_rdma.c). */
 struct rdma_plan {

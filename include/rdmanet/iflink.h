@@ -5,16 +5,18 @@
 #include <linux/if.h>	/* IFF_LOWER_UP; after <net/if.h>, as libc-compat.h allows */
 #include <stdbool.h>
 
+#include "rdmanet/cni.h"
 #include "rdmanet/config.h"
 #include "rdmanet/err.h"
 #include "rdmanet/netlink.h"
+#include "rdmanet/state.h"
 
 #define IFLINK_ALIAS_MAX 256
 #define IFLINK_HWADDR_MAX 32
 
 struct nl_msg;
 struct nlattr;
-struct cni_result;
+struct rdma_plan;
 
 struct iflink_info {
 	int ifindex;
@@ -37,12 +39,36 @@ struct iflink_info {
 };
 
 /*
- * One child kind (macvlan, ipoib): what it adds to the generic create request, what it checks
- * about the parent, and its parts of ADD and CHECK, so the commands never name a kind.
+ * One attachment in ADD: what the kind's find and attach steps fill in, and what its detach (the
+ * undo of attach) reads back.
+ */
+struct iflink_attach {
+	const struct cni_env *env;
+	const struct config *cfg;
+	const struct iflink_ops *ops;	/* the kind, set by find once the parent is known */
+	const struct rdma_plan *plan;
+	struct netlink *host, *pod;
+	int nsfd;			/* the pod netns */
+	int hostfd;			/* the host netns, when the kind needs it (-1: not open) */
+	const char *alias;		/* our label, iflink_alias() */
+	struct iflink_info master;	/* a child's parent, or the device itself, in the host */
+	char bus_id[CONFIG_DEVICE_ID_MAX + 1];	/* the device behind it, "" when unknown */
+	struct iflink_info link;	/* the pod's interface; ifindex 0 until it is there */
+	struct state st;		/* what DEL gives back, when state_saved */
+	bool state_saved, rdma_moved;
+};
+
+/*
+ * One attachment kind (macvlan, ipoib, hostdev): the child kinds' additions to the generic create
+ * request and checks of the parent, and every kind's parts of ADD, CHECK, DEL, GC and STATUS, so
+ * the commands never name a kind. NULL hooks do nothing.
  */
 struct iflink_ops {
-	const char *kind;	/* IFLA_INFO_KIND */
+	const char *name;	/* the config's 'link' and the state's "kind" */
+	const char *kind;	/* IFLA_INFO_KIND of the child; NULL: the device itself */
 	const char *module;	/* the kernel module that provides the kind (modprobe hint) */
+	/* The pod gets the device itself: its RDMA device may follow, its bus ID is pciID. */
+	bool device;
 	/* Checks the parent can carry this kind; fills err (code 100) when not. */
 	int (*check_master)(const struct iflink_info *master, const struct config *cfg,
 			    struct cni_err *err);
@@ -63,17 +89,75 @@ struct iflink_ops {
 		     struct cni_err *err);
 	/* ADD, once the child is up with its addresses in the pod (nsfd); best effort. NULL: none. */
 	void (*after_up)(struct netlink *pod, int nsfd, int ifindex, const struct cni_result *ipam);
+
+	/*
+	 * ADD: finds a->master and a->bus_id in the host (a->host) and sets a->ops to the kind
+	 * ("auto" is decided here); errors say what to fix.
+	 */
+	int (*find)(struct iflink_attach *a, struct cni_err *err);
+	/* ADD: puts a->link into the pod under CNI_IFNAME with our label; detach undoes it. */
+	int (*attach)(struct iflink_attach *a, struct cni_err *err);
+	/* ADD's rollback of attach, from whatever part of it was done; logs, never fails. */
+	void (*detach)(struct iflink_attach *a);
+	/* CHECK: what the host must still hold for the attachment (the parent, or the state). */
+	int (*check_host)(struct netlink *host, const struct cni_env *env, const struct config *cfg,
+			  struct iflink_info *master, struct cni_err *err);
+	/*
+	 * DEL, after its routing rules went: removes link, an interface of ours in the pod (pod)
+	 * whose attachment left no state.
+	 */
+	int (*remove)(struct netlink *pod, struct netlink *host, const struct iflink_info *link,
+		      const struct cni_env *env, struct cni_err *err);
+	/*
+	 * DEL and GC of an attachment that saved state st: gives back what it took and forgets
+	 * the state. nsfd: the pod netns, -1 when gone. NULL: the kind saves no state.
+	 */
+	int (*release)(const struct cni_env *env, const struct state *st, int nsfd,
+		       const char *alias, struct cni_err *err);
+	/*
+	 * STATUS: finds master and bus_id in the host (host) and checks they can take pods, with
+	 * errors of code 50 or 51; 0 with master->ifindex 0 when there is nothing to look at.
+	 */
+	int (*status)(struct netlink *host, const struct config *cfg, struct iflink_info *master,
+		      char *bus_id, size_t bus_id_len, struct cni_err *err);
 };
 
 extern const struct iflink_ops iflink_macvlan_ops;
 extern const struct iflink_ops iflink_ipoib_ops;
+extern const struct iflink_ops iflink_hostdev_ops;
 
-/* Picks the ops for cfg->link ("auto": by the parent's link type). */
+/*
+ * The ops for cfg before its parent is known: the kind 'link' names, and for 'auto' one of the
+ * child kinds, which find and check their parent alike; iflink_ops_select() then picks the kind.
+ */
+const struct iflink_ops *iflink_ops_config(const struct config *cfg);
+/* The ops of the kind a saved state names (state.kind); NULL when none. */
+const struct iflink_ops *iflink_ops_named(const char *name);
+/*
+ * The ops of an interface of ours found in the pod without state: its child kind when it is a
+ * child of a kind of ours and cfg asks for no whole device, else the whole device's.
+ */
+const struct iflink_ops *iflink_ops_of_link(const struct config *cfg,
+					    const struct iflink_info *link);
+
+/* The parts of find, attach, detach, check_host, remove and status both child kinds share. */
+int iflink_child_find(struct iflink_attach *a, struct cni_err *err);
+int iflink_child_attach(struct iflink_attach *a, struct cni_err *err);
+void iflink_child_detach(struct iflink_attach *a);
+int iflink_child_check_host(struct netlink *host, const struct cni_env *env,
+			    const struct config *cfg, struct iflink_info *master,
+			    struct cni_err *err);
+int iflink_child_remove(struct netlink *pod, struct netlink *host, const struct iflink_info *link,
+			const struct cni_env *env, struct cni_err *err);
+int iflink_child_status(struct netlink *host, const struct config *cfg, struct iflink_info *master,
+			char *bus_id, size_t bus_id_len, struct cni_err *err);
+
+/* Picks the ops for cfg->link ("auto": by the parent's link type) and checks the parent. */
 const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 					   const struct iflink_info *master, struct cni_err *err);
 /*
- * The ops a child of master made with cfg has, without checking the parent ("auto": ipoib for an
- * InfiniBand parent, macvlan for any other); NULL for 'hostdev', which has no child.
+ * The ops an attachment of master made with cfg has, without checking the parent ("auto": ipoib
+ * for an InfiniBand parent, macvlan for any other).
  */
 const struct iflink_ops *iflink_ops_of(const struct config *cfg, const struct iflink_info *master);
 /* The ops of child kind (IFLA_INFO_KIND) kind; NULL when rdmanet creates no such child. */

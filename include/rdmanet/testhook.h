@@ -9,6 +9,9 @@
  * the process there (no rollback at all: what a crash or an OOM kill leaves). The step names are
  * those of rdmanet's ADD and of rdmanet-ipam's ipam-* steps. RDMANET_IPAM_LOCK_DIR: the folder of
  * rdmanet-ipam's pool locks instead of /run/rdmanet-ipam (a node per folder in one namespace).
+ * RDMANET_TEST_SECOND_MS=<10..1000>: how many milliseconds rdmanet-ipam's api_timeout_seconds and
+ * retry_budget_seconds count per second, so that fault tests wait through 1-4 "second" timeouts
+ * in a fraction of the time without a config that could also reach a node.
  */
 #ifndef RDMANET_TESTHOOK_H
 #define RDMANET_TESTHOOK_H
@@ -51,6 +54,22 @@ static inline const char *testhook_lock_dir(void)
 
 	return dir && *dir ? dir : NULL;
 }
+
+static inline unsigned testhook_second_ms(void)
+{
+	const char *s = getenv("RDMANET_TEST_SECOND_MS");
+	char *end;
+	unsigned long ms;
+
+	if (!s || !*s)
+		return 1000;
+	ms = strtoul(s, &end, 10);
+	if (*end || ms < 10 || ms > 1000) {
+		log_warn("test hook: RDMANET_TEST_SECOND_MS='%s' is not 10..1000, ignored", s);
+		return 1000;
+	}
+	return (unsigned) ms;
+}
 #else
 static inline void testhook_kill(const char *step)
 {
@@ -66,6 +85,11 @@ static inline bool testhook_fail(const char *step)
 static inline const char *testhook_lock_dir(void)
 {
 	return NULL;
+}
+
+static inline unsigned testhook_second_ms(void)
+{
+	return 1000;
 }
 #endif
 

@@ -39,9 +39,16 @@ store_of() {
 
 TMO=1	# api_timeout_seconds
 BUDGET=3	# retry_budget_seconds
+# The test build counts those in shorter seconds (RDMANET_TEST_SECOND_MS), so that the faults that
+# wait them out take less; a release build waits real ones.
+SEC=1000 SECENV=
+if grep -q RDMANET_TEST_SECOND_MS "$IPAM"; then SEC=400 SECENV=RDMANET_TEST_SECOND_MS=400; fi
+SLOW=$((4 * SEC))	# an answer or body slower than api_timeout_seconds
+HELD=$(( (BUDGET + 2 * TMO + 1) * SEC ))	# a request held past the end of the whole ADD
+echo "# one second of api_timeout_seconds/retry_budget_seconds is $SEC ms"
 # transient failures are tried again for the whole budget; undoing a failed ADD then takes up to
 # one api_timeout_seconds per step (pool entry, reservation)
-RETRIED=$(( (BUDGET + 2 * TMO) * 1000 + 1500 ))
+RETRIED=$(( (BUDGET + 2 * TMO) * SEC + 1500 ))
 C=$(jq -nc --arg k "$T/kubeconfig" --arg log "$T/ipam.log" --argjson t $TMO --argjson b $BUDGET \
 	'{cniVersion:"1.0.0",name:"rdma",type:"rdmanet",master:"a0",
 	  ipam:{type:"rdmanet-ipam",range:"10.88.0.0/24",kubernetes:{kubeconfig:$k},api_timeout_seconds:$t,
@@ -52,7 +59,7 @@ ipam() {
 	PLUGIN=$IPAM
 	t0=$(date +%s%N)
 	cni_env "$C" CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS=/run/netns/none CNI_IFNAME=net1 \
-		CNI_PATH=/x "CNI_ARGS=K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-$2"
+		CNI_PATH=/x "CNI_ARGS=K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-$2" $SECENV
 	MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 	PLUGIN=$saved
 }
@@ -88,7 +95,7 @@ add_fault() {
 	nofault
 	st=$(store_of $cid)
 	if [ "$mode" = ghost ]; then
-		sleep 4	# the held request is served now
+		sleep "$((HELD / 1000)).$((HELD % 1000 / 100))"	# the held request is served now
 		echo "# $name: left once the held request was served: $(store_of $cid)"
 		ipam DEL $cid
 		check "$name: ... the runtime's DEL succeeds" succeeded_quietly
@@ -115,28 +122,28 @@ add_fault() {
 add_fault "500 on every request" '{"status":500,"count":-1}' 11 "Kubernetes API" $RETRIED
 add_fault "503 on every request" '{"status":503,"count":-1}' 11 "Kubernetes API" $RETRIED
 add_fault "connection closed without an answer" '{"close":true,"count":-1}' 11 "Kubernetes API" $RETRIED
-add_fault "answer slower than api_timeout_seconds" '{"delay_ms":4000,"count":-1}' 11 "Kubernetes API" $RETRIED
+add_fault "answer slower than api_timeout_seconds" '{"delay_ms":'$SLOW',"count":-1}' 11 "Kubernetes API" $RETRIED
 check "... the debug log names the request that got no answer in time" \
 	grep -qE "debug cid=af-$NF ifname=net1: GET /apis/[^ ]*/ippools/[^ ]*: no answer after [0-9]+ ms \(Timeout was reached\)" "$T/ipam.log"
-add_fault "body trickling slower than api_timeout_seconds" '{"slow_body_ms":4000,"count":-1}' 11 "Kubernetes API" $RETRIED
+add_fault "body trickling slower than api_timeout_seconds" '{"slow_body_ms":'$SLOW',"count":-1}' 11 "Kubernetes API" $RETRIED
 add_fault "body truncated (Content-Length not met)" '{"truncate":true,"count":-1}' 11 "Kubernetes API" $RETRIED
 add_fault "malformed JSON with 200" '{"body":"{\"kind\":\"IPPool\",\"spec\":{","count":-1}' 108 "Kubernetes API" 2500
 add_fault "a proxy's HTML page with 502" '{"status":502,"body":"<html><body>Bad Gateway</body></html>","content_type":"text/html","count":-1}' 11 "Kubernetes API" $RETRIED
-add_fault "a 9 MiB body (client bound 8 MiB)" '{"huge_body_bytes":9437184,"count":-1}' 108 "Kubernetes API" $(( TMO * 1000 + 1500 ))
+add_fault "a 9 MiB body (client bound 8 MiB)" '{"huge_body_bytes":9437184,"count":-1}' 108 "Kubernetes API" $(( TMO * SEC + 1500 ))
 # the claim (reservation create) failing, before and after it commits
 add_fault "reservation create: 500" '{"status":500,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED
 add_fault "reservation create: reset" '{"close":true,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED
-add_fault "reservation create: too slow" '{"delay_ms":4000,"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED ghost
+add_fault "reservation create: too slow" '{"delay_ms":'$HELD',"count":-1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED ghost
 add_fault "reservation create: 500 after committing" '{"status":500,"after":true,"count":1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED after
 add_fault "reservation create: reset after committing" '{"close":true,"after":true,"count":1,"match":"overlappingrangeipreservations","method":"POST"}' 11 "OverlappingRangeIPReservation" $RETRIED after
 # the pool patch failing, before and after it commits: the ADD's rollback drops the reservation
 add_fault "pool patch: 500" '{"status":500,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED
 add_fault "pool patch: reset" '{"close":true,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED
-add_fault "pool patch: too slow" '{"delay_ms":4000,"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
+add_fault "pool patch: too slow" '{"delay_ms":'$SLOW',"count":-1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
 add_fault "pool patch: malformed answer" '{"body":"not json","count":-1,"match":"ippools","method":"PATCH"}' 108 "update IPPool" 2500
-add_fault "pool patch: 9 MiB answer" '{"huge_body_bytes":9437184,"count":-1,"match":"ippools","method":"PATCH"}' 108 "update IPPool" $(( TMO * 1000 + 1500 ))
+add_fault "pool patch: 9 MiB answer" '{"huge_body_bytes":9437184,"count":-1,"match":"ippools","method":"PATCH"}' 108 "update IPPool" $(( TMO * SEC + 1500 ))
 add_fault "pool patch: 500 after committing" '{"status":500,"after":true,"count":1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
-add_fault "pool patch: too slow after committing" '{"delay_ms":4000,"after":true,"count":1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
+add_fault "pool patch: too slow after committing" '{"delay_ms":'$SLOW',"after":true,"count":1,"match":"ippools","method":"PATCH"}' 11 "update IPPool" $RETRIED after
 
 # ---- DEL under faults: a clear error in bounded time, the allocation kept (the runtime retries),
 # and the retried DEL releases it
@@ -159,9 +166,9 @@ del_fault() {
 }
 del_fault "500 on every request" '{"status":500,"count":-1}' 11 $RETRIED
 del_fault "connection reset" '{"close":true,"count":-1}' 11 $RETRIED
-del_fault "too slow" '{"delay_ms":4000,"count":-1}' 11 $RETRIED
+del_fault "too slow" '{"delay_ms":'$SLOW',"count":-1}' 11 $RETRIED
 del_fault "malformed JSON" '{"body":"[1,","count":-1}' 108 2500
-del_fault "9 MiB body" '{"huge_body_bytes":9437184,"count":-1}' 108 $(( TMO * 1000 + 1500 ))
+del_fault "9 MiB body" '{"huge_body_bytes":9437184,"count":-1}' 108 $(( TMO * SEC + 1500 ))
 del_fault "pool patch 500" '{"status":500,"count":-1,"match":"ippools","method":"PATCH"}' 11 $RETRIED
 del_fault "reservation delete 500" '{"status":500,"count":-1,"match":"overlappingrangeipreservations","method":"DELETE"}' 11 $RETRIED
 nofault

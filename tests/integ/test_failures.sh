@@ -104,6 +104,36 @@ for s in create:101:"cannot create macvlan" alias:101:"cannot label" sysctl:104:
 	add_fails "RDMANET_TEST_FAIL_STEP=$step" "$code" "$re" "$cv" RDMANET_TEST_FAIL_STEP=$step
 done
 
+# ---- the fault steps of src/ and the tests' step lists agree: a new step without a test of its
+# failure fails here, and so does a listed step that src/ no longer has (its tests would pass
+# without failing anything). The lists: this script's NAME:CODE:REGEX one above, test_kill.sh's,
+# test_hostdev.sh's, and the VM suites' for the steps that need an RDMA device (gid, devinfo,
+# rdma-move).
+src_steps() {
+	grep -ohE '(cmd_fault|testhook_fail|testhook_kill)\("[a-z-]+"\)' "$ROOT"/src/*.c |
+		sed -E 's/.*"(.*)".*/\1/' | sort -u
+}
+listed_steps() {
+	local lists=("$ROOT"/tests/integ/test_*.sh "$ROOT"/tests/vm/guest_*.sh)
+
+	{
+		grep -ohE '(for step in|steps=")[a-z -]+' "${lists[@]}" |
+			sed -E 's/^(for step in|steps=")//' | tr ' ' '\n'
+		grep -ohE 'RDMANET_TEST_(FAIL|KILL)_STEP=[a-z][a-z-]*' "${lists[@]}" | sed 's/.*=//'
+		grep -ohE '(^|[[:space:]])[a-z-]+:[0-9]+:' "$INTEG_DIR/test_failures.sh" |
+			tr -d ' \t' | cut -d: -f1
+	} | grep . | sort -u
+}
+steps_agree() {
+	local untested stale
+
+	untested=$(comm -23 <(src_steps) <(listed_steps) | tr '\n' ' ')
+	stale=$(comm -13 <(src_steps) <(listed_steps) | tr '\n' ' ')
+	[ -n "$(src_steps)" ] || { WHY="no fault step found in $ROOT/src"; return 1; }
+	[ -z "$untested$stale" ] || { WHY="in src/ but in no step list: [$untested]; listed but not in src/: [$stale]"; return 1; }
+}
+check "every fault step of src/ is in a test's step list, and every listed step is in src/" steps_agree
+
 # ---- an IPAM plugin that stops at cniVersion 1.0.0 (as Debian's did for a while): it refuses a
 # 1.1.0 config with error 1, rdmanet asks its VERSION and retries once at 1.0.0
 cat >"$T/bin/ipam-v100" <<'PEOF'

@@ -15,6 +15,7 @@
 # debootstrap downloads in the network namespace the test was started from, since the test itself
 # runs in an empty one. Without a cache: a missing debootstrap, a mirror without bullseye or a
 # failed debootstrap fail the test; only a mirror the machine cannot reach at all is a skip.
+# run-with: shipped build (tests/run-all.sh runs this suite with build/, not the sanitizer build)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT_DIR=$(pwd)

@@ -10,6 +10,7 @@
 # 127.0.0.1): libcurl and OpenSSL built into the binary, loading nothing but libc.so.6 (LD_DEBUG),
 # verifying the server with the kubeconfig's CA and refusing it with another CA.
 # test_hostcompat.sh checks the same files against a Debian 11 root.
+# run-with: shipped build (tests/run-all.sh runs this suite with build/, not the sanitizer build)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT_DIR=$(pwd)

@@ -18,6 +18,7 @@
 # beside an emulated older installer, which puts rdmanet-lib/ and its binaries back whenever the
 # folder is gone: the folder waits until that installer is stopped, and a node where it put them
 # back anyway ends up with the new binaries and no folder.
+# run-with: shipped build (tests/run-all.sh runs this suite with build/, not the sanitizer build)
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 if [ "$BUILD" != build ]; then

@@ -9,6 +9,7 @@
 # own other than 0-2 open at exit. The IPAM children of rdmanet (Go binaries, fake scripts) are not
 # traced; rdmanet-ipam is traced when run directly. Skipped under the sanitizer build (ASan and
 # valgrind cannot run together).
+# run-with: shipped build (tests/run-all.sh runs this suite with build/, not the sanitizer build)
 case ${BUILD:-build} in
 *san*)
 	echo "# skipped: valgrind cannot run the sanitizer build (BUILD=$BUILD); run with BUILD=build"

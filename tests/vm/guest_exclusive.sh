@@ -29,6 +29,12 @@ check "hostdev of veth0 fails with 110: driver rdma_rxe cannot change network na
 check "... the error carries the kernel's errno" \
 	eval 'echo "$OUT" | jq -r .details | grep -qi "not supported"'
 check "... veth0 and rxe0 stay in the host, nothing else changed" test "$(snap)" = "$before"
+testhooks || skip "forced failure at rdma-move" "a release build has no fault hooks"
+testhooks && for step in rdma-move; do
+	cni ADD x2f /run/netns/pod1 net1 "$(conf veth0 '.link = "hostdev"')" RDMANET_TEST_FAIL_STEP=$step
+	check "forced failure at '$step': 110, veth0 and rxe0 stay in the host, nothing changed" \
+		eval 'failed_with 110 "cannot move RDMA device" && test "$(snap)" = "$before"'
+done
 
 # ---- required modes that the node does not match, with the fix
 cni ADD x3 /run/netns/pod1 net1 "$(conf veth0 '.rdma = {mode: "shared"}')"
