@@ -48,16 +48,19 @@ CJSON_LIBS  := $(DEPS)/lib/libcjson.a
 PLUGIN_LIBS := -Wl,-Bstatic -lnl-3 -Wl,-Bdynamic $(CJSON_LIBS) -lpthread
 
 LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c \
-            src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipam_exec.c \
+            src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipaddr_sysctl.c \
+            src/ipaddr_garp.c src/ipam_exec.c \
             src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c \
-            src/cmd_gc.c src/rdmadev.c src/verbs.c src/state.c src/iflink_hostdev.c \
-            src/iflink_child.c src/doctor.c src/cmd_rdma.c src/iprule.c src/strv.c src/cidr.c
+            src/cmd_gc.c src/rdmadev.c src/rdmadev_sysfs.c src/sysfs.c src/verbs.c src/state.c \
+            src/iflink_hostdev.c src/iflink_child.c \
+            src/doctor.c src/doctor_collect.c src/doctor_rules.c src/doctor_output.c \
+            src/cmd_rdma.c src/devinfo.c src/iprule.c src/plugin_main.c src/strv.c src/cidr.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
 IPAM_SRCS := src/pool.c src/secret.c src/file.c src/base64.c src/yamltree.c src/kubeconfig.c \
              src/incluster.c src/k8s.c src/ipam_config.c src/ipam_store.c src/ipam_alloc.c \
-             src/ipam_k8s.c src/ipam_reconcile.c
+             src/ipam_k8s.c src/ipam_reconcile.c src/ipam_connect.c src/ipam_reconciler.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 # libyaml (yamltree.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
 # rdmanet-ipam only: rdmanet never links them.

@@ -17,8 +17,10 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/cmd.h"
+#include "rdmanet/devinfo.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
+#include "rdmanet/ipaddr_sysctl.h"
 #include "rdmanet/ipam_exec.h"
 #include "rdmanet/iprule.h"
 #include "rdmanet/log.h"

@@ -14,10 +14,12 @@
 #include "rdmanet/cmd.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
+#include "rdmanet/ipaddr_sysctl.h"
 #include "rdmanet/ipam_exec.h"
 #include "rdmanet/iprule.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
+#include "rdmanet/rdmadev_sysfs.h"
 #include "rdmanet/state.h"
 #include "rdmanet/verbs.h"
 

@@ -17,30 +17,26 @@
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 #include "rdmanet/rdmadev.h"
+#include "rdmanet/rdmadev_sysfs.h"
 #include "rdmanet/state.h"
+#include "rdmanet/sysfs.h"
 
 /* The PCI or auxiliary device behind a netdev of the caller's netns ("" for virtual ones). */
 static void bus_id_of(const char *ifname, char *out, size_t len)
 {
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *b;
-	ssize_t n;
+	char path[PATH_MAX];
 
 	out[0] = '\0';
-	(void) snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0)
+	if (!sysfs_name_ok(ifname))
 		return;
-	target[n] = '\0';
-	b = strrchr(target, '/');
-	b = b ? b + 1 : target;
-	/* a VF/PF: its PCI function; an SF: its auxiliary device; virtio-net: virtioN's PCI parent */
-	if (!strncmp(b, "virtio", 6)) {
-		if (rdmadev_sysfs_pci(path, out, len) < 0)
-			out[0] = '\0';
-	} else if (strlen(b) < len) {
-		strcpy(out, b);
+	(void) snprintf(path, sizeof(path), "/sys/class/net/%s/device", ifname);
+	if (sysfs_link_base(path, out, len) < 0) {
+		out[0] = '\0';
+		return;
 	}
+	/* a VF/PF: its PCI function; an SF: its auxiliary device; virtio-net: virtioN's PCI parent */
+	if (!strncmp(out, "virtio", 6) && rdmadev_netdev_pci_address(ifname, out, len) < 0)
+		out[0] = '\0';
 }
 
 int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct iflink_info *dev,

@@ -23,6 +23,7 @@
 #include "rdmanet/clock.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
+#include "rdmanet/ipaddr_garp.h"
 #include "rdmanet/log.h"
 #include "rdmanet/netns.h"
 

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ipaddr.c - RTM_NEWADDR/RTM_NEWROUTE, their CHECK counterparts, sysctls and gratuitous ARP. */
+/*
+ * ipaddr.c - RTM_NEWADDR/RTM_NEWROUTE and their CHECK counterparts. Sysctls are in
+ * ipaddr_sysctl.c, gratuitous ARP in ipaddr_garp.c.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stddef.h>
-#include <fcntl.h>
-#include <net/if_arp.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <netlink/attr.h>
 #include <netlink/msg.h>
@@ -416,91 +413,4 @@ int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt
 	if (r >= 0 && other)
 		*other = m.other;
 	return r < 0 ? r : m.found;
-}
-
-int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, const char *value)
-{
-	char path[128];
-	_cleanup_close_ int fd = -1;
-	size_t n = strlen(value);
-
-	if (snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key) >=
-	    (int) sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, n) != (ssize_t) n)
-		return -errno;
-	return 0;
-}
-
-int ipaddr_sysctl_get(const char *family, const char *ifname, const char *key, int *value)
-{
-	char path[128], buf[32];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	char *end;
-	long v;
-
-	if (snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key) >=
-	    (int) sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno || end == buf || (*end && *end != '\n') || v < INT32_MIN || v > INT32_MAX)
-		return -EBADMSG;
-	*value = (int) v;
-	return 0;
-}
-
-int ipaddr_garp_packet(unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
-		       const unsigned char addr[4], unsigned char *out, size_t outlen)
-{
-	size_t n = sizeof(struct arphdr) + 2 * (hwlen + 4);
-	struct arphdr h = { htons(hwtype), htons(ETH_P_IP), (unsigned char) hwlen, 4,
-			    htons(ARPOP_REQUEST) };
-	unsigned char *p = out;
-
-	if (!hwlen || hwlen > 32 || n > outlen)
-		return -EINVAL;
-	memset(out, 0, n);
-	memcpy(p, &h, sizeof(h));
-	p += sizeof(h);
-	memcpy(p, hw, hwlen);			/* sender hardware address */
-	memcpy(p + hwlen, addr, 4);		/* sender IP */
-	memcpy(p + 2 * hwlen + 4, addr, 4);	/* target IP = sender: an announcement (RFC 5227) */
-	return (int) n;
-}
-
-int ipaddr_garp(int ifindex, unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
-		const unsigned char *bcast, unsigned blen, const unsigned char addr[4])
-{
-	/* IPoIB's 20-byte addresses do not fit sll_addr[8]: the kernel reads sll_halen bytes */
-	struct {
-		struct sockaddr_ll ll;
-		unsigned char more[32];
-	} to = { .ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
-			 .sll_ifindex = ifindex, .sll_halen = (unsigned char) blen } };
-	unsigned char pkt[sizeof(struct arphdr) + 2 * (32 + 4)];
-	_cleanup_close_ int fd = -1;
-	int n = ipaddr_garp_packet(hwtype, hw, hwlen, addr, pkt, sizeof(pkt));
-
-	if (n < 0 || !blen || blen > 8 + sizeof(to.more))
-		return -EINVAL;
-	memcpy((unsigned char *) &to + offsetof(struct sockaddr_ll, sll_addr), bcast, blen);
-	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, pkt, (size_t) n, 0, (struct sockaddr *) &to,
-		   (socklen_t) (offsetof(struct sockaddr_ll, sll_addr) + blen)) < 0)
-		return -errno;
-	return 0;
 }

@@ -11,11 +11,9 @@
  * runs in 0.98 ms median against 0.63 ms unlinked (+0.35 ms; rdmanet's whole VERSION run is
  * 0.84 ms), max RSS 2280 vs 1096 KiB. Only the code paths that need verbs load it.
  */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,11 +24,10 @@
 #include <infiniband/verbs.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/rdmadev_sysfs.h"
 #include "rdmanet/verbs.h"
 
 #define LIBIBVERBS "libibverbs.so.1"
-#define SYS_IB "/sys/class/infiniband"
-#define SYS_UVERBS "/sys/class/infiniband_verbs"
 
 _Static_assert((int) VERBS_LINK_LAYER_INFINIBAND == (int) IBV_LINK_LAYER_INFINIBAND &&
 		       (int) VERBS_LINK_LAYER_ETHERNET == (int) IBV_LINK_LAYER_ETHERNET,
@@ -125,36 +122,6 @@ static int verbs_ret(int r)
 	return errno > 0 ? -errno : -EIO;
 }
 
-/* sysfs: the uverbsN whose `ibdev` is dev. */
-static int sysfs_uverbs(const char *dev, char *out, size_t len)
-{
-	DIR *dir = opendir(SYS_UVERBS);
-	struct dirent *e;
-	int r = -ENOENT;
-
-	if (!dir)
-		return -ENOENT;
-	while (r < 0 && (e = readdir(dir))) {
-		char path[PATH_MAX], name[128];
-		_cleanup_close_ int fd = -1;
-		ssize_t n;
-
-		if (strncmp(e->d_name, "uverbs", 6))
-			continue;
-		(void) snprintf(path, sizeof(path), SYS_UVERBS "/%s/ibdev", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || (n = read(fd, name, sizeof(name) - 1)) <= 0)
-			continue;
-		name[n] = '\0';
-		name[strcspn(name, "\n")] = '\0';
-		if (!strcmp(name, dev))
-			r = snprintf(out, len, "/dev/infiniband/%s", e->d_name) < (int) len ?
-				    0 : -ENAMETOOLONG;
-	}
-	(void) closedir(dir);
-	return r;
-}
-
 /* An open device and the list it came from. */
 struct vdev {
 	struct ibv_device **list;
@@ -195,7 +162,7 @@ static int vdev_get(const char *name, bool open, struct vdev *d)
 	if (!d->dev) {
 		vdev_close(d);
 		/* libibverbs also leaves out devices whose node is missing (try_access_device) */
-		if (sysfs_uverbs(name, path, sizeof(path)) >= 0 && access(path, F_OK) < 0)
+		if (rdmadev_uverbs_node(name, path, sizeof(path)) >= 0 && access(path, F_OK) < 0)
 			return -ENOENT;
 		return -ENODEV;
 	}
@@ -268,24 +235,6 @@ unsigned verbs_rate_mbps(unsigned active_width, unsigned active_speed)
 	return w * s;
 }
 
-/* sysfs `rate`, e.g. "100 Gb/sec (4X EDR)" or "2.5 Gb/sec (1X SDR)"; 0 when unreadable. */
-static unsigned sysfs_rate_mbps(const char *dev, unsigned port)
-{
-	char path[PATH_MAX], buf[64];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	(void) snprintf(path, sizeof(path), SYS_IB "/%s/ports/%u/rate", dev, port);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return (unsigned) (strtod(buf, NULL) * 1000.0);
-}
-
 int verbs_query_port(const char *dev, unsigned port, struct verbs_port *out)
 {
 	struct port_attr_ex a;
@@ -315,7 +264,7 @@ int verbs_query_port(const char *dev, unsigned port, struct verbs_port *out)
 	out->sm_lid = a.attr.sm_lid;
 	out->rate_mbps = verbs_rate_mbps(out->active_width, out->active_speed);
 	if (!out->rate_mbps)
-		out->rate_mbps = sysfs_rate_mbps(dev, port);
+		out->rate_mbps = rdmadev_rate_mbps(dev, port);
 	return 0;
 }
 
@@ -417,7 +366,7 @@ int verbs_uverbs_node(const char *dev, char *out, size_t len)
 	int r;
 
 	if (vdev_get(dev, false, &d) < 0 || !d.dev->dev_name[0])
-		return sysfs_uverbs(dev, out, len);
+		return rdmadev_uverbs_node(dev, out, len);
 	r = snprintf(out, len, "/dev/infiniband/%s", d.dev->dev_name) < (int) len ? 0 :
 										-ENAMETOOLONG;
 	vdev_close(&d);

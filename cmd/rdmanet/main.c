@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rdmanet - CNI plugin: read env + stdin, dispatch, print the result or error JSON. */
+/* rdmanet - CNI plugin: its config, a handler per CNI command, and `rdmanet doctor`. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/cmd.h"
@@ -13,34 +10,52 @@
 #include "rdmanet/config.h"
 #include "rdmanet/doctor.h"
 #include "rdmanet/log.h"
+#include "rdmanet/plugin_main.h"
 
-#include "../main_common.h"
-
-static int dispatch(const struct cni_env *env, const struct config *cfg, struct cni_err *err)
+static int load(struct cni_call *c, struct cni_err *err)
 {
-	_cleanup_(cni_result_free) struct cni_result res = { 0 };
+	struct config *cfg = c->ctx;
 	int r;
 
-	switch (env->cmd) {
-	case CNI_CMD_ADD:
-		r = cmd_add(env, cfg, &res, err);
-		if (r < 0)
-			return r;
-		r = print_owned(cni_result_format(&res, cfg->cni_version));
-		if (r < 0)
-			return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "cannot print the result");
-		return 0;
-	case CNI_CMD_DEL:
-		return cmd_del(env, cfg, err);
-	case CNI_CMD_CHECK:
-		return cmd_check(env, cfg, err);
-	case CNI_CMD_STATUS:
-		return cmd_status(env, cfg, err);
-	case CNI_CMD_GC:
-		return cmd_gc(env, cfg, err);
-	default:
-		return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL, "unsupported CNI_COMMAND");
-	}
+	r = config_parse(c->in, c->len, c->env.cmd, &c->env.args, cfg, err);
+	if (cfg->cni_version[0])
+		(void) snprintf(c->version, sizeof(c->version), "%s", cfg->cni_version);
+	if (r < 0)
+		return r;
+	cni_plugin_logging(cfg->log_level, cfg->log_file, "logFile");
+	log_debug("%s network '%s' master '%s'", cni_command_name(c->env.cmd), cfg->name,
+		  cfg->master);
+	return 0;
+}
+
+static void unload(struct cni_call *c)
+{
+	config_free(c->ctx);
+}
+
+static int add(struct cni_call *c, struct cni_err *err)
+{
+	return cmd_add(&c->env, c->ctx, &c->res, err);
+}
+
+static int del(struct cni_call *c, struct cni_err *err)
+{
+	return cmd_del(&c->env, c->ctx, err);
+}
+
+static int check(struct cni_call *c, struct cni_err *err)
+{
+	return cmd_check(&c->env, c->ctx, err);
+}
+
+static int status(struct cni_call *c, struct cni_err *err)
+{
+	return cmd_status(&c->env, c->ctx, err);
+}
+
+static int gc(struct cni_call *c, struct cni_err *err)
+{
+	return cmd_gc(&c->env, c->ctx, err);
 }
 
 /* `rdmanet doctor ...`: the report on stdout; 0 no errors found, 1 errors found, 2 usage. */
@@ -52,7 +67,7 @@ static int doctor(int argc, char **argv)
 	int r;
 
 	log_set_context("rdmanet doctor", NULL, NULL);
-	r = doctor_parse_args(argc, argv, &opts, msg, sizeof(msg));
+	r = doctor_parse_args(argc - 1, argv + 1, &opts, msg, sizeof(msg));
 	if (r < 0) {
 		(void) fprintf(stderr, "rdmanet doctor: %s\n%s", msg, doctor_usage);
 		return 2;
@@ -73,37 +88,26 @@ static int doctor(int argc, char **argv)
 	return r > 0;
 }
 
+static const struct cni_subcommand subcommands[] = {
+	{ "doctor", doctor },
+	{ NULL }
+};
+
+static const struct cni_plugin rdmanet = {
+	.name = "rdmanet",
+	.subcommands = subcommands,
+	.load = load,
+	.unload = unload,
+	.add = add,
+	.del = del,
+	.check = check,
+	.status = status,
+	.gc = gc,
+};
+
 int main(int argc, char **argv)
 {
-	_cleanup_free_ char *in = NULL;
-	struct cni_err err = { 0 };
-	char version[CNI_VERSION_MAX] = "";
-	struct cni_env env;
 	struct config cfg;
-	size_t len = 0;
-	int r;
 
-	(void) signal(SIGPIPE, SIG_IGN);
-	if (argc > 1 && !strcmp(argv[1], "doctor"))
-		return doctor(argc - 2, argv + 2);
-	r = cni_start("rdmanet", &in, &len, version, &env, &err);
-	if (r >= 0)
-		return r;
-
-	r = config_parse(in, len, env.cmd, &env.args, &cfg, &err);
-	if (r >= 0) {
-		apply_logging(cfg.log_level, cfg.log_file, "logFile");
-		log_debug("%s network '%s' master '%s'", cni_command_name(env.cmd), cfg.name,
-			  cfg.master);
-		r = dispatch(&env, &cfg, &err);
-	}
-	if (r < 0) {
-		r = fail(&err, cfg.cni_version[0] ? cfg.cni_version : version);
-		config_free(&cfg);
-		log_close();
-		return r;
-	}
-	config_free(&cfg);
-	log_close();
-	return 0;
+	return cni_plugin_main(argc, argv, &rdmanet, &cfg);
 }

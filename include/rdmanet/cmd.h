@@ -83,6 +83,3 @@ int cmd_rdma_gid(struct rdma_plan *plan, int nsfd, const struct cni_result *ipam
 		 struct cni_err *err);
 /* "<base> rdma=<dev> port=<n> gid=<i>": what the pod reads in /sys/class/net/<if>/ifalias. */
 int cmd_rdma_alias(const struct rdma_plan *plan, const char *base, char out[IFLINK_ALIAS_MAX]);
-/* Writes/extends the Device Information Specification file Multus passed, if any. */
-int cmd_rdma_devinfo(const struct config *cfg, const struct rdma_plan *plan, const char *pci,
-		     bool *created, struct cni_err *err);

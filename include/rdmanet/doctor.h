@@ -12,6 +12,9 @@ struct doctor_opts {
 	int n_ifnames;
 };
 
+/* Where rdma_ucm's device node is: the doctor reports whether it is there. */
+#define DOCTOR_RDMA_CM "/dev/infiniband/rdma_cm"
+
 extern const char doctor_usage[];
 
 /* The arguments after "doctor"; -EINVAL with the reason in msg for a usage error. */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* ipaddr.h - addresses, routes, sysctls and announcements inside the pod netns. */
+/*
+ * ipaddr.h - addresses and routes inside the pod netns (sysctls: ipaddr_sysctl.h, gratuitous
+ * ARP: ipaddr_garp.h).
+ */
 #pragma once
 #include <stdbool.h>
 
@@ -59,20 +62,3 @@ void ipaddr_prefix(int family, const unsigned char *addr, unsigned prefixlen,
  */
 int ipaddr_route_has(struct netlink *nl, int ifindex, const struct cni_route *rt,
 		     const unsigned char *gw4, const unsigned char *gw6, unsigned *other);
-/*
- * Writes /proc/sys/net/<ipv4|ipv6>/conf/<ifname>/<key>; must run inside the target netns.
- * -ENOENT when the tree is absent (IPv6 disabled).
- */
-int ipaddr_sysctl_set(const char *family, const char *ifname, const char *key, const char *value);
-/* Reads an integer sysctl of the same tree; must run inside the target netns. */
-int ipaddr_sysctl_get(const char *family, const char *ifname, const char *key, int *value);
-/*
- * Gratuitous ARP (RFC 5227 announcement) from addr on ifindex to the link's broadcast address;
- * must run inside the netns. hwtype ARPHRD_ETHER (6-byte addresses) or ARPHRD_INFINIBAND
- * (IPoIB: 20-byte addresses and broadcast).
- */
-int ipaddr_garp(int ifindex, unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
-		const unsigned char *bcast, unsigned blen, const unsigned char addr[4]);
-/* The ARP payload ipaddr_garp sends; returns its length. */
-int ipaddr_garp_packet(unsigned short hwtype, const unsigned char *hw, unsigned hwlen,
-		       const unsigned char addr[4], unsigned char *out, size_t outlen);

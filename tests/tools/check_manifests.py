@@ -286,7 +286,7 @@ if ds:
     libs = re.findall(r"(?<![\w-])-l([\w.+-]+)", defs)
     mods = [w for m in re.findall(r"--(?:cflags|libs) ([^)]*)\)", defs) for w in m.split()]
     hdrs = ["libibverbs-dev"] if any("<infiniband/" in open(f).read() for f in
-                                     glob.glob("src/*.c") + glob.glob("cmd/*/*.c")) else []
+                                     glob.glob("src/**/*.c", recursive=True) + glob.glob("cmd/*/*.c")) else []
     unknown = [t for t in tools if t not in tool_pkg] + [l for l in libs if l not in lib_pkg] + \
         [p for p in mods if p not in pc_pkg]
     need = {"gcc", "make", "pkg-config", "libc6-dev"} | set(hdrs) \
@@ -664,7 +664,7 @@ guide_path = "docs/operator-guide.md"
 guide = open(guide_path).read() if os.path.exists(guide_path) else ""
 check("docs/operator-guide.md exists and README links it", guide and guide_path in readme, "")
 src = ""
-for p in sorted(glob.glob("src/*.c") + glob.glob("cmd/**/*.c", recursive=True) +
+for p in sorted(glob.glob("src/**/*.c", recursive=True) + glob.glob("cmd/**/*.c", recursive=True) +
                 glob.glob("cmd/**/*.h", recursive=True)):
     src += open(p).read()
 codes = {}
@@ -680,10 +680,12 @@ check("README: the error table lists every error code the code uses",
       set(codes) <= readme_rows, sorted(set(codes) - readme_rows))
 
 # doctor findings: the first line ("what") of each finding() format, as a regex
-doctor = open("src/doctor.c").read()
-macros = dict(re.findall(r'^#define (\w+) "([^"]*)"', doctor, re.M))
+doctor_files = sorted(glob.glob("src/**/doctor*.c", recursive=True))
+doctor = "".join(open(p).read() for p in doctor_files)
+macros = dict(re.findall(r'^#define (\w+) "([^"]*)"', doctor + "".join(
+    open(p).read() for p in glob.glob("include/rdmanet/doctor*.h")), re.M))
 whats = []
-for m in re.finditer(r"\bfinding\(d, (?:SEV_\w+|sev),\s*", doctor):
+for m in re.finditer(r"\b(?:doctor_)?finding\(\w+, (?:SEV_\w+|DOCTOR_\w+|sev),\s*", doctor):
     pos, parts = m.end(), []
     while True:
         mm = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([A-Z_]+)(?=\s*"))').match(doctor, pos)
@@ -694,7 +696,7 @@ for m in re.finditer(r"\bfinding\(d, (?:SEV_\w+|sev),\s*", doctor):
     fmt = "".join(parts)
     if fmt:
         whats.append(fmt.split("\\n")[0])
-check("doctor: finding() formats found in src/doctor.c", len(whats) >= 15, len(whats))
+check(f"doctor: finding() formats found in {' '.join(doctor_files)}", len(whats) >= 15, len(whats))
 missing = []
 for w in whats:
     pat = "".join(".+?" if re.fullmatch(r"%[a-z]+", t) else re.escape(t)

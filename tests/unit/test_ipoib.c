@@ -28,6 +28,7 @@
 #include "rdmanet/err.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
+#include "rdmanet/ipaddr_garp.h"
 #include "unit.h"
 
 static char nl_dir[PATH_MAX];	/* .../tests/fixtures/ipoib-nl */

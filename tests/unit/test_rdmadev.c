@@ -29,6 +29,7 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/rdmadev.h"
+#include "rdmanet/rdmadev_sysfs.h"
 #include "unit.h"
 
 #define NLDEV(cmd) RDMA_NL_GET_TYPE(RDMA_NL_NLDEV, cmd)
