@@ -54,14 +54,15 @@ LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c
             src/cmd_gc.c src/rdmadev.c src/rdmadev_sysfs.c src/sysfs.c src/verbs.c src/state.c \
             src/iflink_hostdev.c src/iflink_child.c \
             src/doctor.c src/doctor_collect.c src/doctor_rules.c src/doctor_output.c \
-            src/cmd_rdma.c src/devinfo.c src/iprule.c src/plugin_main.c
+            src/cmd_rdma.c src/devinfo.c src/iprule.c src/plugin_main.c src/strv.c src/cidr.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
-IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c \
-             src/ipam_reconcile.c src/ipam_connect.c src/ipam_reconciler.c
+IPAM_SRCS := src/pool.c src/secret.c src/file.c src/base64.c src/yamltree.c src/kubeconfig.c \
+             src/incluster.c src/k8s.c src/ipam_config.c src/ipam_store.c src/ipam_alloc.c \
+             src/ipam_k8s.c src/ipam_reconcile.c src/ipam_connect.c src/ipam_reconciler.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
-# libyaml (kubeconfig.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
+# libyaml (yamltree.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
 # rdmanet-ipam only: rdmanet never links them.
 IPAM_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs yaml-0.1) -Wl,-Bdynamic \
              $(DEPS)/lib/libcurl.a -Wl,-Bstatic -lssl -lcrypto -lz -Wl,-Bdynamic -lpthread
@@ -156,8 +157,9 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -DRDMANET_TESTING -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/pool.c src/ipam_config.c \
-                src/kubeconfig.c
+FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/strv.c src/cidr.c src/pool.c \
+                src/ipam_config.c src/secret.c src/file.c src/base64.c src/yamltree.c \
+                src/kubeconfig.c src/incluster.c
 FUZZ_LIBOBJS := $(FUZZ_LIBSRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LDLIBS  := $(CJSON_LIBS) $(IPAM_LIBS)
 
@@ -174,7 +176,8 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h) | $(DEPS_STAMP)
 
 # what a target needs beyond FUZZ_LIBSRCS (fuzz_ipam_k8s stands in for k8s.c itself)
 $(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s.o
-$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o
+$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_store.o $(FUZZ_BUILD)/obj/src/ipam_alloc.o \
+		$(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LDLIBS)

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/cidr.h"
 #include "rdmanet/cleanup.h"
 #include "rdmanet/cni.h"
 
@@ -351,46 +352,6 @@ char *cni_error_format(const struct cni_err *e, const char *version)
 	return print_json(root, ok);
 }
 
-int cni_ip_parse(const char *s, int *family, unsigned char addr[16])
-{
-	if (!s || strlen(s) > INET6_ADDRSTRLEN)
-		return -EINVAL;
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, addr) == 1) {
-		*family = AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-int cni_cidr_parse(const char *s, int *family, unsigned char addr[16], unsigned *prefixlen)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash, *end;
-	unsigned long n;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash || !slash[1] || !isdigit((unsigned char) slash[1]))
-		return -EINVAL;
-	*slash = '\0';
-	errno = 0;
-	n = strtoul(slash + 1, &end, 10);
-	if (errno || *end || (slash[1] == '0' && slash[2]))
-		return -EINVAL;
-	if (cni_ip_parse(buf, family, addr) < 0)
-		return -EINVAL;
-	if (n > (*family == AF_INET ? 32u : 128u))
-		return -EINVAL;
-	*prefixlen = (unsigned) n;
-	return 0;
-}
-
 static int bad(struct cni_err *err, int code, const char *what, const char *field, const char *why)
 {
 	return err_set(err, -EINVAL, code, NULL, "%s: %s %s", what, field, why);
@@ -418,7 +379,7 @@ static int opt_gw(const cJSON *gw, int family, unsigned char out[16], bool *has)
 	*has = false;
 	if (!gw || cJSON_IsNull(gw))
 		return 0;
-	if (!cJSON_IsString(gw) || cni_ip_parse(gw->valuestring, &f, out) < 0 || f != family)
+	if (!cJSON_IsString(gw) || cidr_addr_parse(gw->valuestring, &f, out) < 0 || f != family)
 		return -EINVAL;
 	*has = true;
 	return 0;
@@ -485,7 +446,7 @@ static int parse_ips(const cJSON *arr, const char *what, int code, struct cni_re
 			return bad(err, code, what, "'ips'", "has too many entries");
 		ip = &res->ips[res->n_ips];
 		if (!cJSON_IsObject(it) || !cJSON_IsString(addr) ||
-		    cni_cidr_parse(addr->valuestring, &ip->family, ip->addr, &ip->prefixlen) < 0)
+		    cidr_parse(addr->valuestring, &ip->family, ip->addr, &ip->prefixlen, NULL, 0) < 0)
 			return bad(err, code, what, "'ips[].address'", "must be an IP address in CIDR form");
 		if (opt_gw(gw, ip->family, ip->gw, &ip->has_gw) < 0)
 			return bad(err, code, what, "'ips[].gateway'",
@@ -518,7 +479,7 @@ static int parse_routes(const cJSON *arr, const char *what, int code, struct cni
 			return bad(err, code, what, "'routes'", "has too many entries");
 		rt = &res->routes[res->n_routes];
 		if (!cJSON_IsObject(it) || !cJSON_IsString(dst) ||
-		    cni_cidr_parse(dst->valuestring, &rt->family, rt->dst, &rt->dst_len) < 0)
+		    cidr_parse(dst->valuestring, &rt->family, rt->dst, &rt->dst_len, NULL, 0) < 0)
 			return bad(err, code, what, "'routes[].dst'", "must be a CIDR");
 		if (opt_gw(gw, rt->family, rt->gw, &rt->has_gw) < 0)
 			return bad(err, code, what, "'routes[].gw'",

@@ -10,9 +10,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/cidr.h"
 #include "rdmanet/cleanup.h"
 #include "rdmanet/config.h"
 #include "rdmanet/log.h"
+#include "rdmanet/strv.h"
 
 static const struct {
 	const char *name;
@@ -223,8 +225,8 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 			unsigned plen;
 
 			if (!cJSON_IsString(it) ||
-			    (cni_cidr_parse(it->valuestring, &family, a, &plen) < 0 &&
-			     cni_ip_parse(it->valuestring, &family, a) < 0))
+			    (cidr_parse(it->valuestring, &family, a, &plen, NULL, 0) < 0 &&
+			     cidr_addr_parse(it->valuestring, &family, a) < 0))
 				return config_invalid(err, "runtimeConfig.ips", "entries must be IP addresses or CIDRs");
 		}
 	}
@@ -579,11 +581,6 @@ static int check_bytes(const char *buf, size_t len, struct cni_err *err)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *) a, *(const char *const *) b);
-}
-
 /*
  * cJSON keeps every duplicate and finds the first, Go's decoder keeps the last: with two "ipam"
  * keys we would check one and the IPAM read the other. Sorted keys per object: O(n log n).
@@ -606,7 +603,7 @@ static int check_duplicates(const cJSON *node, struct cni_err *err)
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	cJSON_ArrayForEach(c, node)
 		keys[i++] = c->string;
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	qsort(keys, n, sizeof(*keys), strv_cmp);
 	for (i = 1; i < n; i++)
 		if (!strcmp(keys[i - 1], keys[i]))
 			return err_set(err, 0, CNI_ERR_DECODE, NULL,

@@ -23,3 +23,14 @@ int err_set(struct cni_err *e, int r, int code, const char *details, const char 
 		(void) snprintf(e->details, sizeof(e->details), "%s", strerror(-r));
 	return ret;
 }
+
+void err_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !len)
+		return;
+	va_start(ap, fmt);
+	(void) vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}

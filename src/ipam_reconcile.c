@@ -5,7 +5,7 @@
  * A pod whose DEL never ran (node lost, runtime crash) keeps its address, and an ADD killed
  * between claiming and recording leaves a reservation without a pool entry. One pass reads every
  * IPPool of the namespace and every pod of the cluster, releases the allocations whose pod is
- * gone (through ipam_k8s_release, the path DEL takes, which rereads the pool and releases only
+ * gone (through ipam_alloc_release, the path DEL takes, which rereads the pool and releases only
  * an entry still held by the same container), then deletes reservations no pool entry holds.
  * Young objects (--grace) are spared: an ADD in flight has a reservation before its pool entry,
  * and a pod being attached has no network-status yet.
@@ -27,10 +27,13 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/ipam_config.h"
+#include "rdmanet/ipam_alloc.h"
 #include "rdmanet/ipam_k8s.h"
 #include "rdmanet/ipam_reconcile.h"
+#include "rdmanet/ipam_store.h"
 #include "rdmanet/log.h"
 #include "rdmanet/pool.h"
+#include "rdmanet/strv.h"
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
@@ -80,11 +83,6 @@ static long long age_of(const cJSON *obj, const char *ts_field, time_t now)
 	return t < 0 ? -1 : (long long) (now - t);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* A sorted set of strings (pods "ns/name"; reservations "name/containerid"). */
 struct strset {
 	char **v;
@@ -121,12 +119,12 @@ static int strset_add(struct strset *s, const char *a, const char *b)
 static void strset_sort(struct strset *s)
 {
 	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+		qsort(s->v, s->n, sizeof(*s->v), strv_cmp);
 }
 
 static bool strset_has(const struct strset *s, const char *key)
 {
-	return s->n && bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_str);
+	return s->n && bsearch(&key, s->v, s->n, sizeof(*s->v), strv_cmp);
 }
 
 /* Pods by "namespace/name", pointing into the listed array. */
@@ -333,11 +331,6 @@ static int pool_parse(const cJSON *pool, struct ipam_config *cfg, char *why, siz
 	return 0;
 }
 
-static int api_fail(struct k8s_client *k, int r, struct cni_err *err, const char *what)
-{
-	return err_set(err, r, RDMANET_ERR_API, k8s_errmsg(k), "Kubernetes API: cannot %s", what);
-}
-
 /* Releases what it should in one pool; records every entry's reservation in held. */
 static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct pod_index *ix,
 			  const struct ipam_reconcile_opts *o, struct strset *held,
@@ -397,7 +390,7 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 	strset_sort(&d);
 	/* each call rereads the pool and releases up to IPAM_RELEASE_MAX of those still there */
 	for (size_t done = 0; done < d.n && !o->dry_run && r >= 0; done += IPAM_RELEASE_MAX)
-		r = ipam_k8s_release(x, &cfg.ranges[0], drop_selected, &d, err);
+		r = ipam_alloc_release(x, &cfg.ranges[0], drop_selected, &d, err);
 	strset_free(&d);
 	x->cfg = NULL;
 	return r;
@@ -440,7 +433,7 @@ static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const st
 	st->orphans++;
 	if (o->dry_run)
 		return 0;
-	return ipam_k8s_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
+	return ipam_store_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
 }
 
 int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
@@ -460,10 +453,10 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/ippools", o->ns);
 	r = k8s_list(k, path, PAGE, &pools);
 	if (r < 0)
-		return api_fail(k, r, err, "list IPPools");
+		return ipam_store_api_fail(k, r, err, "list IPPools");
 	r = k8s_list(k, "/api/v1/pods", PAGE, &pods);
 	if (r < 0)
-		return api_fail(k, r, err, "list pods");
+		return ipam_store_api_fail(k, r, err, "list pods");
 	if (pods_index(pods, &ix) < 0)
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 	cJSON_ArrayForEach(it, pools) {
@@ -478,7 +471,7 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/overlappingrangeipreservations", o->ns);
 	r = k8s_list(k, path, PAGE, &resvs);
 	if (r < 0) {
-		r = api_fail(k, r, err, "list OverlappingRangeIPReservations");
+		r = ipam_store_api_fail(k, r, err, "list OverlappingRangeIPReservations");
 		goto out;
 	}
 	now = time(NULL);
@@ -512,7 +505,8 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 			 o->dry_run ? "would " : "", name, cid, age);
 		st->orphans++;
 		if (!o->dry_run) {
-			r = ipam_k8s_unreserve_uid(&x, name, str(field(it, "metadata", "uid")), err);
+			r = ipam_store_unreserve_uid(&x, name, str(field(it, "metadata", "uid")),
+						     err);
 			if (r < 0)
 				goto out;
 		}

@@ -22,6 +22,7 @@
 #include "rdmanet/cleanup.h"
 #include "rdmanet/k8s.h"
 #include "rdmanet/log.h"
+#include "rdmanet/secret.h"
 
 #if LIBCURL_VERSION_NUM < 0x075500
 #error "libcurl 7.85 or later is needed (CURLOPT_PROTOCOLS_STR, TLS blobs)"
@@ -52,14 +53,6 @@ static bool curl_ready;
 
 DEFINE_CLEANUP(struct k8s_client *, k8s_client_free)
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
-
-static void secret_wipe_free(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
 
 /* Header lists carry the Authorization line: wiped before they are freed. */
 static void headers_free(struct curl_slist *h)
@@ -248,7 +241,7 @@ void k8s_client_free(struct k8s_client *k)
 		return;
 	if (k->curl)
 		curl_easy_cleanup(k->curl);
-	secret_wipe_free(k->token);
+	secret_free(k->token);
 	free(k->body);
 	free(k);
 }

@@ -1,610 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * kubeconfig.c - the credentials of k8s.c: a kubeconfig file (YAML, JSON included, read by libyaml
- * into a cJSON tree) or the in-cluster service account. Every size is bounded; tokens and keys
- * never reach a message and are wiped before they are freed.
+ * kubeconfig.c - the credentials of k8s.c from a kubeconfig file (YAML, JSON included, read by
+ * yamltree.c into a cJSON tree), and the checks incluster.c shares. Every size is bounded; tokens
+ * and keys never reach a message and are wiped before they are freed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <yaml.h>
 
+#include "rdmanet/base64.h"
 #include "rdmanet/cleanup.h"
+#include "rdmanet/file.h"
 #include "rdmanet/k8s.h"
+#include "rdmanet/kubeconfig.h"
+#include "rdmanet/secret.h"
+#include "rdmanet/yamltree.h"
 
-#define YB_DEPTH_MAX 32		/* kubeconfig nests 4 deep */
-#define YB_KEYS_MAX 4096	/* keys of one mapping (duplicates are searched linearly) */
-#define YB_ANCHORS_MAX 256	/* anchors of a document (searched linearly) */
-#define YB_NODES_MAX (128 * 1024)	/* values of a document, alias copies included */
-#define YB_COPIES_MAX (16 * 1024)	/* values made by aliases (copies of anchored nodes) */
-#define YB_COPY_BYTES_MAX K8S_KUBECONFIG_MAX	/* text made by aliases */
-#define B64_LEN(n) (((n) + 2) / 3 * 4)
-#define HOST_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:"
-
-static void wipe_free(char *s, size_t len)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, len);
-	free(s);
-}
-
-static void secret_free(char *s)
-{
-	if (s)
-		wipe_free(s, strlen(s));
-}
-
-/* ------------------------------------------------------------------------------------ base64 */
-
-static int b64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
-int k8s_base64_decode(const char *in, size_t len, char **out, size_t *out_len)
-{
-	size_t pad = 0, n, o = 0;
-	char *buf;
-
-	*out = NULL;
-	*out_len = 0;
-	if (len % 4)
-		return -EINVAL;
-	if (len && in[len - 1] == '=')
-		pad = in[len - 2] == '=' ? 2 : 1;
-	n = len / 4 * 3 - pad;
-	buf = malloc(n + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i += 4) {
-		size_t used = i + 4 == len ? 4 - pad : 4;	/* characters that carry bits */
-		uint32_t w = 0;
-
-		for (size_t j = 0; j < 4; j++) {
-			int v = j < used ? b64_value((unsigned char) in[i + j]) : 0;
-
-			if (v < 0)
-				goto bad;
-			w = w << 6 | (uint32_t) v;
-		}
-		/* the bits past the last whole byte must be zero (one encoding per input) */
-		if ((used == 3 && (w & 0xff)) || (used == 2 && (w & 0xffff)))
-			goto bad;
-		buf[o++] = (char) (w >> 16);
-		if (used > 2)
-			buf[o++] = (char) (w >> 8 & 0xff);
-		if (used > 3)
-			buf[o++] = (char) (w & 0xff);
-	}
-	buf[o] = '\0';
-	*out = buf;
-	*out_len = o;
-	return 0;
-bad:
-	wipe_free(buf, n + 1);
-	return -EINVAL;
-}
-
-/* -------------------------------------------------------------------------- YAML (libyaml) */
-
-/*
- * libyaml's parser turns the text into events; the events build a cJSON tree as YAML 1.2's core
- * schema would, minus numbers: a plain scalar is null (~, null, empty), a boolean (true, false)
- * or a string (no kubeconfig field is a number; client-go reads "6443" into a string field too). Quoted and block scalars are strings. Anchors and aliases work; an alias is a copy,
- * and copies are bounded in values and text, so that a few lines cannot expand into gigabytes
- * ("billion laughs").
- */
-struct yb_anchor {
-	char *name;
-	const cJSON *node;	/* in the tree being built; complete */
-	size_t nodes, bytes;	/* what a copy costs */
-};
-
-/* A mapping or sequence being filled; it joins its parent when it ends. */
-struct yb_frame {
-	cJSON *node;
-	char *key;		/* mapping: the key whose value comes next; NULL: a key comes next */
-	char *anchor;		/* its anchor, registered when it ends */
-	unsigned keys;
-};
-
-struct yb {
-	struct yb_frame stack[YB_DEPTH_MAX];
-	unsigned depth;
-	struct yb_anchor anchors[YB_ANCHORS_MAX];
-	unsigned n_anchors;
-	size_t nodes;		/* values made so far, copies included */
-	size_t copies, copy_bytes;	/* values and bytes of text made by aliases */
-	unsigned docs;
-	cJSON *root;
-	char *why;
-	size_t why_len;
-};
-
-/* why = "line L[, column C]: ..." (column 0: none); -EINVAL */
-static int yb_fail(struct yb *b, size_t line, size_t column, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int yb_fail(struct yb *b, size_t line, size_t column, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!b->why_len)
-		return -EINVAL;
-	if (column)
-		n = snprintf(b->why, b->why_len, "line %zu, column %zu: ", line, column);
-	else
-		n = snprintf(b->why, b->why_len, "line %zu: ", line);
-	if (n >= 0 && (size_t) n < b->why_len) {
-		va_start(ap, fmt);
-		(void) vsnprintf(b->why + n, b->why_len - (size_t) n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-static void tree_wipe(cJSON *n)
-{
-	for (; n; n = n->next) {
-		if (cJSON_IsString(n) && n->valuestring)
-			explicit_bzero(n->valuestring, strlen(n->valuestring));
-		tree_wipe(n->child);
-	}
-}
-
-static void tree_free(cJSON *n)
-{
-	if (!n)
-		return;
-	tree_wipe(n);
-	cJSON_Delete(n);
-}
-
-/* The values and bytes of text in the tree n (a copy's cost). */
-static void tree_cost(const cJSON *n, size_t *nodes, size_t *bytes)
-{
-	(*nodes)++;
-	if (n->string)
-		*bytes += strlen(n->string);
-	if (cJSON_IsString(n))
-		*bytes += strlen(n->valuestring);
-	for (const cJSON *c = n->child; c; c = c->next)
-		tree_cost(c, nodes, bytes);
-}
-
-static int yb_spend(struct yb *b, size_t line, size_t nodes)
-{
-	if (nodes > YB_NODES_MAX - b->nodes)
-		return yb_fail(b, line, 0, "more than %d values", YB_NODES_MAX);
-	b->nodes += nodes;
-	return 0;
-}
-
-/* A tag other than none, '!' (a string) and the standard one of the node's own kind. */
-static int yb_tag(struct yb *b, size_t line, const yaml_char_t *tag, const char *std)
-{
-	const char *t = (const char *) tag;
-
-	if (!t || !strcmp(t, "!") || !strcmp(t, std))
-		return 0;
-	return yb_fail(b, line, 0, "tag '%.64s' is not supported", t);
-}
-
-static struct yb_anchor *yb_anchor_find(struct yb *b, const char *name)
-{
-	for (unsigned i = 0; i < b->n_anchors; i++)
-		if (!strcmp(b->anchors[i].name, name))
-			return &b->anchors[i];
-	return NULL;
-}
-
-/* Names the complete node n (*name is taken); a later anchor of the same name replaces it. */
-static int yb_anchor_set(struct yb *b, size_t line, char **name, const cJSON *n)
-{
-	struct yb_anchor *a = yb_anchor_find(b, *name);
-
-	if (!a) {
-		if (b->n_anchors == YB_ANCHORS_MAX)
-			return yb_fail(b, line, 0, "more than %d anchors", YB_ANCHORS_MAX);
-		a = &b->anchors[b->n_anchors++];
-	} else
-		free(a->name);
-	a->name = TAKE_PTR(*name);
-	a->node = n;
-	a->nodes = a->bytes = 0;
-	tree_cost(n, &a->nodes, &a->bytes);
-	return 0;
-}
-
-/* Whether the collection being filled expects a key now. */
-static bool yb_want_key(const struct yb *b)
-{
-	const struct yb_frame *f = b->depth ? &b->stack[b->depth - 1] : NULL;
-
-	return f && cJSON_IsObject(f->node) && !f->key;
-}
-
-/* A complete value v (taken) goes to the collection being filled, or becomes the root. */
-static int yb_put(struct yb *b, cJSON *v)
-{
-	struct yb_frame *f = b->depth ? &b->stack[b->depth - 1] : NULL;
-	bool ok;
-
-	if (!f) {
-		b->root = v;
-		return 0;
-	}
-	if (cJSON_IsArray(f->node))
-		ok = cJSON_AddItemToArray(f->node, v);
-	else {
-		ok = cJSON_AddItemToObject(f->node, f->key, v);
-		free(TAKE_PTR(f->key));
-	}
-	if (ok)
-		return 0;
-	tree_free(v);
-	return -ENOMEM;
-}
-
-/* A scalar where a key is expected: a string, unique in its mapping. */
-static int yb_key(struct yb *b, const yaml_event_t *ev)
-{
-	struct yb_frame *f = &b->stack[b->depth - 1];
-	const char *s = (const char *) ev->data.scalar.value;
-	size_t len = ev->data.scalar.length, line = ev->start_mark.line + 1;
-	int r;
-
-	if ((r = yb_tag(b, line, ev->data.scalar.tag, YAML_STR_TAG)) < 0)
-		return r;
-	if (ev->data.scalar.anchor)
-		return yb_fail(b, line, 0, "an anchor on a key is not supported");
-	if (memchr(s, '\0', len))
-		return yb_fail(b, line, 0, "NUL character in a key");
-	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(s, "<<"))
-		return yb_fail(b, line, 0, "merge keys ('<<') are not supported: write the keys out");
-	if (cJSON_GetObjectItemCaseSensitive(f->node, s))
-		return yb_fail(b, line, 0, "duplicate key '%.128s'", s);
-	if (++f->keys > YB_KEYS_MAX)
-		return yb_fail(b, line, 0, "more than %d keys in one mapping", YB_KEYS_MAX);
-	f->key = strdup(s);
-	return f->key ? 0 : -ENOMEM;
-}
-
-static bool word_in(const char *s, const char *const *words)
-{
-	for (; *words; words++)
-		if (!strcmp(s, *words))
-			return true;
-	return false;
-}
-
-static int yb_scalar(struct yb *b, const yaml_event_t *ev)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
-	static const char *const trues[] = { "true", "True", "TRUE", NULL };
-	static const char *const falses[] = { "false", "False", "FALSE", NULL };
-	const char *s = (const char *) ev->data.scalar.value;
-	size_t len = ev->data.scalar.length, line = ev->start_mark.line + 1;
-	_cleanup_free_ char *anchor = NULL;
-	cJSON *v;
-	int r;
-
-	if (yb_want_key(b))
-		return yb_key(b, ev);
-	if ((r = yb_tag(b, line, ev->data.scalar.tag, YAML_STR_TAG)) < 0)
-		return r;
-	if (memchr(s, '\0', len))
-		return yb_fail(b, line, 0, "NUL character in a string");
-	if ((r = yb_spend(b, line, 1)) < 0)
-		return r;
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
-		v = cJSON_CreateString(s);
-	else if (word_in(s, nulls))
-		v = cJSON_CreateNull();
-	else if (word_in(s, trues))
-		v = cJSON_CreateTrue();
-	else if (word_in(s, falses))
-		v = cJSON_CreateFalse();
-	else
-		v = cJSON_CreateString(s);
-	if (!v)
-		return -ENOMEM;
-	if (ev->data.scalar.anchor && !(anchor = strdup((const char *) ev->data.scalar.anchor))) {
-		cJSON_Delete(v);
-		return -ENOMEM;
-	}
-	if ((r = yb_put(b, v)) < 0)
-		return r;
-	return anchor ? yb_anchor_set(b, line, &anchor, v) : 0;
-}
-
-static int yb_start(struct yb *b, const yaml_event_t *ev)
-{
-	bool map = ev->type == YAML_MAPPING_START_EVENT;
-	const yaml_char_t *tag = map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
-	const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor :
-					  ev->data.sequence_start.anchor;
-	size_t line = ev->start_mark.line + 1;
-	struct yb_frame *f;
-	int r;
-
-	if (yb_want_key(b))
-		return yb_fail(b, line, 0, "a key must be a string, not a %s", map ? "mapping" : "list");
-	if ((r = yb_tag(b, line, tag, map ? YAML_MAP_TAG : YAML_SEQ_TAG)) < 0)
-		return r;
-	if (b->depth == YB_DEPTH_MAX)
-		return yb_fail(b, line, 0, "nested deeper than %d levels", YB_DEPTH_MAX);
-	if ((r = yb_spend(b, line, 1)) < 0)
-		return r;
-	f = &b->stack[b->depth];
-	*f = (struct yb_frame) { .node = map ? cJSON_CreateObject() : cJSON_CreateArray() };
-	if (!f->node)
-		return -ENOMEM;
-	b->depth++;
-	if (anchor && !(f->anchor = strdup((const char *) anchor)))
-		return -ENOMEM;
-	return 0;
-}
-
-static int yb_end(struct yb *b, const yaml_event_t *ev)
-{
-	struct yb_frame *f = &b->stack[--b->depth];
-	_cleanup_free_ char *anchor = TAKE_PTR(f->anchor);
-	cJSON *v = TAKE_PTR(f->node);
-	int r;
-
-	free(TAKE_PTR(f->key));	/* libyaml gives every key a value: never set here */
-	if ((r = yb_put(b, v)) < 0)
-		return r;
-	return anchor ? yb_anchor_set(b, ev->start_mark.line + 1, &anchor, v) : 0;
-}
-
-static int yb_alias(struct yb *b, const yaml_event_t *ev)
-{
-	const char *name = (const char *) ev->data.alias.anchor;
-	size_t line = ev->start_mark.line + 1;
-	const struct yb_anchor *a = yb_anchor_find(b, name);
-	cJSON *v;
-	int r;
-
-	if (yb_want_key(b))
-		return yb_fail(b, line, 0, "an alias as a key is not supported");
-	if (!a) {
-		for (unsigned i = 0; i < b->depth; i++)
-			if (b->stack[i].anchor && !strcmp(b->stack[i].anchor, name))
-				return yb_fail(b, line, 0, "alias '*%.64s' refers to a node that contains it",
-					       name);
-		return yb_fail(b, line, 0, "alias '*%.64s' has no anchor '&%.64s' before it", name, name);
-	}
-	if (a->nodes > YB_COPIES_MAX - b->copies)
-		return yb_fail(b, line, 0, "aliases expand to more than %d values", YB_COPIES_MAX);
-	if (a->bytes > YB_COPY_BYTES_MAX - b->copy_bytes)
-		return yb_fail(b, line, 0, "aliases expand to more than %d bytes of text",
-			       YB_COPY_BYTES_MAX);
-	if ((r = yb_spend(b, line, a->nodes)) < 0)
-		return r;
-	b->copies += a->nodes;
-	b->copy_bytes += a->bytes;
-	v = cJSON_Duplicate(a->node, true);
-	return v ? yb_put(b, v) : -ENOMEM;
-}
-
-static int yb_event(struct yb *b, const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if (b->docs++)
-			return yb_fail(b, ev->start_mark.line + 1, 0,
-				       "a second document ('---') is not supported");
-		return 0;
-	case YAML_SCALAR_EVENT:
-		return yb_scalar(b, ev);
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		return yb_start(b, ev);
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		return yb_end(b, ev);
-	case YAML_ALIAS_EVENT:
-		return yb_alias(b, ev);
-	default:
-		return 0;
-	}
-}
-
-/* Whether the character at line, column (both from 0) of text is a tab (ASCII lines). */
-static bool tab_at(const char *text, size_t len, size_t line, size_t column)
-{
-	const char *p = text, *end = text + len;
-
-	while (line-- && p < end) {
-		p = memchr(p, '\n', (size_t) (end - p));
-		if (!p)
-			return false;
-		p++;
-	}
-	return column < (size_t) (end - p) && !memchr(p, '\n', column) && p[column] == '\t';
-}
-
-/* libyaml's own error: where and what (its messages are fixed texts, never the input's). */
-static int yb_parser_fail(struct yb *b, const yaml_parser_t *p, const char *text, size_t len)
-{
-	const char *problem = p->problem ? p->problem : "not valid YAML";
-	const yaml_mark_t *m = &p->problem_mark;
-	char ctx[160] = "";
-	size_t line = 1;
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		return -ENOMEM;
-	case YAML_READER_ERROR:
-		for (size_t i = 0; i < p->problem_offset && i < len; i++)
-			line += text[i] == '\n';
-		if (p->problem_value >= 0)
-			return yb_fail(b, line, 0, "%s (0x%02x)", problem, (unsigned) p->problem_value);
-		return yb_fail(b, line, 0, "%s", problem);
-	default:
-		if (p->context)
-			(void) snprintf(ctx, sizeof(ctx), ", %s from line %zu", p->context,
-					p->context_mark.line + 1);
-		return yb_fail(b, m->line + 1, m->column + 1, "%s%s%s", problem, ctx,
-			       tab_at(text, len, m->line, m->column) ?
-			       " (a tab: YAML indents and separates with spaces)" : "");
-	}
-}
-
-/* The parser's copies of the input and the scalars it has not handed out yet may hold secrets. */
-static void yb_parser_wipe(yaml_parser_t *p)
-{
-	if (p->raw_buffer.start)
-		explicit_bzero(p->raw_buffer.start, (size_t) (p->raw_buffer.end - p->raw_buffer.start));
-	if (p->buffer.start)
-		explicit_bzero(p->buffer.start, (size_t) (p->buffer.end - p->buffer.start));
-	for (yaml_token_t *t = p->tokens.head; t && t != p->tokens.tail; t++)
-		if (t->type == YAML_SCALAR_TOKEN && t->data.scalar.value)
-			explicit_bzero(t->data.scalar.value, t->data.scalar.length);
-}
-
-static void yb_event_free(yaml_event_t *ev)
-{
-	if (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.value)
-		explicit_bzero(ev->data.scalar.value, ev->data.scalar.length);
-	yaml_event_delete(ev);
-}
-
-int k8s_yaml_parse(const char *text, size_t len, cJSON **out, char *why, size_t why_len)
-{
-	struct yb b = { .why = why, .why_len = why ? why_len : 0 };
-	yaml_parser_t p;
-	bool end = false;
-	int r = 0;
-
-	*out = NULL;
-	if (b.why_len)
-		why[0] = '\0';
-	if (!yaml_parser_initialize(&p)) {
-		(void) snprintf(b.why, b.why_len, "out of memory");
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&p, (const unsigned char *) text, len);
-	while (!end && r >= 0) {
-		yaml_event_t ev;
-
-		if (!yaml_parser_parse(&p, &ev)) {
-			r = yb_parser_fail(&b, &p, text, len);
-			break;
-		}
-		end = ev.type == YAML_STREAM_END_EVENT;
-		r = yb_event(&b, &ev);
-		yb_event_free(&ev);
-	}
-	yb_parser_wipe(&p);
-	yaml_parser_delete(&p);
-	while (b.depth) {
-		struct yb_frame *f = &b.stack[--b.depth];
-
-		tree_free(f->node);
-		secret_free(f->key);
-		free(f->anchor);
-	}
-	for (unsigned i = 0; i < b.n_anchors; i++)
-		free(b.anchors[i].name);
-	if (r < 0) {
-		tree_free(b.root);
-		if (r == -ENOMEM)
-			(void) snprintf(b.why, b.why_len, "out of memory");
-		return r;
-	}
-	*out = b.root ? b.root : cJSON_CreateNull();	/* no document: null, as an empty one */
-	return *out ? 0 : -ENOMEM;
-}
-
-/* ------------------------------------------------------------------------------------ files */
-
-/*
- * Reads a regular file of at most max bytes, NUL-terminated. -EFBIG when larger, -EINVAL when
- * not a regular file. The buffer is sized for max, so a secret is never copied by realloc.
- */
-static int read_bounded(const char *path, size_t max, char **out, size_t *out_len)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	size_t len = 0;
-	char *buf;
-
-	*out = NULL;
-	*out_len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((uint64_t) st.st_size > max)
-		return -EFBIG;
-	buf = malloc(max + 2);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, max + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			wipe_free(buf, len);
-			return r;
-		}
-		if (n == 0)
-			break;
-		len += (size_t) n;
-		if (len > max) {
-			wipe_free(buf, len);
-			return -EFBIG;
-		}
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------------- kubeconfig */
-
-struct kc {
-	const char *where;	/* "kubeconfig '<path>'", the start of every message */
-	const char *dir;	/* relative paths resolve here; NULL or "": the working directory */
-	struct cni_err *err;
-};
-
-static int kc_invalid(struct kc *kc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int kc_invalid(struct kc *kc, const char *fmt, ...)
+int kc_invalid(struct kc *kc, const char *fmt, ...)
 {
 	char msg[ERR_MSG_MAX];
 	va_list ap;
@@ -686,8 +105,8 @@ static int kc_find(struct kc *kc, const cJSON *root, const char *list, const cha
 	return found ? 0 : -ENOENT;
 }
 
-static int kc_path(struct kc *kc, const char *sect, const char *key, const char *p,
-		   char out[PATH_MAX])
+int kc_path(struct kc *kc, const char *sect, const char *key, const char *p,
+	    char out[PATH_MAX])
 {
 	int n;
 
@@ -700,9 +119,8 @@ static int kc_path(struct kc *kc, const char *sect, const char *key, const char 
 	return 0;
 }
 
-/* read_bounded()'s error r for the file named by key of sect: unreadable is 5, too big 7. */
-static int kc_read_fail(struct kc *kc, const char *sect, const char *key, const char *path,
-			size_t max, int r)
+int kc_read_fail(struct kc *kc, const char *sect, const char *key, const char *path,
+		 size_t max, int r)
 {
 	if (r == -EFBIG)
 		return kc_invalid(kc, "%s: '%s' file '%s' is larger than %zu bytes", sect, key, path, max);
@@ -717,17 +135,16 @@ static int kc_read_fail(struct kc *kc, const char *sect, const char *key, const 
 	return r;
 }
 
-static int kc_read(struct kc *kc, const char *sect, const char *key, const char *path, size_t max,
-		   char **out, size_t *len)
+int kc_read(struct kc *kc, const char *sect, const char *key, const char *path, size_t max,
+	    char **out, size_t *len)
 {
-	int r = read_bounded(path, max, out, len);
+	int r = file_read_bounded(path, max, out, len);
 
 	return r < 0 ? kc_read_fail(kc, sect, key, path, max, r) : 0;
 }
 
-/* A token goes into an HTTP header: visible ASCII only. Leading and trailing space dropped. */
-static int token_take(struct kc *kc, const char *sect, const char *what, const char *buf,
-		      size_t len, char **out)
+int kc_token_take(struct kc *kc, const char *sect, const char *what, const char *buf,
+		  size_t len, char **out)
 {
 	size_t a = 0, b = len;
 
@@ -746,7 +163,7 @@ static int token_take(struct kc *kc, const char *sect, const char *what, const c
 	return *out ? 0 : kc_nomem(kc);
 }
 
-static int pem_check(struct kc *kc, const char *sect, const char *what, const char *buf, size_t len)
+int kc_pem_check(struct kc *kc, const char *sect, const char *what, const char *buf, size_t len)
 {
 	if (memchr(buf, '\0', len))
 		return kc_invalid(kc, "%s: %s holds a NUL byte, not PEM", sect, what);
@@ -766,15 +183,15 @@ static int b64_lines_decode(const char *in, char **out, size_t *out_len)
 	int r;
 
 	if (!strpbrk(in, "\r\n"))
-		return k8s_base64_decode(in, len, out, out_len);
+		return base64_decode(in, len, out, out_len);
 	flat = malloc(len + 1);
 	if (!flat)
 		return -ENOMEM;
 	for (size_t i = 0; i < len; i++)
 		if (in[i] != '\n' && in[i] != '\r')
 			flat[n++] = in[i];
-	r = k8s_base64_decode(flat, n, out, out_len);
-	wipe_free(flat, len + 1);
+	r = base64_decode(flat, n, out, out_len);
+	secret_free_len(flat, len + 1);
 	return r;
 }
 
@@ -790,7 +207,7 @@ static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char 
 	*out = NULL;
 	(void) snprintf(dkey, sizeof(dkey), "%s-data", key);
 	if ((r = kc_str(kc, obj, sect, key, PATH_MAX - 1, &file)) < 0 ||
-	    (r = kc_str(kc, obj, sect, dkey, B64_LEN(K8S_PEM_MAX), &data)) < 0)
+	    (r = kc_str(kc, obj, sect, dkey, BASE64_LEN(K8S_PEM_MAX), &data)) < 0)
 		return r;
 	if (file && data)
 		return kc_invalid(kc, "%s: both '%s' and '%s' are set; keep one", sect, key, dkey);
@@ -801,7 +218,7 @@ static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char 
 		if (r < 0)
 			return kc_invalid(kc, "%s: '%s' is not valid base64", sect, dkey);
 		if (len > K8S_PEM_MAX) {
-			wipe_free(buf, len);
+			secret_free_len(buf, len);
 			return kc_invalid(kc, "%s: '%s' is larger than %d bytes", sect, dkey, K8S_PEM_MAX);
 		}
 		(void) snprintf(what, sizeof(what), "'%s'", dkey);
@@ -812,16 +229,15 @@ static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char 
 		(void) snprintf(what, sizeof(what), "'%s' file '%s'", key, path);
 	} else
 		return 0;
-	if ((r = pem_check(kc, sect, what, buf, len)) < 0) {
-		wipe_free(buf, len);
+	if ((r = kc_pem_check(kc, sect, what, buf, len)) < 0) {
+		secret_free_len(buf, len);
 		return r;
 	}
 	*out = buf;
 	return 0;
 }
 
-/* RFC 1123 label, as namespace names are. */
-static bool label_valid(const char *s)
+bool kc_label_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -951,7 +367,7 @@ static int kc_user(struct kc *kc, const char *name, const cJSON *u, struct k8s_c
 	    (r = kc_str(kc, u, sect, "tokenFile", PATH_MAX - 1, &file)) < 0)
 		return r;
 	if (token) {	/* as client-go: the token wins over tokenFile */
-		if ((r = token_take(kc, sect, "'token'", token, strlen(token), &c->token)) < 0)
+		if ((r = kc_token_take(kc, sect, "'token'", token, strlen(token), &c->token)) < 0)
 			return r;
 	} else if (file) {
 		char what[PATH_MAX + 32], *buf;
@@ -961,8 +377,8 @@ static int kc_user(struct kc *kc, const char *name, const cJSON *u, struct k8s_c
 		    (r = kc_read(kc, sect, "tokenFile", path, K8S_TOKEN_MAX, &buf, &len)) < 0)
 			return r;
 		(void) snprintf(what, sizeof(what), "'tokenFile' '%s'", path);
-		r = token_take(kc, sect, what, buf, len, &c->token);
-		wipe_free(buf, len);
+		r = kc_token_take(kc, sect, what, buf, len, &c->token);
+		secret_free_len(buf, len);
 		if (r < 0)
 			return r;
 	}
@@ -1003,7 +419,7 @@ static int kc_build(struct kc *kc, const cJSON *root, struct k8s_config *c)
 		return r;
 	if (!cname)
 		return kc_invalid(kc, "%s: 'cluster' is not set", sect);
-	if (ns && !label_valid(ns))
+	if (ns && !kc_label_valid(ns))
 		return kc_invalid(kc, "%s: 'namespace' '%s' is not a valid namespace name", sect, ns);
 	r = kc_find(kc, root, "clusters", "cluster", cname, &cl);
 	if (r == -ENOENT)
@@ -1033,13 +449,13 @@ static int kc_parse(struct kc *kc, const char *text, size_t len, struct k8s_conf
 	memset(c, 0, sizeof(*c));
 	if (len > K8S_KUBECONFIG_MAX)
 		return kc_invalid(kc, "is larger than %d bytes", K8S_KUBECONFIG_MAX);
-	r = k8s_yaml_parse(text, len, &root, why, sizeof(why));
+	r = yamltree_parse(text, len, &root, why, sizeof(why));
 	if (r == -ENOMEM)
 		return kc_nomem(kc);
 	if (r < 0)
 		return kc_invalid(kc, "%s", why);
 	r = kc_build(kc, root, &n);
-	tree_free(root);
+	yamltree_free(root);
 	if (r < 0) {
 		k8s_config_free(&n);
 		return r;
@@ -1073,7 +489,7 @@ int k8s_kubeconfig_load(const char *path, struct k8s_config *c, struct cni_err *
 		(void) snprintf(dir, sizeof(dir), "/");
 	else
 		(void) snprintf(dir, sizeof(dir), "%.*s", (int) (slash - path), path);
-	r = read_bounded(path, K8S_KUBECONFIG_MAX, &text, &len);
+	r = file_read_bounded(path, K8S_KUBECONFIG_MAX, &text, &len);
 	if (r == -EFBIG)
 		return kc_invalid(&kc, "is larger than %d bytes", K8S_KUBECONFIG_MAX);
 	if (r == -EINVAL)
@@ -1083,75 +499,7 @@ int k8s_kubeconfig_load(const char *path, struct k8s_config *c, struct cni_err *
 	if (r < 0)
 		return err_set(err, r, CNI_ERR_IO, NULL, "cannot read %s", where);
 	r = kc_parse(&kc, text, len, c);
-	wipe_free(text, len);
-	return r;
-}
-
-/* ------------------------------------------------------------------------------- in-cluster */
-
-int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *err)
-{
-	struct kc kc = { .where = "in-cluster config", .dir = root, .err = err };
-	const char *host = getenv("KUBERNETES_SERVICE_HOST");
-	const char *port = getenv("KUBERNETES_SERVICE_PORT");
-	struct k8s_config n = { 0 };
-	char path[PATH_MAX], *buf = NULL;
-	unsigned long pn;
-	size_t len;
-	char *end;
-	int r;
-
-	memset(c, 0, sizeof(*c));
-	if (!host || !*host || !port || !*port)
-		return kc_invalid(&kc,
-				  "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not in a pod; set 'ipam.kubernetes.kubeconfig' in the network config (the DaemonSet writes /etc/cni/net.d/rdmanet.d/rdmanet-ipam.kubeconfig), or reconcile's --kubeconfig");
-	if (strlen(host) > 253 || strspn(host, HOST_CHARS) != strlen(host))
-		return kc_invalid(&kc, "KUBERNETES_SERVICE_HOST '%.64s' is not a host name or address",
-				  host);
-	errno = 0;
-	pn = strtoul(port, &end, 10);
-	if (*end || errno || pn == 0 || pn > 65535 || port[0] < '0' || port[0] > '9')
-		return kc_invalid(&kc, "KUBERNETES_SERVICE_PORT '%.16s' is not a port", port);
-	(void) snprintf(n.server, sizeof(n.server),
-			strchr(host, ':') ? "https://[%s]:%lu" : "https://%s:%lu", host, pn);
-
-	if ((r = kc_path(&kc, "service account", "token", "token", path)) < 0 ||
-	    (r = kc_read(&kc, "service account", "token", path, K8S_TOKEN_MAX, &buf, &len)) < 0)
-		goto fail;
-	r = token_take(&kc, "service account", "'token'", buf, len, &n.token);
-	wipe_free(buf, len);
-	if (r < 0)
-		goto fail;
-
-	if ((r = kc_path(&kc, "service account", "ca.crt", "ca.crt", path)) < 0 ||
-	    (r = kc_read(&kc, "service account", "ca.crt", path, K8S_PEM_MAX, &n.ca_pem, &len)) < 0 ||
-	    (r = pem_check(&kc, "service account", "'ca.crt'", n.ca_pem, len)) < 0)
-		goto fail;
-
-	if ((r = kc_path(&kc, "service account", "namespace", "namespace", path)) < 0)
-		goto fail;
-	r = read_bounded(path, 256, &buf, &len);
-	if (r == -ENOENT)
-		r = 0;	/* optional: the caller picks a default */
-	else if (r < 0) {
-		r = kc_read_fail(&kc, "service account", "namespace", path, 256, r);
-		goto fail;
-	} else {
-		while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\r'))
-			buf[--len] = '\0';
-		if (strlen(buf) != len || !label_valid(buf)) {
-			free(buf);
-			r = kc_invalid(&kc, "service account: 'namespace' file '%s' holds no namespace name",
-				       path);
-			goto fail;
-		}
-		(void) snprintf(n.namespace_, sizeof(n.namespace_), "%s", buf);
-		free(buf);
-	}
-	*c = n;
-	return 0;
-fail:
-	k8s_config_free(&n);
+	secret_free_len(text, len);
 	return r;
 }
 

@@ -21,28 +21,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "rdmanet/cidr.h"
+#include "rdmanet/err.h"
 #include "rdmanet/pool.h"
 
 #define POOL_OFF_DIGITS 39	/* 2^128 - 1 = 340282366920938463463374607431768211455 */
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	(void) vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static unsigned fam_bits(int family)
 {
@@ -84,69 +71,22 @@ static pool_off_t host_max(int family, unsigned prefixlen)
 	return ~(pool_off_t) 0 >> (128 - hostbits);
 }
 
-/* A plain address, "10.56.0.1" or "fd00::1"; the family follows from the text. */
-static int addr_parse(const char *s, int *family, unsigned char addr[16])
+/* A range's CIDR or an exclusion: host bits cleared when allowed, else an error. */
+static int net_parse(const char *s, bool allow_host_bits, struct pool_cidr *c, char *why,
+		     size_t whylen)
 {
-	memset(addr, 0, 16);
-	if (!s)
-		return -EINVAL;
-	*family = strchr(s, ':') ? AF_INET6 : AF_INET;
-	/* inet_pton rejects spaces, zones, IPv4 octets with leading zeros and trailing junk */
-	if (inet_pton(*family, s, addr) != 1)
-		return -EINVAL;
-	return 0;
-}
-
-static int cidr_parse(const char *s, bool allow_host_bits, struct pool_cidr *c, char *why,
-		      size_t whylen)
-{
-	char ip[INET6_ADDRSTRLEN];
-	const char *slash, *p;
-	unsigned prefixlen = 0;
 	pool_off_t v, hmax;
-	size_t n;
+	int r;
 
 	memset(c, 0, sizeof(*c));
-	if (!s) {
-		why_set(why, whylen, "no CIDR given");
-		return -EINVAL;
-	}
-	slash = strchr(s, '/');
-	if (!slash) {
-		why_set(why, whylen, "'%s' is not a CIDR: the '/prefix' is missing", s);
-		return -EINVAL;
-	}
-	n = (size_t) (slash - s);
-	if (n == 0 || n >= sizeof(ip)) {
-		why_set(why, whylen, "'%s' is not a CIDR: bad address", s);
-		return -EINVAL;
-	}
-	memcpy(ip, s, n);
-	ip[n] = '\0';
-	if (addr_parse(ip, &c->family, c->addr) < 0) {
-		why_set(why, whylen, "'%s' is not a CIDR: '%s' is not an IP address", s, ip);
-		return -EINVAL;
-	}
-	/* decimal, no sign, no spaces, no leading zeros */
-	p = slash + 1;
-	n = strlen(p);
-	if (n == 0 || n > 3 || (p[0] == '0' && n > 1) || strspn(p, "0123456789") != n) {
-		why_set(why, whylen, "'%s' is not a CIDR: bad prefix length '%s'", s, p);
-		return -EINVAL;
-	}
-	for (; *p; p++)
-		prefixlen = prefixlen * 10 + (unsigned) (*p - '0');
-	if (prefixlen > fam_bits(c->family)) {
-		why_set(why, whylen, "'%s' is not a CIDR: the prefix length is over %u", s,
-			fam_bits(c->family));
-		return -EINVAL;
-	}
-	c->prefixlen = prefixlen;
+	r = cidr_parse(s, &c->family, c->addr, &c->prefixlen, why, whylen);
+	if (r < 0)
+		return r;
 	v = addr_to_u128(c->family, c->addr);
-	hmax = host_max(c->family, prefixlen);
+	hmax = host_max(c->family, c->prefixlen);
 	if (v & hmax) {
 		if (!allow_host_bits) {
-			why_set(why, whylen, "'%s' has host bits set", s);
+			err_why(why, whylen, "'%s' has host bits set", s);
 			return -EINVAL;
 		}
 		u128_to_addr(c->family, v & ~hmax, c->addr);
@@ -156,7 +96,7 @@ static int cidr_parse(const char *s, bool allow_host_bits, struct pool_cidr *c, 
 
 int pool_cidr_parse(const char *s, bool allow_host_bits, struct pool_cidr *c)
 {
-	return cidr_parse(s, allow_host_bits, c, NULL, 0);
+	return net_parse(s, allow_host_bits, c, NULL, 0);
 }
 
 static void cidr_format(const struct pool_cidr *c, char *out, size_t len)
@@ -204,17 +144,17 @@ static int range_ip(const struct pool_range *r, const char *what, const char *s,
 	int family;
 
 	cidr_format(&r->net, cidr, sizeof(cidr));
-	if (addr_parse(s, &family, addr) < 0) {
-		why_set(why, whylen, "%s '%s' is not an IP address", what, s);
+	if (cidr_addr_parse(s, &family, addr) < 0) {
+		err_why(why, whylen, "%s '%s' is not an IP address", what, s);
 		return -EINVAL;
 	}
 	if (family != r->net.family) {
-		why_set(why, whylen, "%s '%s' is not an %s address like %s", what, s,
+		err_why(why, whylen, "%s '%s' is not an %s address like %s", what, s,
 			r->net.family == AF_INET ? "IPv4" : "IPv6", cidr);
 		return -EINVAL;
 	}
 	if (pool_offset(r, addr, off) < 0) {
-		why_set(why, whylen, "%s '%s' is outside %s", what, s, cidr);
+		err_why(why, whylen, "%s '%s' is outside %s", what, s, cidr);
 		return -EINVAL;
 	}
 	return 0;
@@ -229,7 +169,7 @@ int pool_range_init(struct pool_range *r, const char *cidr, const char *range_st
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	ret = cidr_parse(cidr, true, &r->net, why, whylen);
+	ret = net_parse(cidr, true, &r->net, why, whylen);
 	if (ret < 0)
 		return ret;
 	hmax = host_max(r->net.family, r->net.prefixlen);
@@ -253,7 +193,7 @@ int pool_range_init(struct pool_range *r, const char *cidr, const char *range_st
 			goto fail;
 	}
 	if (has_start && has_end && start > end) {
-		why_set(why, whylen, "range_start '%s' is after range_end '%s'", range_start,
+		err_why(why, whylen, "range_start '%s' is after range_end '%s'", range_start,
 			range_end);
 		ret = -EINVAL;
 		goto fail;
@@ -269,10 +209,10 @@ int pool_range_init(struct pool_range *r, const char *cidr, const char *range_st
 					    "the network address is";
 
 		if (has_start && has_end)
-			why_set(why, whylen, "range_start '%s' to range_end '%s' holds no usable "
+			err_why(why, whylen, "range_start '%s' to range_end '%s' holds no usable "
 				"address (%s never handed out)", range_start, range_end, never);
 		else
-			why_set(why, whylen,
+			err_why(why, whylen,
 				"%s '%s' leaves no usable address (%s never handed out)",
 				has_start ? "range_start" : "range_end",
 				has_start ? range_start : range_end, never);
@@ -307,11 +247,11 @@ int pool_range_exclude(struct pool_range *r, const char *cidr, char *why, size_t
 	int ret;
 
 	cidr_format(&r->net, net, sizeof(net));
-	ret = cidr_parse(cidr, true, &x, why, whylen);
+	ret = net_parse(cidr, true, &x, why, whylen);
 	if (ret < 0)
 		return ret;
 	if (x.family != r->net.family) {
-		why_set(why, whylen, "'%s' is not an %s CIDR like %s", cidr,
+		err_why(why, whylen, "'%s' is not an %s CIDR like %s", cidr,
 			r->net.family == AF_INET ? "IPv4" : "IPv6", net);
 		return -EINVAL;
 	}
@@ -319,11 +259,11 @@ int pool_range_exclude(struct pool_range *r, const char *cidr, char *why, size_t
 	p = x.prefixlen < r->net.prefixlen ? x.prefixlen : r->net.prefixlen;
 	mask = ~host_max(x.family, p);
 	if ((addr_to_u128(x.family, x.addr) ^ addr_to_u128(x.family, r->net.addr)) & mask) {
-		why_set(why, whylen, "'%s' does not overlap the range %s", cidr, net);
+		err_why(why, whylen, "'%s' does not overlap the range %s", cidr, net);
 		return -EINVAL;
 	}
 	if (r->n_exclude >= POOL_EXCLUDE_MAX) {
-		why_set(why, whylen, "'%s' is one exclusion too many (at most %d)", cidr,
+		err_why(why, whylen, "'%s' is one exclusion too many (at most %d)", cidr,
 			POOL_EXCLUDE_MAX);
 		return -E2BIG;
 	}

@@ -124,6 +124,3 @@ void cni_result_free(struct cni_result *res);
  */
 int cni_read_stdin(char **buf, size_t *len);
 
-/* "10.1.2.3/24" / "fd00::1/64" parsing and formatting, used by results and CHECK. */
-int cni_cidr_parse(const char *s, int *family, unsigned char addr[16], unsigned *prefixlen);
-int cni_ip_parse(const char *s, int *family, unsigned char addr[16]);

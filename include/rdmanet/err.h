@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* err.h - the error that travels beside every return code, filled once (first error wins). */
 #pragma once
+#include <stddef.h>
 
 #define ERR_MSG_MAX 512
 #define ERR_DETAILS_MAX 1024
@@ -44,3 +45,6 @@ struct cni_err {
  */
 int err_set(struct cni_err *e, int r, int code, const char *details, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+/* A "why" buffer of a pure parser (why may be NULL, or len 0): the message, cut to len. */
+void err_why(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

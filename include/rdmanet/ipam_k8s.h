@@ -36,17 +36,3 @@ int ipam_k8s_check(struct ipam_ctx *x, struct cni_err *err);
 int ipam_k8s_gc(struct ipam_ctx *x, struct cni_err *err);
 /* The API answers and every pool is readable (absent is fine: created on first ADD). */
 int ipam_k8s_status(struct ipam_ctx *x, struct cni_err *err);
-
-/*
- * For `reconcile`, the path DEL takes: rereads the pool of rg (named after cfg->network_name),
- * removes the entries drop(arg, entry) selects (entry->string is the offset key), notes their
- * release, then deletes their reservations if still theirs. Fine when the pool is gone. At most
- * IPAM_RELEASE_MAX entries per call: call again for more.
- */
-#define IPAM_RELEASE_MAX 256
-int ipam_k8s_release(struct ipam_ctx *x, const struct pool_range *rg,
-		     bool (*drop)(void *arg, const struct cJSON *entry), void *arg,
-		     struct cni_err *err);
-/* Deletes reservation name under a uid precondition: fine when gone or re-created meanwhile. */
-int ipam_k8s_unreserve_uid(struct ipam_ctx *x, const char *name, const char *uid,
-			   struct cni_err *err);

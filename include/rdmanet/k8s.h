@@ -85,17 +85,6 @@ unsigned k8s_client_connections(const struct k8s_client *k);
 void k8s_global_cleanup(void);
 
 /*
- * kubeconfig.c's readers, exported for tests and fuzzing. k8s_yaml_parse() reads one YAML
- * document (JSON included) with libyaml into *out: plain scalars become null, true/false or
- * strings (never numbers), aliases become copies; nesting, keys per mapping, anchors and the
- * size of the expanded tree are bounded. On -EINVAL why says which line and what.
- * k8s_base64_decode() is strict RFC 4648 base64 (padding required, no whitespace, unused bits
- * zero); *out is NUL-terminated and owned by the caller.
- */
-int k8s_yaml_parse(const char *text, size_t len, struct cJSON **out, char *why, size_t why_len);
-int k8s_base64_decode(const char *in, size_t len, char **out, size_t *out_len);
-
-/*
  * GET a list path (no query, or one without limit/continue) page by page (limit items each, 0:
  * 500), following metadata.continue; *items receives all items as one cJSON array. Errors as
  * k8s_request (a continue token outliving compaction is -ESTALE: start over).

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/cidr.h"
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
 
@@ -110,8 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void) config_peek_version((const char *) data, size, version);
 
 	/* the small parsers on the same bytes */
-	(void) cni_cidr_parse(str, &family, addr, &plen);
-	(void) cni_ip_parse(str, &family, addr);
+	(void) cidr_parse(str, &family, addr, &plen, NULL, 0);
+	(void) cidr_addr_parse(str, &family, addr);
 	(void) cni_version_cmp(str, "1.0.0");
 	(void) cni_version_supported(str);
 	(void) cni_ifname_valid(str);

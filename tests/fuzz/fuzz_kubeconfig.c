@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_kubeconfig.c - libFuzzer target for the kubeconfig reader of rdmanet-ipam: the YAML reader
- * on libyaml (k8s_yaml_parse), the strict base64 decoder and k8s_kubeconfig_parse on the same
+ * on libyaml (yamltree_parse), the strict base64 decoder and k8s_kubeconfig_parse on the same
  * bytes.
  * Relative file references resolve under a directory that does not exist. The return values
  * agree with the errors, an accepted config names an https:// server (http:// only with
@@ -16,7 +16,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/base64.h"
 #include "rdmanet/k8s.h"
+#include "rdmanet/yamltree.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -70,9 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *out = NULL;
 	int r;
 
-	r = k8s_yaml_parse(text, size, &tree, why, sizeof(why));
+	r = yamltree_parse(text, size, &tree, why, sizeof(why));
 	invariant(r >= 0 ? tree != NULL : tree == NULL && why[0] != '\0',
-		  "k8s_yaml_parse: return value and output disagree");
+		  "yamltree_parse: return value and output disagree");
 	if (tree) {
 		char *printed = cJSON_PrintUnformatted(tree);
 
@@ -85,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	r = k8s_base64_decode(text, size, &out, &out_len);
+	r = base64_decode(text, size, &out, &out_len);
 	if (r >= 0) {
 		invariant(out != NULL && out[out_len] == '\0', "base64: output not terminated");
 		invariant(size % 4 == 0 && out_len <= size / 4 * 3 && out_len + 3 > size / 4 * 3,

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/clock.h"
 #include "rdmanet/k8s.h"
 
 #define PROBE_BODY_MAX (16 * 1024 * 1024)
@@ -33,14 +34,6 @@ static int usage(void)
 		"usage: k8s-probe (--kubeconfig FILE | --incluster DIR) [--timeout MS] [--type CONTENT-TYPE]\n"
 		"                 METHOD PATH [BODY|@FILE] [-- METHOD PATH [BODY|@FILE]]...\n");
 	return 2;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static char *read_body(const char *path)
@@ -77,10 +70,10 @@ static int probe(struct k8s_client *k, int i, const char *type, const char *meth
 		}
 		body = file_body;
 	}
-	t0 = now_ms();
+	t0 = clock_now_ms();
 	r = k8s_request_type(k, method, path, type, body, &status, &resp);
 	printf("request %d: %s %s -> status %ld ret %d %s connections %u ms %lld\n", i, method, path,
-	       status, r, r ? strerrorname_np(-r) : "OK", k8s_client_connections(k), now_ms() - t0);
+	       status, r, r ? strerrorname_np(-r) : "OK", k8s_client_connections(k), clock_now_ms() - t0);
 	text = resp ? cJSON_PrintUnformatted(resp) : NULL;
 	printf("body %d: %s\n", i, text ? text : "(none)");
 	if (r < 0)

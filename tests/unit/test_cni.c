@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/cidr.h"
 #include "rdmanet/cni.h"
 #include "rdmanet/err.h"
 #include "unit.h"
@@ -701,26 +702,26 @@ static void test_cidr_parse_good(void)
 	unsigned plen = 99;
 	int family = 0;
 
-	CHECK_INT(cni_cidr_parse("10.1.2.3/24", &family, a, &plen), 0);
+	CHECK_INT(cidr_parse("10.1.2.3/24", &family, a, &plen, NULL, 0), 0);
 	CHECK_INT(family, AF_INET);
 	CHECK_INT(plen, 24);
 	CHECK(a[0] == 10 && a[1] == 1 && a[2] == 2 && a[3] == 3);
-	CHECK_INT(cni_cidr_parse("0.0.0.0/0", &family, a, &plen), 0);
+	CHECK_INT(cidr_parse("0.0.0.0/0", &family, a, &plen, NULL, 0), 0);
 	CHECK_INT(plen, 0);
-	CHECK_INT(cni_cidr_parse("255.255.255.255/32", &family, a, &plen), 0);
+	CHECK_INT(cidr_parse("255.255.255.255/32", &family, a, &plen, NULL, 0), 0);
 	CHECK_INT(plen, 32);
-	CHECK_INT(cni_cidr_parse("fd00::1/64", &family, a, &plen), 0);
+	CHECK_INT(cidr_parse("fd00::1/64", &family, a, &plen, NULL, 0), 0);
 	CHECK_INT(family, AF_INET6);
 	CHECK_INT(plen, 64);
 	CHECK_INT(inet_pton(AF_INET6, "fd00::1", want), 1);
 	CHECK(!memcmp(a, want, 16));
-	CHECK_INT(cni_cidr_parse("::/0", &family, a, &plen), 0);
+	CHECK_INT(cidr_parse("::/0", &family, a, &plen, NULL, 0), 0);
 	CHECK_INT(family, AF_INET6);
-	CHECK_INT(cni_cidr_parse("::ffff:10.1.2.3/128", &family, a, &plen), 0);
+	CHECK_INT(cidr_parse("::ffff:10.1.2.3/128", &family, a, &plen, NULL, 0), 0);
 	CHECK_INT(family, AF_INET6);
 	CHECK_INT(plen, 128);
-	CHECK_INT(cni_cidr_parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128", &family, a,
-				 &plen),
+	CHECK_INT(cidr_parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128", &family, a,
+			     &plen, NULL, 0),
 		  0);
 }
 
@@ -757,9 +758,9 @@ static void test_cidr_parse_bad(void)
 	unsigned plen;
 	int family;
 
-	CHECK_INT(cni_cidr_parse(NULL, &family, a, &plen), -EINVAL);
+	CHECK_INT(cidr_parse(NULL, &family, a, &plen, NULL, 0), -EINVAL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (cni_cidr_parse(bad[i], &family, a, &plen) != -EINVAL) {
+		if (cidr_parse(bad[i], &family, a, &plen, NULL, 0) != -EINVAL) {
 			printf("  CIDR '%s' accepted\n", bad[i]);
 			CHECK(0);
 		}
@@ -774,21 +775,21 @@ static void test_ip_parse(void)
 	char longs[80];
 	int family = 0;
 
-	CHECK_INT(cni_ip_parse("10.1.2.3", &family, a), 0);
+	CHECK_INT(cidr_addr_parse("10.1.2.3", &family, a), 0);
 	CHECK_INT(family, AF_INET);
 	CHECK(a[0] == 10 && a[3] == 3);
-	CHECK_INT(cni_ip_parse("::1", &family, a), 0);
+	CHECK_INT(cidr_addr_parse("::1", &family, a), 0);
 	CHECK_INT(family, AF_INET6);
 	CHECK(a[15] == 1 && a[0] == 0);
-	CHECK_INT(cni_ip_parse(NULL, &family, a), -EINVAL);
+	CHECK_INT(cidr_addr_parse(NULL, &family, a), -EINVAL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (cni_ip_parse(bad[i], &family, a) != -EINVAL) {
+		if (cidr_addr_parse(bad[i], &family, a) != -EINVAL) {
 			printf("  IP '%s' accepted\n", bad[i]);
 			CHECK(0);
 		}
 	memset(longs, '0', sizeof(longs));
 	longs[sizeof(longs) - 1] = '\0';
-	CHECK_INT(cni_ip_parse(longs, &family, a), -EINVAL);
+	CHECK_INT(cidr_addr_parse(longs, &family, a), -EINVAL);
 }
 
 /* ---------------------------------------------------------------------------------------- */

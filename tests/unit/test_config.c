@@ -14,17 +14,13 @@
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
 #include "rdmanet/log.h"
+#include "rdmanet/strv.h"
 #include "unit.h"
 
 #define MIN_GOOD_FIXTURES 15
 #define MIN_BAD_FIXTURES 25
 
 static char fixtures[PATH_MAX]; /* .../tests/fixtures/config */
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
 
 /* Sorted *.json names of a fixture subdirectory; NULL-terminated, malloc'd. */
 static char **list_json(const char *sub, size_t *count)
@@ -55,7 +51,7 @@ static char **list_json(const char *sub, size_t *count)
 	}
 	(void) closedir(d);
 	if (names)
-		qsort(names, n, sizeof(*names), cmp_str);
+		qsort(names, n, sizeof(*names), strv_cmp);
 	*count = n;
 	return names;
 }

@@ -14,7 +14,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/base64.h"
 #include "rdmanet/k8s.h"
+#include "rdmanet/yamltree.h"
 #include "unit.h"
 
 #define MIN_BAD_FIXTURES 40
@@ -76,7 +78,7 @@ static void b64_ok(const char *in, const char *want, size_t want_len)
 {
 	char *out = (char *) 1;
 	size_t len = 99;
-	int r = k8s_base64_decode(in, strlen(in), &out, &len);
+	int r = base64_decode(in, strlen(in), &out, &len);
 
 	CHECK_INT(r, 0);
 	if (r == 0) {
@@ -91,7 +93,7 @@ static void b64_bad(const char *in)
 {
 	char *out = (char *) 1;
 	size_t len = 99;
-	int r = k8s_base64_decode(in, strlen(in), &out, &len);
+	int r = base64_decode(in, strlen(in), &out, &len);
 
 	if (r != -EINVAL)
 		printf("  base64 '%s' was accepted\n", in);
@@ -132,7 +134,7 @@ static void test_base64_all_bytes_round_trip(void)
 		enc[o++] = i + 2 < sizeof(raw) ? abc[w & 63] : '=';
 	}
 	enc[o] = '\0';
-	CHECK_INT(k8s_base64_decode(enc, o, &out, &len), 0);
+	CHECK_INT(base64_decode(enc, o, &out, &len), 0);
 	CHECK_INT(len, 256);
 	CHECK(out && !memcmp(out, raw, 256));
 	free(out);
@@ -166,7 +168,7 @@ static void yaml_ok(const char *text, const char *want)
 	char why[256] = "untouched";
 	cJSON *j = NULL;
 	char *s;
-	int r = k8s_yaml_parse(text, strlen(text), &j, why, sizeof(why));
+	int r = yamltree_parse(text, strlen(text), &j, why, sizeof(why));
 
 	if (r < 0) {
 		printf("  yaml '%s': %d %s\n", text, r, why);
@@ -187,7 +189,7 @@ static void yaml_len_bad(const char *text, size_t len, const char *needle)
 {
 	char why[256] = "";
 	cJSON *j = (cJSON *) 1;
-	int r = k8s_yaml_parse(text, len, &j, why, sizeof(why));
+	int r = yamltree_parse(text, len, &j, why, sizeof(why));
 
 	if (r != -EINVAL || !strstr(why, needle)) {
 		printf("  yaml '%.60s': r=%d why='%s', want '%s'\n", text, r, why, needle);
@@ -388,7 +390,7 @@ static void test_yaml_rejects(void)
 	{
 		cJSON *j = NULL;
 
-		CHECK_INT(k8s_yaml_parse(many, strlen(many), &j, NULL, 0), 0);
+		CHECK_INT(yamltree_parse(many, strlen(many), &j, NULL, 0), 0);
 		CHECK_INT(cJSON_GetArraySize(j), YAML_TEST_KEYS);
 		cJSON_Delete(j);
 	}
@@ -429,7 +431,7 @@ static void test_yaml_alias_bounds(void)
 	{
 		cJSON *j = NULL;
 
-		CHECK_INT(k8s_yaml_parse(text, strlen(text), &j, NULL, 0), 0);
+		CHECK_INT(yamltree_parse(text, strlen(text), &j, NULL, 0), 0);
 		CHECK_INT(cJSON_GetArraySize(j), 258);
 		cJSON_Delete(j);
 	}
@@ -448,7 +450,7 @@ static void test_yaml_alias_bounds(void)
 		for (size_t i = 0; i < n; i++)
 			memcpy(big + 1 + 2 * i, "a,", 2);
 		memcpy(big + len - 1, "]", 2);
-		CHECK_INT(k8s_yaml_parse(big, strlen(big), &j, NULL, 0), 0);
+		CHECK_INT(yamltree_parse(big, strlen(big), &j, NULL, 0), 0);
 		CHECK_INT(cJSON_GetArraySize(j), n);
 		cJSON_Delete(j);
 		memcpy(big + len - 1, "a]", 3);

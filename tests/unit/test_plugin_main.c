@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rdmanet/cidr.h"
 #include "rdmanet/cni.h"
 #include "rdmanet/err.h"
 #include "rdmanet/plugin_main.h"
@@ -53,8 +54,8 @@ static int fake_add(struct cni_call *c, struct cni_err *err)
 	trace(f, 'A');
 	if (f->handler_r < 0)
 		return err_set(err, f->handler_r, CNI_ERR_TRY_AGAIN, "why", "add failed");
-	(void) cni_cidr_parse("10.1.2.3/24", &c->res.ips[0].family, c->res.ips[0].addr,
-			      &c->res.ips[0].prefixlen);
+	(void) cidr_parse("10.1.2.3/24", &c->res.ips[0].family, c->res.ips[0].addr,
+			  &c->res.ips[0].prefixlen, NULL, 0);
 	c->res.ips[0].iface = -1;
 	c->res.n_ips = 1;
 	return 0;

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* file.h - reading small files that may hold secrets. */
+#pragma once
+#include <stddef.h>
+
+/*
+ * Reads a regular file of at most max bytes, NUL-terminated. -EFBIG when larger, -EINVAL when
+ * not a regular file, -EISDIR, or open()'s or read()'s -errno. The buffer is sized for max, so a
+ * secret is never copied by realloc, and wiped when the read fails.
+ */
+int file_read_bounded(const char *path, size_t max, char **out, size_t *out_len);
