@@ -47,20 +47,17 @@ endif
 CJSON_LIBS  := $(DEPS)/lib/libcjson.a
 PLUGIN_LIBS := -Wl,-Bstatic -lnl-3 -Wl,-Bdynamic $(CJSON_LIBS) -lpthread
 
-LIB_SRCS := src/err.c src/log.c src/cni.c src/config.c src/netns.c src/netlink.c \
-            src/iflink.c src/iflink_macvlan.c src/iflink_ipoib.c src/ipaddr.c src/ipaddr_sysctl.c \
-            src/ipaddr_garp.c src/ipam_exec.c \
-            src/cmd_common.c src/cmd_add.c src/cmd_del.c src/cmd_check.c src/cmd_status.c \
-            src/cmd_gc.c src/rdmadev.c src/rdmadev_sysfs.c src/sysfs.c src/verbs.c src/state.c \
-            src/iflink_hostdev.c src/iflink_child.c \
-            src/doctor.c src/doctor_collect.c src/doctor_rules.c src/doctor_output.c \
-            src/cmd_rdma.c src/devinfo.c src/iprule.c src/plugin_main.c src/strv.c src/cidr.c
+# A folder of src/ per part. Both binaries: base (errors, logging, sysfs, small shared helpers),
+# cni (protocol, config, the entry, IPAM delegation); rdmanet alone: plugin (the CNI commands),
+# net (namespaces, rtnetlink, links per kind, addresses, rules), rdma, doctor.
+LIB_PARTS := base cni plugin net rdma doctor
+LIB_SRCS := $(sort $(foreach p,$(LIB_PARTS),$(wildcard src/$(p)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-# The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
-# whose start-up must not pay libcurl's ~5 ms of loader time.
-IPAM_SRCS := src/pool.c src/secret.c src/file.c src/base64.c src/yamltree.c src/kubeconfig.c \
-             src/incluster.c src/k8s.c src/ipam_config.c src/ipam_store.c src/ipam_alloc.c \
-             src/ipam_k8s.c src/ipam_reconcile.c src/ipam_connect.c src/ipam_reconciler.c
+# rdmanet-ipam alone: ipam (ranges, config, store, allocation, commands, reconcile) and k8s
+# (credentials, the API client on libcurl). Never linked into rdmanet, whose start-up must not
+# pay libcurl's loader time.
+IPAM_PARTS := ipam k8s
+IPAM_SRCS := $(sort $(foreach p,$(IPAM_PARTS),$(wildcard src/$(p)/*.c)))
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 # libyaml (yamltree.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
 # rdmanet-ipam only: rdmanet never links them.
@@ -157,9 +154,10 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 300
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -DRDMANET_TESTING -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIBSRCS := src/err.c src/log.c src/cni.c src/config.c src/strv.c src/cidr.c src/pool.c \
-                src/ipam_config.c src/secret.c src/file.c src/base64.c src/yamltree.c \
-                src/kubeconfig.c src/incluster.c
+FUZZ_LIBSRCS := src/base/err.c src/base/log.c src/base/strv.c src/base/cidr.c src/cni/cni.c \
+                src/cni/config.c src/ipam/pool.c src/ipam/ipam_config.c src/k8s/secret.c \
+                src/k8s/file.c src/k8s/base64.c src/k8s/yamltree.c src/k8s/kubeconfig.c \
+                src/k8s/incluster.c
 FUZZ_LIBOBJS := $(FUZZ_LIBSRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LDLIBS  := $(CJSON_LIBS) $(IPAM_LIBS)
 
@@ -175,9 +173,9 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h) | $(DEPS_STAMP)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 # what a target needs beyond FUZZ_LIBSRCS (fuzz_ipam_k8s stands in for k8s.c itself)
-$(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s.o
-$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_store.o $(FUZZ_BUILD)/obj/src/ipam_alloc.o \
-		$(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o
+$(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s/k8s.o
+$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam/ipam_store.o $(FUZZ_BUILD)/obj/src/ipam/ipam_alloc.o \
+		$(FUZZ_BUILD)/obj/src/ipam/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam/ipam_reconcile.o
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LDLIBS)

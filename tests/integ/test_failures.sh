@@ -110,7 +110,7 @@ done
 # test_hostdev.sh's, and the VM suites' for the steps that need an RDMA device (gid, devinfo,
 # rdma-move).
 src_steps() {
-	grep -ohE '(cmd_fault|testhook_fail|testhook_kill)\("[a-z-]+"\)' "$ROOT"/src/*.c |
+	grep -ohE '(cmd_fault|testhook_fail|testhook_kill)\("[a-z-]+"\)' -r --include='*.c' "$ROOT"/src |
 		sed -E 's/.*"(.*)".*/\1/' | sort -u
 }
 listed_steps() {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_k8s_client.sh - the Kubernetes API client (src/k8s.c, src/kubeconfig.c) against the test API
+# test_k8s_client.sh - the Kubernetes API client (src/k8s/k8s.c, src/k8s/kubeconfig.c) against the test API
 # server tests/k8s/apiserver.py over real TLS on 127.0.0.1, driven by $BUILD/tests/k8s-probe: the
 # status mapping of create/read/update/delete (404, 409 AlreadyExists and Conflict, 422), 401 and
 # 403, TLS verified with the right CA and refused with a wrong CA or host name, client
@@ -254,7 +254,7 @@ check "a server certificate for another host name is refused: -EPROTO" expect 1 
 check "the refusal names the host name check" has "subject name" "$(errline 1)"
 
 # ---- a kubeconfig without certificate-authority: the node's system CA store
-# (libcurl is built without a CA path of its own; src/k8s.c looks the bundle up). probe_ns runs
+# (libcurl is built without a CA path of its own; src/k8s/k8s.c looks the bundle up). probe_ns runs
 # the probe in a private mount namespace after SETUP (shell), to give the node another layout.
 probe_ns() {
 	local name=$1 setup=$2; shift 2

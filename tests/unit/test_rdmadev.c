@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_rdmadev.c - the RDMA netlink message builders and parsers of src/rdmadev.c against what
+ * test_rdmadev.c - the RDMA netlink message builders and parsers of src/rdma/rdmadev.c against what
  * iproute2's `rdma` sent and a Debian 6.1 kernel answered (tests/fixtures/rdma-nl, see the
  * README there), against hostile replies (every truncation, wrong types, short and oversized
  * attributes), and the sysfs form of a GID.
@@ -33,7 +33,7 @@
 #include "unit.h"
 
 #define NLDEV(cmd) RDMA_NL_GET_TYPE(RDMA_NL_NLDEV, cmd)
-#define ATTR_MAX (RDMA_NLDEV_ATTR_MAX - 1) /* as src/rdmadev.c parses */
+#define ATTR_MAX (RDMA_NLDEV_ATTR_MAX - 1) /* as src/rdma/rdmadev.c parses */
 
 static char fixtures[PATH_MAX]; /* .../tests/fixtures/rdma-nl */
 

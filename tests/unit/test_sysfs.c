@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_sysfs.c - the one sysfs reader (src/sysfs.c) on files laid out like sysfs attributes in
+ * test_sysfs.c - the one sysfs reader (src/base/sysfs.c) on files laid out like sysfs attributes in
  * a temporary directory: one line without its newline, truncation, absent paths, name checks,
  * a directory's first entry and a link's last component.
  */
