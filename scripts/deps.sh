@@ -3,7 +3,7 @@
 set -euo pipefail
 # cmake, dpkg-dev, curl, libssl-dev and zlib1g-dev: libcurl and cJSON are built from Debian's source
 # packages (scripts/third-party.sh), against OpenSSL's and zlib's static archives.
-PKGS="gcc make pkg-config libc6-dev libnl-3-dev libibverbs-dev librdmacm-dev libyaml-dev
+PKGS="gcc make pkg-config libc6-dev clang-format libnl-3-dev libibverbs-dev librdmacm-dev libyaml-dev
       cmake dpkg-dev libssl-dev zlib1g-dev xz-utils ca-certificates containernetworking-plugins iproute2 jq util-linux kmod procps
       iputils-ping
       python3 python3-yaml openssl curl valgrind strace debootstrap"

@@ -26,9 +26,9 @@ static int load(struct cni_call *c, struct cni_err *err)
 	const struct cni_env *env = &c->env;
 	int r;
 
-	*s = (struct ipam_call) { .who = { .containerid = env->containerid,
-					   .ifname = env->ifname } };
-	s->x = (struct ipam_ctx) { .cfg = &s->cfg, .who = &s->who };
+	*s = (struct ipam_call){ .who = { .containerid = env->containerid,
+					  .ifname = env->ifname } };
+	s->x = (struct ipam_ctx){ .cfg = &s->cfg, .who = &s->who };
 	r = ipam_config_parse(c->in, c->len, env->cmd, &s->cfg, err);
 	if (s->cfg.cni_version[0])
 		(void) snprintf(c->version, sizeof(c->version), "%s", s->cfg.cni_version);
@@ -41,7 +41,8 @@ static int load(struct cni_call *c, struct cni_err *err)
 				env->args.pod_namespace, env->args.pod_name);
 	else if (env->cmd == CNI_CMD_ADD)
 		return err_set(err, 0, CNI_ERR_INVALID_ENV, NULL,
-			       "CNI_ARGS must carry K8S_POD_NAMESPACE and K8S_POD_NAME (Multus sends them): the allocation records its pod");
+			       "CNI_ARGS must carry K8S_POD_NAMESPACE and K8S_POD_NAME (Multus "
+			       "sends them): the allocation records its pod");
 	r = ipam_connect(&s->cfg, &s->kc, &s->k, s->x.ns, err);
 	if (r < 0)
 		return r;
@@ -96,10 +97,8 @@ static int gc(struct cni_call *c, struct cni_err *err)
 	return ipam_k8s_gc(&s->x, err);
 }
 
-static const struct cni_subcommand subcommands[] = {
-	{ "reconcile", ipam_reconciler_main },
-	{ NULL }
-};
+static const struct cni_subcommand subcommands[] = { { "reconcile", ipam_reconciler_main },
+						     { NULL } };
 
 static const struct cni_plugin rdmanet_ipam = {
 	.name = "rdmanet-ipam",

@@ -88,10 +88,7 @@ static int doctor(int argc, char **argv)
 	return r > 0;
 }
 
-static const struct cni_subcommand subcommands[] = {
-	{ "doctor", doctor },
-	{ NULL }
-};
+static const struct cni_subcommand subcommands[] = { { "doctor", doctor }, { NULL } };
 
 static const struct cni_plugin rdmanet = {
 	.name = "rdmanet",

@@ -53,17 +53,17 @@ int cmd_rules_delete(struct netlink *pod, const struct cni_env *env, int ifindex
 
 /* The RDMA side of one attachment, decided before anything is created (cmd_rdma.c). */
 struct rdma_plan {
-	bool active;			/* an RDMA device goes with this attachment */
-	bool warning;			/* rdma.mode auto found none: a plain netdev */
-	bool move;			/* exclusive mode + hostdev: the device follows the pod */
-	bool roce;			/* Ethernet link layer: GIDs carry IPs */
+	bool active;  /* an RDMA device goes with this attachment */
+	bool warning; /* rdma.mode auto found none: a plain netdev */
+	bool move;    /* exclusive mode + hostdev: the device follows the pod */
+	bool roce;    /* Ethernet link layer: GIDs carry IPs */
 	enum rdmadev_netns_mode mode;
 	struct rdmadev dev;
 	struct rdmadev_port port;
 	char driver[32];
 	char link_layer[16];
-	char pci[16];			/* of the RDMA device, "" when none (rxe) */
-	int gid_index;			/* of the pod's IP; -1 unknown */
+	char pci[16];  /* of the RDMA device, "" when none (rxe) */
+	int gid_index; /* of the pod's IP; -1 unknown */
 	char gid_type[16];
 };
 

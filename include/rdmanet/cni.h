@@ -9,16 +9,16 @@
 
 struct cJSON;
 
-#define CNI_VERSION_LATEST "1.1.0"
-#define CNI_VERSION_MAX 16
-#define CNI_NETNS_MAX 4095
+#define CNI_VERSION_LATEST  "1.1.0"
+#define CNI_VERSION_MAX     16
+#define CNI_NETNS_MAX       4095
 #define CNI_CONTAINERID_MAX 200 /* keeps "rdmanet:<id>:<ifname>" within IFALIASZ */
-#define CNI_ARGS_MAX 4096
-#define CNI_PATH_ENV_MAX 4096
-#define CNI_MAX_IFACES 8
-#define CNI_MAX_IPS 32
-#define CNI_MAX_ROUTES 128
-#define CNI_STDIN_MAX (1024 * 1024)
+#define CNI_ARGS_MAX        4096
+#define CNI_PATH_ENV_MAX    4096
+#define CNI_MAX_IFACES      8
+#define CNI_MAX_IPS         32
+#define CNI_MAX_ROUTES      128
+#define CNI_STDIN_MAX       (1024 * 1024)
 /* The error for stdin past CNI_STDIN_MAX, in both places that see it (reading, parsing). */
 #define CNI_STDIN_TOO_BIG_MSG "network configuration is larger than %d bytes"
 #define CNI_STDIN_TOO_BIG_DETAILS \
@@ -48,7 +48,7 @@ struct cni_args {
 struct cni_env {
 	enum cni_command cmd;
 	const char *containerid;
-	const char *netns;	/* may be NULL/empty for DEL */
+	const char *netns; /* may be NULL/empty for DEL */
 	const char *ifname;
 	const char *args_raw;
 	const char *path;
@@ -73,19 +73,19 @@ char *cni_version_format(const char *requested);
 
 struct cni_iface {
 	char name[IF_NAMESIZE];
-	char mac[64];		/* colon form; up to 20-byte hardware addresses */
-	char *sandbox;		/* owned */
-	unsigned mtu;		/* 0: unknown */
-	char pci_id[16];	/* 1.1 "pciID" of a hostdev attachment, "" when none */
+	char mac[64];    /* colon form; up to 20-byte hardware addresses */
+	char *sandbox;   /* owned */
+	unsigned mtu;    /* 0: unknown */
+	char pci_id[16]; /* 1.1 "pciID" of a hostdev attachment, "" when none */
 };
 
 struct cni_ip {
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	unsigned char addr[16];
 	unsigned prefixlen;
 	bool has_gw;
 	unsigned char gw[16];
-	int iface;		/* index into interfaces, -1 when absent */
+	int iface; /* index into interfaces, -1 when absent */
 };
 
 struct cni_route {
@@ -104,7 +104,7 @@ struct cni_result {
 	unsigned n_ips;
 	struct cni_route routes[CNI_MAX_ROUTES];
 	unsigned n_routes;
-	struct cJSON *dns;	/* owned copy, may be NULL */
+	struct cJSON *dns; /* owned copy, may be NULL */
 };
 
 /*
@@ -123,4 +123,3 @@ void cni_result_free(struct cni_result *res);
  * buffer, so the caller's size check reports it).
  */
 int cni_read_stdin(char **buf, size_t *len);
-

@@ -5,10 +5,10 @@
 #include <stddef.h>
 
 struct doctor_opts {
-	const char *netns;	/* NULL: the caller's netns and /sys as they are */
+	const char *netns; /* NULL: the caller's netns and /sys as they are */
 	bool json;
-	bool help;		/* -h, --help: print doctor_usage, nothing else */
-	char **ifnames;		/* netdevs to follow to their RDMA port, GIDs and MTU */
+	bool help;      /* -h, --help: print doctor_usage, nothing else */
+	char **ifnames; /* netdevs to follow to their RDMA port, GIDs and MTU */
 	int n_ifnames;
 };
 

@@ -18,8 +18,8 @@
 
 struct doctor {
 	const struct doctor_opts *o;
-	struct netlink rt, rdma;	/* .sk NULL: not available */
-	struct netlink host;		/* --netns: the host's rtnetlink, for the rails' parents */
+	struct netlink rt, rdma; /* .sk NULL: not available */
+	struct netlink host;     /* --netns: the host's rtnetlink, for the rails' parents */
 	bool verbs;
 	cJSON *root;
 	struct doctor_findings findings;

@@ -23,16 +23,16 @@ struct doctor_findings {
 };
 
 /* Adds a finding; fmt yields "what\ncause\nfix" (cause and fix may be empty). */
-__attribute__((format(printf, 3, 4)))
-void doctor_finding(struct doctor_findings *f, enum doctor_sev sev, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void
+doctor_finding(struct doctor_findings *f, enum doctor_sev sev, const char *fmt, ...);
 
 /* One of the pod's rdmanet attachments: a link labelled "rdmanet:<cid>:<ifname>". */
 struct doctor_rail {
 	struct iflink_info li;
 	struct cni_ip ips[8];
 	unsigned n_ips;
-	bool table;		/* every address has its rule to the rail's own table */
-	int sysctl[3];		/* effective arp_ignore, arp_announce, rp_filter; -1 unknown */
+	bool table;    /* every address has its rule to the rail's own table */
+	int sysctl[3]; /* effective arp_ignore, arp_announce, rp_filter; -1 unknown */
 };
 
 /* The node: libibverbs (why: its load detail), rtnetlink and RDMA netlink (-errno). */
@@ -44,15 +44,14 @@ void doctor_rule_devices(struct doctor_findings *f, int r, const char *errmsg, s
 			 enum rdmadev_netns_mode mode);
 void doctor_rule_rdma_cm(struct doctor_findings *f, bool present);
 /* A device's uverbs node: path NULL when it has none, else whether it is present. */
-void doctor_rule_uverbs(struct doctor_findings *f, const char *dev, const char *path,
-			bool present);
+void doctor_rule_uverbs(struct doctor_findings *f, const char *dev, const char *path, bool present);
 
 /* A port: r of verbs_query_port; its state (nd: its netdev here, NULL when none). */
 void doctor_rule_port_verbs(struct doctor_findings *f, const struct rdmadev_port *p, int r);
 void doctor_rule_port_state(struct doctor_findings *f, const struct rdmadev_port *p, bool ib,
 			    const struct iflink_info *nd, bool any_active);
-void doctor_rule_gid_usage(struct doctor_findings *f, const struct rdmadev_port *p,
-			   unsigned used, unsigned total);
+void doctor_rule_gid_usage(struct doctor_findings *f, const struct rdmadev_port *p, unsigned used,
+			   unsigned total);
 /* mlx5 Enhanced IPoIB on kernels before 5.8 (reads uname and the device's driver). */
 void doctor_rule_enhanced_ipoib(struct doctor_findings *f, const char *dev);
 

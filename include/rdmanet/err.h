@@ -3,7 +3,7 @@
 #pragma once
 #include <stddef.h>
 
-#define ERR_MSG_MAX 512
+#define ERR_MSG_MAX     512
 #define ERR_DETAILS_MAX 1024
 
 /* Codes 1-11 and 50-51 are the CNI specification's; 100 and up are ours (see README). */
@@ -18,18 +18,18 @@ enum cni_code {
 	CNI_ERR_TRY_AGAIN = 11,
 	CNI_ERR_NOT_AVAILABLE = 50,
 	CNI_ERR_LIMITED_CONNECTIVITY = 51,
-	RDMANET_ERR_MASTER = 100,	/* master netdev missing or unusable */
-	RDMANET_ERR_LINK = 101,		/* kernel refused to create/move/configure the link */
+	RDMANET_ERR_MASTER = 100,        /* master netdev missing or unusable */
+	RDMANET_ERR_LINK = 101,          /* kernel refused to create/move/configure the link */
 	RDMANET_ERR_IFNAME_EXISTS = 102, /* CNI_IFNAME already taken in the pod netns */
-	RDMANET_ERR_IPAM = 103,		/* IPAM plugin missing, failed, timed out or answered garbage */
-	RDMANET_ERR_ADDR = 104,		/* addresses/routes/sysctls could not be applied */
-	RDMANET_ERR_CHECK = 105,	/* CHECK found the attachment differs from prevResult */
-	RDMANET_ERR_NETNS = 106,	/* the pod netns could not be entered */
-	RDMANET_ERR_INTERNAL = 107,	/* out of memory or another local failure */
-	RDMANET_ERR_API = 108,		/* the Kubernetes API refused a request (auth, RBAC, schema) */
-	RDMANET_ERR_EXHAUSTED = 109,	/* no free address left in a range */
-	RDMANET_ERR_RDMA = 110,		/* RDMA device missing, wrong netns mode, port down, GID table
-					   full, or a device that cannot change netns */
+	RDMANET_ERR_IPAM = 103,     /* IPAM plugin missing, failed, timed out or answered garbage */
+	RDMANET_ERR_ADDR = 104,     /* addresses/routes/sysctls could not be applied */
+	RDMANET_ERR_CHECK = 105,    /* CHECK found the attachment differs from prevResult */
+	RDMANET_ERR_NETNS = 106,    /* the pod netns could not be entered */
+	RDMANET_ERR_INTERNAL = 107, /* out of memory or another local failure */
+	RDMANET_ERR_API = 108,      /* the Kubernetes API refused a request (auth, RBAC, schema) */
+	RDMANET_ERR_EXHAUSTED = 109, /* no free address left in a range */
+	RDMANET_ERR_RDMA = 110,      /* RDMA device missing, wrong netns mode, port down, GID table
+					full, or a device that cannot change netns */
 };
 
 struct cni_err {

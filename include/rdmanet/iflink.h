@@ -2,7 +2,7 @@
 /* iflink.h - create/move+rename/up/delete links; one ops table per kind. */
 #pragma once
 #include <net/if.h>
-#include <linux/if.h>	/* IFF_LOWER_UP; after <net/if.h>, as libc-compat.h allows */
+#include <linux/if.h> /* IFF_LOWER_UP; after <net/if.h>, as libc-compat.h allows */
 #include <stdbool.h>
 
 #include "rdmanet/cni.h"
@@ -11,7 +11,7 @@
 #include "rdmanet/netlink.h"
 #include "rdmanet/state.h"
 
-#define IFLINK_ALIAS_MAX 256
+#define IFLINK_ALIAS_MAX  256
 #define IFLINK_HWADDR_MAX 32
 
 struct nl_msg;
@@ -21,20 +21,20 @@ struct rdma_plan;
 struct iflink_info {
 	int ifindex;
 	char name[IF_NAMESIZE];
-	char kind[32];		/* IFLA_INFO_KIND, "" for physical */
-	unsigned short type;	/* ARPHRD_* */
-	unsigned flags;		/* IFF_* */
+	char kind[32];       /* IFLA_INFO_KIND, "" for physical */
+	unsigned short type; /* ARPHRD_* */
+	unsigned flags;      /* IFF_* */
 	unsigned mtu;
 	unsigned char addr[IFLINK_HWADDR_MAX];
 	unsigned addr_len;
-	int link;		/* IFLA_LINK: parent ifindex, 0 when absent */
-	unsigned group;		/* IFLA_GROUP: 0 is the default group */
-	unsigned operstate;	/* IF_OPER_* */
+	int link;           /* IFLA_LINK: parent ifindex, 0 when absent */
+	unsigned group;     /* IFLA_GROUP: 0 is the default group */
+	unsigned operstate; /* IF_OPER_* */
 	char alias[IFLINK_ALIAS_MAX];
-	unsigned macvlan_mode;	/* IFLA_MACVLAN_MODE when kind is macvlan */
-	bool has_ipoib;		/* kind ipoib with IFLA_INFO_DATA (parents report it too) */
+	unsigned macvlan_mode; /* IFLA_MACVLAN_MODE when kind is macvlan */
+	bool has_ipoib;        /* kind ipoib with IFLA_INFO_DATA (parents report it too) */
 	unsigned ipoib_pkey, ipoib_mode, ipoib_umcast;
-	unsigned char broadcast[IFLINK_HWADDR_MAX];	/* IFLA_BROADCAST */
+	unsigned char broadcast[IFLINK_HWADDR_MAX]; /* IFLA_BROADCAST */
 	unsigned broadcast_len;
 };
 
@@ -45,16 +45,16 @@ struct iflink_info {
 struct iflink_attach {
 	const struct cni_env *env;
 	const struct config *cfg;
-	const struct iflink_ops *ops;	/* the kind, set by find once the parent is known */
+	const struct iflink_ops *ops; /* the kind, set by find once the parent is known */
 	const struct rdma_plan *plan;
 	struct netlink *host, *pod;
-	int nsfd;			/* the pod netns */
-	int hostfd;			/* the host netns, when the kind needs it (-1: not open) */
-	const char *alias;		/* our label, iflink_alias() */
-	struct iflink_info master;	/* a child's parent, or the device itself, in the host */
-	char bus_id[CONFIG_DEVICE_ID_MAX + 1];	/* the device behind it, "" when unknown */
-	struct iflink_info link;	/* the pod's interface; ifindex 0 until it is there */
-	struct state st;		/* what DEL gives back, when state_saved */
+	int nsfd;                  /* the pod netns */
+	int hostfd;                /* the host netns, when the kind needs it (-1: not open) */
+	const char *alias;         /* our label, iflink_alias() */
+	struct iflink_info master; /* a child's parent, or the device itself, in the host */
+	char bus_id[CONFIG_DEVICE_ID_MAX + 1]; /* the device behind it, "" when unknown */
+	struct iflink_info link; /* the pod's interface; ifindex 0 until it is there */
+	struct state st;         /* what DEL gives back, when state_saved */
 	bool state_saved, rdma_moved;
 };
 
@@ -64,9 +64,9 @@ struct iflink_attach {
  * the commands never name a kind. NULL hooks do nothing.
  */
 struct iflink_ops {
-	const char *name;	/* the config's 'link' and the state's "kind" */
-	const char *kind;	/* IFLA_INFO_KIND of the child; NULL: the device itself */
-	const char *module;	/* the kernel module that provides the kind (modprobe hint) */
+	const char *name;   /* the config's 'link' and the state's "kind" */
+	const char *kind;   /* IFLA_INFO_KIND of the child; NULL: the device itself */
+	const char *module; /* the kernel module that provides the kind (modprobe hint) */
 	/* The pod gets the device itself: its RDMA device may follow, its bus ID is pciID. */
 	bool device;
 	/* Checks the parent can carry this kind; fills err (code 100) when not. */
@@ -83,11 +83,13 @@ struct iflink_ops {
 	 * Explains a failed create request (r < 0) the kind knows a reason for, filling err with
 	 * the kernel's text nlerr; NULL, or 0 returned: the generic message.
 	 */
-	int (*create_error)(int r, const struct config *cfg, const char *nlerr, struct cni_err *err);
+	int (*create_error)(int r, const struct config *cfg, const char *nlerr,
+			    struct cni_err *err);
 	/* CHECK: the child's kind-specific settings still match cfg; fills err when not. */
 	int (*check)(const struct iflink_info *link, const struct config *cfg, const char *ifname,
 		     struct cni_err *err);
-	/* ADD, once the child is up with its addresses in the pod (nsfd); best effort. NULL: none. */
+	/* ADD, once the child is up with its addresses in the pod (nsfd); best effort. NULL: none.
+	 */
 	void (*after_up)(struct netlink *pod, int nsfd, int ifindex, const struct cni_result *ipam);
 
 	/*

@@ -46,7 +46,9 @@ int ipaddr_route_connected(struct netlink *nl, int ifindex, const struct cni_ip 
  * default route ends there, so traffic from the rail's address never falls through to the main
  * table and out of another interface. It is not tied to the interface: DEL deletes it.
  */
-#define IPADDR_UNREACHABLE_METRIC 4278198272u /* iproute2's highest "metric" example, 0xff000000 */
+#define IPADDR_UNREACHABLE_METRIC                                      \
+	4278198272u /* iproute2's highest "metric" example, 0xff000000 \
+		     */
 int ipaddr_route_unreachable(struct netlink *nl, int family, unsigned table);
 /* -ENOENT when absent. */
 int ipaddr_route_unreachable_delete(struct netlink *nl, int family, unsigned table);

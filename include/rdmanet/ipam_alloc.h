@@ -18,9 +18,8 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 
 /* Removes the entries drop() selects, then their reservations; *n_out: how many (may be NULL). */
 int ipam_alloc_release_range(struct ipam_ctx *x, const struct pool_range *rg,
-			     bool (*drop)(void *arg,
-					  const struct cJSON *entry), void *arg, size_t *n_out,
-			     struct cni_err *err);
+			     bool (*drop)(void *arg, const struct cJSON *entry), void *arg,
+			     size_t *n_out, struct cni_err *err);
 
 /*
  * For `reconcile`, the path DEL takes: rereads the pool of rg (named after cfg->network_name),

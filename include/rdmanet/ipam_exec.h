@@ -16,8 +16,8 @@
  * it does not speak (code 1), the call is repeated once with the highest 1.x version both
  * sides support: 1.0.0 and 1.1.0 results have the same shape.
  */
-int ipam_exec(const struct config *cfg, const struct cni_env *env, enum cni_command cmd,
-	      char **out, struct cni_err *err);
+int ipam_exec(const struct config *cfg, const struct cni_env *env, enum cni_command cmd, char **out,
+	      struct cni_err *err);
 /* ADD: runs the plugin and parses its result. */
 int ipam_exec_add(const struct config *cfg, const struct cni_env *env, struct cni_result *res,
 		  struct cni_err *err);

@@ -5,9 +5,9 @@
 #include "rdmanet/ipam_config.h"
 #include "rdmanet/k8s.h"
 
-#define IPAM_API_GROUP "whereabouts.cni.cncf.io"
+#define IPAM_API_GROUP   "whereabouts.cni.cncf.io"
 #define IPAM_API_VERSION "v1alpha1"
-#define IPAM_PODREF_MAX (K8S_NAMESPACE_MAX + 1 + 253)
+#define IPAM_PODREF_MAX  (K8S_NAMESPACE_MAX + 1 + 253)
 /* + namespace + "/ippools" or "/overlappingrangeipreservations" */
 #define IPAM_API_PATH "/apis/" IPAM_API_GROUP "/" IPAM_API_VERSION "/namespaces/"
 
@@ -23,7 +23,7 @@ struct ipam_ctx {
 	struct k8s_client *k;
 	char ns[K8S_NAMESPACE_MAX + 1];
 	const struct ipam_owner *who;
-	unsigned conflicts;	/* 409s retried, for logs and the benchmark */
+	unsigned conflicts; /* 409s retried, for logs and the benchmark */
 };
 
 /* One address per range, recorded in the pool before it is returned; idempotent. */

@@ -8,9 +8,9 @@
 #include "rdmanet/k8s.h"
 
 struct ipam_reconcile_opts {
-	const char *ns;		/* where the IPPools and reservations live */
-	unsigned grace_s;	/* spares young objects and recent deletions (--grace, 60) */
-	bool dry_run;		/* log what would be done, change nothing */
+	const char *ns;   /* where the IPPools and reservations live */
+	unsigned grace_s; /* spares young objects and recent deletions (--grace, 60) */
+	bool dry_run;     /* log what would be done, change nothing */
 };
 
 /* orphans: reservations deleted (would be, with dry_run): no pool entry's container holds them,

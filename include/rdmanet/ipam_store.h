@@ -12,8 +12,8 @@
 
 struct cJSON;
 
-#define RELEASED_PREFIX "rdmanet.io/released-"	/* + offset: unix time of the release */
-#define RELEASED_MAX 1024
+#define RELEASED_PREFIX "rdmanet.io/released-" /* + offset: unix time of the release */
+#define RELEASED_MAX    1024
 
 /* Random bits for jitter and for picking: getrandom(), else the clock and the pid. */
 unsigned long long ipam_store_random_u64(void);
@@ -57,17 +57,17 @@ void ipam_store_cidr_text(const struct pool_cidr *c, char *out, size_t len);
 
 /* The pool as read from the API. */
 struct pool_view {
-	struct cJSON *obj;	/* owned; NULL when the pool does not exist */
-	struct cJSON *allocs;	/* spec.allocations (borrowed from obj, created when absent) */
-	pool_off_t *taken;	/* sorted offsets of allocs */
+	struct cJSON *obj;    /* owned; NULL when the pool does not exist */
+	struct cJSON *allocs; /* spec.allocations (borrowed from obj, created when absent) */
+	pool_off_t *taken;    /* sorted offsets of allocs */
 	size_t n_taken;
 	struct released {
 		pool_off_t off;
-		double at;	/* unix time of the release */
-	} released[RELEASED_MAX];	/* resting after release, sorted by offset */
+		double at;        /* unix time of the release */
+	} released[RELEASED_MAX]; /* resting after release, sorted by offset */
 	size_t n_released;
-	char rv[64];		/* the resourceVersion the next write is guarded by */
-	bool unanswered;	/* the last write got no answer, or the apiserver's own 504 */
+	char rv[64];     /* the resourceVersion the next write is guarded by */
+	bool unanswered; /* the last write got no answer, or the apiserver's own 504 */
 };
 
 /* The resourceVersion the next write of the view is guarded by. */
@@ -101,7 +101,7 @@ int ipam_store_find_owner(const struct pool_view *v, const struct pool_range *rg
 /* An entry of the same pod and ifname under an older container ID (a re-created StatefulSet pod),
  * at a usable offset of rg (as ipam_store_find_owner). */
 const struct cJSON *ipam_store_find_podref(const struct pool_view *v, const struct pool_range *rg,
-				    const struct ipam_owner *who, pool_off_t *off);
+					   const struct ipam_owner *who, pool_off_t *off);
 
 /* who as a pool entry ("id") or a reservation's spec ("containerid"), with podref, ifname. */
 struct cJSON *ipam_store_owner_json(const struct ipam_owner *who, bool reservation);

@@ -9,27 +9,27 @@
 
 struct cJSON;
 
-#define K8S_SERVER_MAX 512
-#define K8S_PATH_MAX 1024
-#define K8S_NAMESPACE_MAX 63
-#define K8S_BODY_MAX (8 * 1024 * 1024)	/* largest response accepted */
+#define K8S_SERVER_MAX     512
+#define K8S_PATH_MAX       1024
+#define K8S_NAMESPACE_MAX  63
+#define K8S_BODY_MAX       (8 * 1024 * 1024) /* largest response accepted */
 #define K8S_KUBECONFIG_MAX (1024 * 1024)
-#define K8S_PEM_MAX (64 * 1024)		/* a certificate, key or CA bundle */
-#define K8S_TOKEN_MAX (16 * 1024)	/* a bearer token */
+#define K8S_PEM_MAX        (64 * 1024) /* a certificate, key or CA bundle */
+#define K8S_TOKEN_MAX      (16 * 1024) /* a bearer token */
 
 /* Content types of request bodies: k8s_request() sends K8S_JSON, PATCH picks one of the others. */
-#define K8S_JSON "application/json"
-#define K8S_MERGE_PATCH "application/merge-patch+json"
-#define K8S_JSON_PATCH "application/json-patch+json"
+#define K8S_JSON                  "application/json"
+#define K8S_MERGE_PATCH           "application/merge-patch+json"
+#define K8S_JSON_PATCH            "application/json-patch+json"
 #define K8S_STRATEGIC_MERGE_PATCH "application/strategic-merge-patch+json"
 
 struct k8s_config {
-	char server[K8S_SERVER_MAX];	/* https://host:port, no trailing '/' */
+	char server[K8S_SERVER_MAX];            /* https://host:port, no trailing '/' */
 	char namespace_[K8S_NAMESPACE_MAX + 1]; /* of the current context, "" when unset */
-	char *ca_pem;			/* certificate authority, PEM (from -data or file) */
-	char *cert_pem, *key_pem;	/* client certificate and key, PEM */
-	char *token;			/* bearer token (from token or tokenFile) */
-	bool insecure;			/* insecure-skip-tls-verify: tests only */
+	char *ca_pem;             /* certificate authority, PEM (from -data or file) */
+	char *cert_pem, *key_pem; /* client certificate and key, PEM */
+	char *token;              /* bearer token (from token or tokenFile) */
+	bool insecure;            /* insecure-skip-tls-verify: tests only */
 };
 
 /*

@@ -8,7 +8,7 @@ struct nl_msg;
 
 struct netlink {
 	struct nl_sock *sk;
-	char errmsg[256];	/* "strerror: extack" of the last failed request */
+	char errmsg[256]; /* "strerror: extack" of the last failed request */
 };
 
 typedef int (*netlink_reply_fn)(struct nlmsghdr *h, void *arg);

@@ -13,11 +13,11 @@
 /* One invocation, as a plugin's hooks and handlers see it. */
 struct cni_call {
 	struct cni_env env;
-	const char *in;			/* stdin, NUL-terminated */
+	const char *in; /* stdin, NUL-terminated */
 	size_t len;
-	char version[CNI_VERSION_MAX];	/* of the JSON: stdin's cniVersion, then the config's */
-	struct cni_result res;		/* what ADD answers, printed in version */
-	void *ctx;			/* the plugin's own state, as main() handed it */
+	char version[CNI_VERSION_MAX]; /* of the JSON: stdin's cniVersion, then the config's */
+	struct cni_result res;         /* what ADD answers, printed in version */
+	void *ctx;                     /* the plugin's own state, as main() handed it */
 };
 
 /* `<binary> WORD ARGS...`: run gets argv from WORD on and returns the exit status. */
@@ -31,8 +31,8 @@ struct cni_subcommand {
  * skel, no "about" text: an unset CNI_COMMAND is error 4, not a banner.
  */
 struct cni_plugin {
-	const char *name;				/* log context: "rdmanet" */
-	const struct cni_subcommand *subcommands;	/* { NULL }-terminated; may be NULL */
+	const char *name;                         /* log context: "rdmanet" */
+	const struct cni_subcommand *subcommands; /* { NULL }-terminated; may be NULL */
 	/*
 	 * Parses c->in into c->ctx, copies a cniVersion it found to c->version and sets up logging;
 	 * anything else every command needs. unload follows whatever load returned.

@@ -5,24 +5,24 @@
 #include <stddef.h>
 
 #define POOL_EXCLUDE_MAX 64
-#define POOL_NAME_MAX 254	/* a Kubernetes object name (DNS subdomain) and its NUL */
+#define POOL_NAME_MAX    254 /* a Kubernetes object name (DNS subdomain) and its NUL */
 
 /* Offsets are counted from the network address of the range's CIDR, as whereabouts does. */
 typedef unsigned __int128 pool_off_t;
 
 struct pool_cidr {
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	unsigned char addr[16];
 	unsigned prefixlen;
 };
 
 struct pool_range {
-	struct pool_cidr net;	/* the range's CIDR, host bits cleared */
-	pool_off_t first, last;	/* usable offsets, inclusive */
+	struct pool_cidr net;   /* the range's CIDR, host bits cleared */
+	pool_off_t first, last; /* usable offsets, inclusive */
 	struct pool_cidr exclude[POOL_EXCLUDE_MAX];
 	unsigned n_exclude;
 	bool has_gw;
-	unsigned char gw[16];	/* never handed out */
+	unsigned char gw[16]; /* never handed out */
 };
 
 /* "10.56.0.0/16", "fd00::/64"; host bits must be zero unless allow_host_bits. -EINVAL */

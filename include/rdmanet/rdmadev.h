@@ -10,7 +10,7 @@
 
 #include "rdmanet/netlink.h"
 
-#define RDMADEV_NAME_MAX 64	/* IB_DEVICE_NAME_MAX */
+#define RDMADEV_NAME_MAX 64 /* IB_DEVICE_NAME_MAX */
 
 struct nl_msg;
 
@@ -18,9 +18,9 @@ struct nl_msg;
 struct rdmadev {
 	unsigned index;
 	char name[RDMADEV_NAME_MAX];
-	unsigned n_ports;		/* RDMA_NLDEV_ATTR_PORT_INDEX in a device reply */
-	unsigned node_type;		/* RDMA_NODE_* */
-	char protocol[16];		/* "roce", "ib", "iw", "opa" ("" on old kernels) */
+	unsigned n_ports;   /* RDMA_NLDEV_ATTR_PORT_INDEX in a device reply */
+	unsigned node_type; /* RDMA_NODE_* */
+	char protocol[16];  /* "roce", "ib", "iw", "opa" ("" on old kernels) */
 	char fw[64];
 	uint64_t node_guid;
 };
@@ -30,16 +30,16 @@ struct rdmadev_port {
 	unsigned dev_index;
 	char dev_name[RDMADEV_NAME_MAX];
 	unsigned port;
-	int ndev_index;			/* 0: no netdev in the caller's netns */
-	bool has_ndev_attr;		/* the kernel sent RDMA_NLDEV_ATTR_NDEV_INDEX */
+	int ndev_index;     /* 0: no netdev in the caller's netns */
+	bool has_ndev_attr; /* the kernel sent RDMA_NLDEV_ATTR_NDEV_INDEX */
 	char ndev_name[IF_NAMESIZE];
-	unsigned state;			/* IB_PORT_*: 1 DOWN 2 INIT 3 ARMED 4 ACTIVE 5 ACTIVE_DEFER */
-	unsigned phys_state;		/* 1 Sleep 2 Polling 3 Disabled 4 Training 5 LinkUp ... */
+	unsigned state;      /* IB_PORT_*: 1 DOWN 2 INIT 3 ARMED 4 ACTIVE 5 ACTIVE_DEFER */
+	unsigned phys_state; /* 1 Sleep 2 Polling 3 Disabled 4 Training 5 LinkUp ... */
 };
 
 enum rdmadev_netns_mode {
-	RDMADEV_NETNS_EXCLUSIVE = 0,	/* ib_core netns_mode=0 */
-	RDMADEV_NETNS_SHARED = 1,	/* the kernel default */
+	RDMADEV_NETNS_EXCLUSIVE = 0, /* ib_core netns_mode=0 */
+	RDMADEV_NETNS_SHARED = 1,    /* the kernel default */
 };
 
 /* Opens a NETLINK_RDMA socket in the caller's netns; -EPROTONOSUPPORT without ib_core. */
@@ -48,8 +48,8 @@ int rdmadev_open(struct netlink *nl);
 int rdmadev_netns_mode(struct netlink *nl, enum rdmadev_netns_mode *mode);
 /* Every device / every port of the caller's netns; a negative return from fn stops. */
 int rdmadev_foreach(struct netlink *nl, int (*fn)(const struct rdmadev *dev, void *arg), void *arg);
-int rdmadev_foreach_port(struct netlink *nl,
-			 int (*fn)(const struct rdmadev_port *port, void *arg), void *arg);
+int rdmadev_foreach_port(struct netlink *nl, int (*fn)(const struct rdmadev_port *port, void *arg),
+			 void *arg);
 /* -ENOENT when absent from the caller's netns. */
 int rdmadev_find(struct netlink *nl, const char *name, struct rdmadev *dev);
 /* The RDMA port whose netdev is ifindex (RDMA netlink, sysfs when netlink lacks it). */

@@ -12,7 +12,7 @@
 
 #include "rdmanet/rdmadev.h"
 
-#define RDMADEV_GID_STR 40	/* "fe80:0000:...:0001" */
+#define RDMADEV_GID_STR 40 /* "fe80:0000:...:0001" */
 
 /* "0000:3b:00.1" of the PCI function behind the device, -ENOENT (e.g. rxe). */
 int rdmadev_pci_address(const char *dev, char *out, size_t len);
@@ -34,7 +34,7 @@ int rdmadev_link_layer(const char *dev, unsigned port, char *out, size_t len);
 struct rdmadev_gid {
 	unsigned index;
 	unsigned char gid[16];
-	char type[16];			/* "RoCE v2", "IB/RoCE v1" */
+	char type[16]; /* "RoCE v2", "IB/RoCE v1" */
 	char ndev[IF_NAMESIZE];
 };
 /* The GID the kernel gives an IP: IPv4 as ::ffff:a.b.c.d, IPv6 as is. */

@@ -12,23 +12,23 @@
 #include "rdmanet/config.h"
 #include "rdmanet/rdmadev.h"
 
-#define STATE_DIR "/var/lib/cni/rdmanet"
+#define STATE_DIR       "/var/lib/cni/rdmanet"
 #define STATE_MAX_BYTES 16384
 
 struct state {
-	char network[254];		/* network name: GC collects only its own network's */
+	char network[254]; /* network name: GC collects only its own network's */
 	char containerid[CNI_CONTAINERID_MAX + 1];
 	char ifname[IF_NAMESIZE];
-	char netns[CNI_NETNS_MAX + 1];	/* the pod netns at ADD, for GC */
-	char kind[16];			/* "hostdev" */
-	char host_name[IF_NAMESIZE];	/* the netdev's name in the host, restored on DEL */
+	char netns[CNI_NETNS_MAX + 1]; /* the pod netns at ADD, for GC */
+	char kind[16];                 /* "hostdev" */
+	char host_name[IF_NAMESIZE];   /* the netdev's name in the host, restored on DEL */
 	int host_ifindex;
-	unsigned host_mtu;		/* restored on DEL */
-	char bus_id[65];	/* PCI address or auxiliary device, "" when none */
-	char rdma_device[RDMADEV_NAME_MAX];	/* "" without an RDMA device */
+	unsigned host_mtu;                  /* restored on DEL */
+	char bus_id[65];                    /* PCI address or auxiliary device, "" when none */
+	char rdma_device[RDMADEV_NAME_MAX]; /* "" without an RDMA device */
 	unsigned rdma_port;
-	bool rdma_moved;		/* exclusive mode: the RDMA device followed the netdev */
-	int gid_index;			/* -1 when unknown */
+	bool rdma_moved; /* exclusive mode: the RDMA device followed the netdev */
+	int gid_index;   /* -1 when unknown */
 };
 
 /* Loads the state of containerid/ifname; -ENOENT when there is none. */

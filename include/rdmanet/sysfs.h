@@ -13,8 +13,8 @@
  */
 int sysfs_read_line(const char *path, char *out, size_t len);
 /* sysfs_read_line of a path built from fmt; out is "" when unreadable. */
-__attribute__((format(printf, 3, 4)))
-int sysfs_read_linef(char *out, size_t len, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int sysfs_read_linef(char *out, size_t len, const char *fmt,
+							   ...);
 /* A name we may put in a sysfs path as one component: no '/', no "." or "..". */
 bool sysfs_name_ok(const char *s);
 /* The first entry of a directory that is not hidden; -ENOENT when none. */

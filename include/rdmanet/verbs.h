@@ -30,16 +30,16 @@ enum verbs_phys_state {
 };
 
 struct verbs_port {
-	unsigned state;			/* IBV_PORT_*: 1 DOWN 2 INIT 3 ARMED 4 ACTIVE */
-	unsigned phys_state;		/* 1 Sleep 2 Polling 3 Disabled ... 5 LinkUp */
-	unsigned link_layer;		/* enum verbs_link_layer */
-	unsigned active_mtu;		/* bytes: 256 .. 4096, 0 when unknown */
-	unsigned max_mtu;		/* bytes */
+	unsigned state;      /* IBV_PORT_*: 1 DOWN 2 INIT 3 ARMED 4 ACTIVE */
+	unsigned phys_state; /* 1 Sleep 2 Polling 3 Disabled ... 5 LinkUp */
+	unsigned link_layer; /* enum verbs_link_layer */
+	unsigned active_mtu; /* bytes: 256 .. 4096, 0 when unknown */
+	unsigned max_mtu;    /* bytes */
 	unsigned gid_tbl_len;
 	unsigned pkey_tbl_len;
-	unsigned active_width;		/* IB encoding: 1 1X, 2 4X, 4 8X, 8 12X, 16 2X */
-	unsigned active_speed;		/* 1 SDR .. 128 NDR, 256 XDR (from active_speed_ex) */
-	unsigned rate_mbps;		/* lanes x lane rate, as sysfs `rate`; 0 unknown */
+	unsigned active_width; /* IB encoding: 1 1X, 2 4X, 4 8X, 8 12X, 16 2X */
+	unsigned active_speed; /* 1 SDR .. 128 NDR, 256 XDR (from active_speed_ex) */
+	unsigned rate_mbps;    /* lanes x lane rate, as sysfs `rate`; 0 unknown */
 	unsigned port_cap_flags;
 	unsigned lid, sm_lid;
 };
@@ -68,9 +68,9 @@ int verbs_query_pkey(const char *dev, unsigned port, unsigned index, unsigned *p
 int verbs_uverbs_node(const char *dev, char *out, size_t len);
 
 /* Names, "?" for values outside the spec. */
-const char *verbs_port_state_name(unsigned state);	/* "ACTIVE" */
-const char *verbs_phys_state_name(unsigned phys_state);	/* "LinkUp" */
-const char *verbs_link_layer_name(unsigned link_layer);	/* "InfiniBand", "Ethernet" */
+const char *verbs_port_state_name(unsigned state);      /* "ACTIVE" */
+const char *verbs_phys_state_name(unsigned phys_state); /* "LinkUp" */
+const char *verbs_link_layer_name(unsigned link_layer); /* "InfiniBand", "Ethernet" */
 /* IBV_MTU_* (1..5) -> bytes, 0 for anything else. */
 unsigned verbs_mtu_bytes(unsigned ibv_mtu);
 /* The kernel's rate: lanes x per-lane rate in Mb/s; 0 for unknown encodings. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cidr.c - address and "address/prefix" text, for the interface plugin's addresses and routes (cni.c,
- * config.c) and for the IPAM's ranges and exclusions (pool.c) alike (pure code).
+ * cidr.c - address and "address/prefix" text, for the interface plugin's addresses and routes
+ * (cni.c, config.c) and for the IPAM's ranges and exclusions (pool.c) alike (pure code).
  */
 #include <arpa/inet.h>
 #include <errno.h>

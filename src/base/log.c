@@ -25,7 +25,8 @@ void log_set_context(const char *prog, const char *containerid, const char *ifna
 {
 	if (prog)
 		(void) snprintf(log_state.prog, sizeof(log_state.prog), "%s", prog);
-	(void) snprintf(log_state.cid, sizeof(log_state.cid), "%.12s", containerid ? containerid : "");
+	(void) snprintf(log_state.cid, sizeof(log_state.cid), "%.12s",
+			containerid ? containerid : "");
 	(void) snprintf(log_state.ifname, sizeof(log_state.ifname), "%.15s", ifname ? ifname : "");
 	/* both come from the environment before validation: keep log lines one line each */
 	for (char *p = log_state.cid; *p; p++)

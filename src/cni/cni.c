@@ -20,8 +20,8 @@ DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 const char *const cni_supported_versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL };
 
 static const char *const command_names[] = {
-	[CNI_CMD_NONE] = "", [CNI_CMD_ADD] = "ADD", [CNI_CMD_DEL] = "DEL",
-	[CNI_CMD_CHECK] = "CHECK", [CNI_CMD_STATUS] = "STATUS", [CNI_CMD_GC] = "GC",
+	[CNI_CMD_NONE] = "",           [CNI_CMD_ADD] = "ADD",       [CNI_CMD_DEL] = "DEL",
+	[CNI_CMD_CHECK] = "CHECK",     [CNI_CMD_STATUS] = "STATUS", [CNI_CMD_GC] = "GC",
 	[CNI_CMD_VERSION] = "VERSION",
 };
 
@@ -108,35 +108,41 @@ static int args_value(struct cni_args *a, const char *key, const char *val, stru
 			a->ignore_unknown = false;
 		else
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_ARGS: IgnoreUnknown must be true, false, 1 or 0, not '%s'",
+				       "CNI_ARGS: IgnoreUnknown must be true, "
+				       "false, 1 or 0, not '%s'",
 				       val);
 	} else if (!strcmp(key, "K8S_POD_NAMESPACE")) {
 		if (!k8s_name_valid(val, sizeof(a->pod_namespace) - 1, false))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_ARGS: K8S_POD_NAMESPACE '%.80s' is not a valid namespace name",
+				       "CNI_ARGS: K8S_POD_NAMESPACE '%.80s' is not a "
+				       "valid namespace name",
 				       val);
 		strcpy(a->pod_namespace, val);
 	} else if (!strcmp(key, "K8S_POD_NAME")) {
 		if (!k8s_name_valid(val, sizeof(a->pod_name) - 1, true))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_ARGS: K8S_POD_NAME '%.80s' is not a valid pod name", val);
+				       "CNI_ARGS: K8S_POD_NAME '%.80s' is not a valid pod name",
+				       val);
 		strcpy(a->pod_name, val);
 	} else if (!strcmp(key, "K8S_POD_UID")) {
 		size_t n = strlen(val);
-		if (n == 0 || n >= sizeof(a->pod_uid) || strspn(val, "0123456789abcdefABCDEF-") != n)
+		if (n == 0 || n >= sizeof(a->pod_uid) ||
+		    strspn(val, "0123456789abcdefABCDEF-") != n)
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
 				       "CNI_ARGS: K8S_POD_UID '%.80s' is not a UID", val);
 		strcpy(a->pod_uid, val);
 	} else if (!strcmp(key, "K8S_POD_INFRA_CONTAINER_ID")) {
 		if (!cni_containerid_valid(val))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_ARGS: K8S_POD_INFRA_CONTAINER_ID '%.80s' is not a container ID",
+				       "CNI_ARGS: K8S_POD_INFRA_CONTAINER_ID '%.80s' "
+				       "is not a container ID",
 				       val);
 		strcpy(a->infra_container_id, val);
 	} else if (!strcmp(key, "MAC")) {
 		if (cni_mac_parse(val, a->mac) < 0)
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_ARGS: MAC '%.80s' is not a unicast MAC address (aa:bb:cc:dd:ee:ff)",
+				       "CNI_ARGS: MAC '%.80s' is not a unicast MAC address "
+				       "(aa:bb:cc:dd:ee:ff)",
 				       val);
 		a->has_mac = true;
 	} else if (!strcmp(key, "IP") || !strcmp(key, "GATEWAY")) {
@@ -193,8 +199,8 @@ static const char *env_get(const char *name, size_t max, struct cni_err *err, in
 
 	*r = 0;
 	if (v && strlen(v) > max)
-		*r = err_set(err, -E2BIG, CNI_ERR_INVALID_ENV, NULL,
-			     "%s is longer than %zu bytes", name, max);
+		*r = err_set(err, -E2BIG, CNI_ERR_INVALID_ENV, NULL, "%s is longer than %zu bytes",
+			     name, max);
 	return v;
 }
 
@@ -218,16 +224,18 @@ int cni_env_parse(struct cni_env *env, struct cni_err *err)
 	cmd = getenv("CNI_COMMAND");
 	if (!cmd || !*cmd)
 		return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-			       "CNI_COMMAND is not set (expected ADD, DEL, CHECK, STATUS, GC or VERSION)");
+			       "CNI_COMMAND is not set (expected ADD, DEL, CHECK, "
+			       "STATUS, GC or VERSION)");
 	if (command_parse(cmd, &env->cmd) < 0)
 		return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-			       "CNI_COMMAND '%.32s' is not one of ADD, DEL, CHECK, STATUS, GC, VERSION",
+			       "CNI_COMMAND '%.32s' is not one of ADD, DEL, "
+			       "CHECK, STATUS, GC, VERSION",
 			       cmd);
 	if (env->cmd == CNI_CMD_VERSION)
 		return 0;
 
-	per_attachment = env->cmd == CNI_CMD_ADD || env->cmd == CNI_CMD_DEL ||
-			 env->cmd == CNI_CMD_CHECK;
+	per_attachment =
+		env->cmd == CNI_CMD_ADD || env->cmd == CNI_CMD_DEL || env->cmd == CNI_CMD_CHECK;
 	needs_netns = env->cmd == CNI_CMD_ADD || env->cmd == CNI_CMD_CHECK;
 	needs_path = true;
 
@@ -249,14 +257,16 @@ int cni_env_parse(struct cni_env *env, struct cni_err *err)
 				       "CNI_CONTAINERID is not set");
 		if (!cni_containerid_valid(env->containerid))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_CONTAINERID '%.80s' is invalid: it must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ and be at most %d characters",
+				       "CNI_CONTAINERID '%.80s' is invalid: it must match "
+				       "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ and be at most %d characters",
 				       env->containerid, CNI_CONTAINERID_MAX);
 		if (!env->ifname || !*env->ifname)
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
 				       "CNI_IFNAME is not set");
 		if (!cni_ifname_valid(env->ifname))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_ENV, NULL,
-				       "CNI_IFNAME '%.40s' is invalid: at most 15 characters, not '.' or '..', without '/', ':', '%%' or whitespace",
+				       "CNI_IFNAME '%.40s' is invalid: at most 15 characters, not "
+				       "'.' or '..', without '/', ':', '%%' or whitespace",
 				       env->ifname);
 	}
 	if (needs_netns && (!env->netns || !*env->netns))
@@ -329,7 +339,8 @@ char *cni_version_format(const char *requested)
 	if (!root)
 		return NULL;
 	ok = cJSON_AddStringToObject(root, "cniVersion",
-				     cni_version_supported(requested) ? requested : CNI_VERSION_LATEST);
+				     cni_version_supported(requested) ? requested :
+									CNI_VERSION_LATEST);
 	arr = cJSON_AddArrayToObject(root, "supportedVersions");
 	ok = ok && arr;
 	for (int i = 0; ok && cni_supported_versions[i]; i++)
@@ -345,7 +356,8 @@ char *cni_error_format(const struct cni_err *e, const char *version)
 	if (!root)
 		return NULL;
 	ok = cJSON_AddStringToObject(root, "cniVersion",
-				     cni_version_supported(version) ? version : CNI_VERSION_LATEST) &&
+				     cni_version_supported(version) ? version :
+								      CNI_VERSION_LATEST) &&
 	     cJSON_AddNumberToObject(root, "code", e->code ? e->code : RDMANET_ERR_INTERNAL) &&
 	     cJSON_AddStringToObject(root, "msg", e->msg[0] ? e->msg : "unknown error") &&
 	     (!e->details[0] || cJSON_AddStringToObject(root, "details", e->details));
@@ -404,8 +416,10 @@ static int parse_ifaces(const cJSON *arr, const char *what, int code, struct cni
 
 		if (res->n_ifaces >= CNI_MAX_IFACES)
 			return bad(err, code, what, "'interfaces'", "has too many entries");
-		if (!cJSON_IsObject(it) || !cJSON_IsString(name) || !cni_ifname_valid(name->valuestring))
-			return bad(err, code, what, "'interfaces[].name'", "must be a valid interface name");
+		if (!cJSON_IsObject(it) || !cJSON_IsString(name) ||
+		    !cni_ifname_valid(name->valuestring))
+			return bad(err, code, what, "'interfaces[].name'",
+				   "must be a valid interface name");
 		if (mac && (!cJSON_IsString(mac) || strlen(mac->valuestring) >= sizeof(f->mac)))
 			return bad(err, code, what, "'interfaces[].mac'", "must be a string");
 		if (sb && (!cJSON_IsString(sb) || strlen(sb->valuestring) > CNI_NETNS_MAX))
@@ -413,7 +427,8 @@ static int parse_ifaces(const cJSON *arr, const char *what, int code, struct cni
 		if (opt_int(it, "mtu", 0, 65535, &mtu) < 0)
 			return bad(err, code, what, "'interfaces[].mtu'", "must be 0-65535");
 		if (pci && (!cJSON_IsString(pci) || strlen(pci->valuestring) >= sizeof(f->pci_id)))
-			return bad(err, code, what, "'interfaces[].pciID'", "must be a PCI address");
+			return bad(err, code, what, "'interfaces[].pciID'",
+				   "must be a PCI address");
 		f = &res->ifaces[res->n_ifaces++];
 		if (pci)
 			strcpy(f->pci_id, pci->valuestring);
@@ -446,16 +461,20 @@ static int parse_ips(const cJSON *arr, const char *what, int code, struct cni_re
 			return bad(err, code, what, "'ips'", "has too many entries");
 		ip = &res->ips[res->n_ips];
 		if (!cJSON_IsObject(it) || !cJSON_IsString(addr) ||
-		    cidr_parse(addr->valuestring, &ip->family, ip->addr, &ip->prefixlen, NULL, 0) < 0)
-			return bad(err, code, what, "'ips[].address'", "must be an IP address in CIDR form");
+		    cidr_parse(addr->valuestring, &ip->family, ip->addr, &ip->prefixlen, NULL, 0) <
+			    0)
+			return bad(err, code, what, "'ips[].address'",
+				   "must be an IP address in CIDR form");
 		if (opt_gw(gw, ip->family, ip->gw, &ip->has_gw) < 0)
 			return bad(err, code, what, "'ips[].gateway'",
 				   "must be an IP address of the same family as the address");
 		if (ver && (!cJSON_IsString(ver) ||
 			    strcmp(ver->valuestring, ip->family == AF_INET ? "4" : "6")))
-			return bad(err, code, what, "'ips[].version'", "does not match the address family");
+			return bad(err, code, what, "'ips[].version'",
+				   "does not match the address family");
 		if (opt_int(it, "interface", 0, CNI_MAX_IFACES - 1, &ip->iface) < 0)
-			return bad(err, code, what, "'ips[].interface'", "must be a small interface index");
+			return bad(err, code, what, "'ips[].interface'",
+				   "must be a small interface index");
 		res->n_ips++;
 	}
 	return 0;
@@ -509,12 +528,14 @@ int cni_result_parse(const cJSON *j, const char *what, int code, struct cni_resu
 	if (r >= 0)
 		r = parse_ips(cJSON_GetObjectItemCaseSensitive(j, "ips"), what, code, res, err);
 	if (r >= 0)
-		r = parse_routes(cJSON_GetObjectItemCaseSensitive(j, "routes"), what, code, res, err);
+		r = parse_routes(cJSON_GetObjectItemCaseSensitive(j, "routes"), what, code, res,
+				 err);
 	if (r < 0)
 		return r;
 	for (unsigned i = 0; i < res->n_ips; i++)
 		if (res->ips[i].iface >= (int) res->n_ifaces && res->n_ifaces)
-			return bad(err, code, what, "'ips[].interface'", "points past 'interfaces'");
+			return bad(err, code, what, "'ips[].interface'",
+				   "points past 'interfaces'");
 	dns = cJSON_GetObjectItemCaseSensitive(j, "dns");
 	if (dns) {
 		if (!cJSON_IsObject(dns))
@@ -593,7 +614,8 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 				return NULL;
 			if (!v1)
 				ok &= cJSON_AddStringToObject(o, "version",
-							      ip->family == AF_INET ? "4" : "6") != NULL;
+							      ip->family == AF_INET ? "4" : "6") !=
+				      NULL;
 			if (ip->iface >= 0)
 				ok &= cJSON_AddNumberToObject(o, "interface", ip->iface) != NULL;
 			ok &= add_addr(o, "address", ip->family, ip->addr, (int) ip->prefixlen);
@@ -613,9 +635,11 @@ char *cni_result_format(const struct cni_result *res, const char *version)
 			if (rt->has_gw)
 				ok &= add_addr(o, "gw", rt->family, rt->gw, -1);
 			if (v11)
-				ok &= add_opt_int(o, "mtu", rt->mtu) && add_opt_int(o, "advmss", rt->advmss) &&
+				ok &= add_opt_int(o, "mtu", rt->mtu) &&
+				      add_opt_int(o, "advmss", rt->advmss) &&
 				      add_opt_int(o, "priority", rt->priority) &&
-				      add_opt_int(o, "table", rt->table) && add_opt_int(o, "scope", rt->scope);
+				      add_opt_int(o, "table", rt->table) &&
+				      add_opt_int(o, "scope", rt->scope);
 		}
 	}
 	o = res->dns ? cJSON_Duplicate(res->dns, true) : cJSON_CreateObject();

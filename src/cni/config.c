@@ -35,7 +35,9 @@ static const char *const link_names[] = {
 
 const char *config_ipoib_mode_name(int mode)
 {
-	return mode == IPOIB_MODE_CONNECTED ? "connected" : mode == IPOIB_MODE_DATAGRAM ? "datagram" : "?";
+	return mode == IPOIB_MODE_CONNECTED ? "connected" :
+	       mode == IPOIB_MODE_DATAGRAM  ? "datagram" :
+					      "?";
 }
 
 unsigned config_ipoib_mtu_max(int mode)
@@ -110,8 +112,8 @@ int config_invalid(struct cni_err *err, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void) vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL, "invalid network config: '%s' %s",
-		       field, why);
+	return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
+		       "invalid network config: '%s' %s", field, why);
 }
 
 int config_string(const cJSON *obj, const char *key, const char *field, size_t max,
@@ -189,7 +191,9 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 	if (mac) {
 		if (cni_mac_parse(mac, cfg->mac) < 0)
 			return config_invalid(err, "runtimeConfig.mac",
-				       "'%s' is not a unicast MAC address (aa:bb:cc:dd:ee:ff)", mac);
+					      "'%s' is not a unicast MAC address "
+					      "(aa:bb:cc:dd:ee:ff)",
+					      mac);
 		cfg->has_mac = true;
 	}
 	r = config_string(rc, "deviceID", "runtimeConfig.deviceID", CONFIG_DEVICE_ID_MAX, &s, err);
@@ -198,8 +202,9 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 	if (s && *s) {
 		if (!config_device_id_valid(s))
 			return config_invalid(err, "runtimeConfig.deviceID",
-				       "'%s' is not a PCI address (0000:3b:00.2) or auxiliary device (mlx5_core.sf.2)",
-				       s);
+					      "'%s' is not a PCI address (0000:3b:00.2) or "
+					      "auxiliary device (mlx5_core.sf.2)",
+					      s);
 		strcpy(cfg->device_id, s);
 	}
 	r = config_string(rc, "CNIDeviceInfoFile", "runtimeConfig.CNIDeviceInfoFile",
@@ -209,16 +214,20 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 	if (s && *s) {
 		if (s[0] != '/' || strstr(s, "/../") || strstr(s, "/./"))
 			return config_invalid(err, "runtimeConfig.CNIDeviceInfoFile",
-				       "'%s' must be an absolute path without '.' or '..' components", s);
+					      "'%s' must be an absolute path without "
+					      "'.' or '..' components",
+					      s);
 		strcpy(cfg->devinfo_file, s);
 	}
 	ips = cJSON_GetObjectItemCaseSensitive(rc, "ips");
 	if (ips && !cJSON_IsNull(ips)) {
 		if (!cJSON_IsArray(ips))
-			return config_invalid(err, "runtimeConfig.ips", "must be an array of CIDRs");
+			return config_invalid(err, "runtimeConfig.ips",
+					      "must be an array of CIDRs");
 		if (!cfg->has_ipam)
 			return config_invalid(err, "runtimeConfig.ips",
-				       "needs an 'ipam' section whose plugin takes static IPs");
+					      "needs an 'ipam' section whose "
+					      "plugin takes static IPs");
 		cJSON_ArrayForEach(it, ips) {
 			int family;
 			unsigned char a[16];
@@ -227,7 +236,8 @@ static int parse_runtime_config(const cJSON *root, struct config *cfg, struct cn
 			if (!cJSON_IsString(it) ||
 			    (cidr_parse(it->valuestring, &family, a, &plen, NULL, 0) < 0 &&
 			     cidr_addr_parse(it->valuestring, &family, a) < 0))
-				return config_invalid(err, "runtimeConfig.ips", "entries must be IP addresses or CIDRs");
+				return config_invalid(err, "runtimeConfig.ips",
+						      "entries must be IP addresses or CIDRs");
 		}
 	}
 	return 0;
@@ -251,8 +261,8 @@ static int parse_ipam(const cJSON *root, struct config *cfg, struct cni_err *err
 	if (!type || !*type)
 		return config_invalid(err, "ipam.type", "is required when 'ipam' is set");
 	if (!plugin_type_valid(type))
-		return config_invalid(err, "ipam.type", "'%s' is not a plugin name (letters, digits, _ . -)",
-			       type);
+		return config_invalid(err, "ipam.type",
+				      "'%s' is not a plugin name (letters, digits, _ . -)", type);
 	strcpy(cfg->ipam_type, type);
 	cfg->has_ipam = true;
 	return 0;
@@ -281,7 +291,8 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 		return r;
 	if (master) {
 		if (!cni_ifname_valid(master))
-			return config_invalid(err, "master", "'%s' is not a valid interface name", master);
+			return config_invalid(err, "master", "'%s' is not a valid interface name",
+					      master);
 		strcpy(cfg->master, master);
 	}
 	r = config_string(root, "link", "link", 32, &link, err);
@@ -296,8 +307,9 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 		cfg->link = LINK_IPOIB;
 	else if (link && strcmp(link, "auto"))
 		return config_invalid(err, "link",
-			       "'%s' is not supported: use 'auto' (the default), 'macvlan', 'ipoib' or 'hostdev'",
-			       link);
+				      "'%s' is not supported: use 'auto' (the default), 'macvlan', "
+				      "'ipoib' or 'hostdev'",
+				      link);
 
 	r = config_string(root, "mode", "mode", 16, &mode, err);
 	if (r < 0)
@@ -310,8 +322,9 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 				break;
 		if (i == ARRAY_SIZE(macvlan_modes))
 			return config_invalid(err, "mode",
-				       "'%s' is not a macvlan mode: use bridge, private, vepa or passthru",
-				       mode);
+					      "'%s' is not a macvlan mode: use bridge, private, "
+					      "vepa or passthru",
+					      mode);
 		cfg->macvlan_mode = macvlan_modes[i].mode;
 	}
 
@@ -321,7 +334,9 @@ static int parse_link(const cJSON *root, struct config *cfg, struct cni_err *err
 		if (!cJSON_IsNumber(mtu) || mtu->valuedouble < 0 || mtu->valuedouble > 65535 ||
 		    mtu->valuedouble != (double) (int) mtu->valuedouble ||
 		    (mtu->valueint != 0 && mtu->valueint < 68))
-			return config_invalid(err, "mtu", "must be an integer from 68 to 65535 (0: inherit from master)");
+			return config_invalid(err, "mtu",
+					      "must be an integer from 68 to 65535 (0: "
+					      "inherit from master)");
 		cfg->mtu = (unsigned) mtu->valueint;
 	}
 	return 0;
@@ -345,19 +360,22 @@ static int parse_rdma(const cJSON *root, struct config *cfg, struct cni_err *err
 			continue;
 		if (!config_device_id_valid(s))
 			return config_invalid(err, key,
-				       "'%s' is not a PCI address (0000:3b:00.2) or auxiliary device (mlx5_core.sf.2)",
-				       s);
+					      "'%s' is not a PCI address (0000:3b:00.2) or "
+					      "auxiliary device (mlx5_core.sf.2)",
+					      s);
 		strcpy(cfg->device_id, s);
 	}
 	cfg->rdma_mode = RDMA_MODE_AUTO;
 	if (!rdma || cJSON_IsNull(rdma))
 		return 0;
 	if (!cJSON_IsObject(rdma))
-		return config_invalid(err, "rdma", "must be an object such as {\"mode\": \"auto\"}");
+		return config_invalid(err, "rdma",
+				      "must be an object such as {\"mode\": \"auto\"}");
 	cJSON_ArrayForEach(it, rdma)
 		if (strcmp(it->string, "device") && strcmp(it->string, "mode"))
-			return config_invalid(err, "rdma", "has unknown key '%.32s': use 'device' and 'mode'",
-				       it->string);
+			return config_invalid(err, "rdma",
+					      "has unknown key '%.32s': use 'device' and 'mode'",
+					      it->string);
 	r = config_string(rdma, "device", "rdma.device", CONFIG_RDMADEV_MAX, &s, err);
 	if (r < 0)
 		return r;
@@ -365,9 +383,12 @@ static int parse_rdma(const cJSON *root, struct config *cfg, struct cni_err *err
 		for (const char *c = s; *c; c++)
 			if (!isalnum((unsigned char) *c) && !strchr("_.-", *c))
 				return config_invalid(err, "rdma.device",
-					       "'%s' is not an RDMA device name (letters, digits, _ . -)", s);
+						      "'%s' is not an RDMA device name "
+						      "(letters, digits, _ . -)",
+						      s);
 		if (s[0] == '.')
-			return config_invalid(err, "rdma.device", "'%s' is not an RDMA device name", s);
+			return config_invalid(err, "rdma.device", "'%s' is not an RDMA device name",
+					      s);
 		strcpy(cfg->rdma_device, s);
 	}
 	r = config_string(rdma, "mode", "rdma.mode", 16, &s, err);
@@ -381,14 +402,18 @@ static int parse_rdma(const cJSON *root, struct config *cfg, struct cni_err *err
 				break;
 		if (i == ARRAY_SIZE(rdma_mode_names))
 			return config_invalid(err, "rdma.mode",
-				       "'%s' is not one of auto, exclusive, shared, none", s);
+					      "'%s' is not one of auto, exclusive, shared, none",
+					      s);
 		cfg->rdma_mode = (enum rdma_mode) i;
 	}
 	if (cfg->rdma_mode == RDMA_MODE_NONE && cfg->rdma_device[0])
 		return config_invalid(err, "rdma.device", "makes no sense with rdma.mode 'none'");
-	if (cfg->rdma_mode == RDMA_MODE_EXCLUSIVE && (cfg->link == LINK_MACVLAN || cfg->link == LINK_IPOIB))
+	if (cfg->rdma_mode == RDMA_MODE_EXCLUSIVE &&
+	    (cfg->link == LINK_MACVLAN || cfg->link == LINK_IPOIB))
 		return config_invalid(err, "rdma.mode",
-			       "'exclusive' needs link 'hostdev': in exclusive mode an RDMA device lives in one netns, so a macvlan child cannot share its parent's device (use 'shared' or 'auto')");
+				      "'exclusive' needs link 'hostdev': in exclusive mode an RDMA "
+				      "device lives in one netns, so a macvlan child cannot share "
+				      "its parent's device (use 'shared' or 'auto')");
 	return 0;
 }
 
@@ -407,17 +432,20 @@ static int parse_ipoib(const cJSON *root, struct config *cfg, struct cni_err *er
 		if (cJSON_IsNumber(pk)) {
 			if (pk->valuedouble < 0 || pk->valuedouble > 0xffff ||
 			    pk->valuedouble != (double) (int) pk->valuedouble)
-				return config_invalid(err, "pkey", "must be a P_Key from 0x0001 to 0xffff");
+				return config_invalid(err, "pkey",
+						      "must be a P_Key from 0x0001 to 0xffff");
 			(void) snprintf(buf, sizeof(buf), "%d", pk->valueint);
 		} else if (cJSON_IsString(pk) && strlen(pk->valuestring) < sizeof(buf)) {
 			strcpy(buf, pk->valuestring);
 		} else {
-			return config_invalid(err, "pkey", "must be a P_Key such as \"0x8001\" or 32769");
+			return config_invalid(err, "pkey",
+					      "must be a P_Key such as \"0x8001\" or 32769");
 		}
 		if (config_pkey_parse(buf, &cfg->pkey) < 0)
 			return config_invalid(err, "pkey",
-				       "'%.16s' is not a P_Key: hex (0x8001) or decimal from 1 to 0xffff; 0 and 0x8000 name no partition",
-				       buf);
+					      "'%.16s' is not a P_Key: hex (0x8001) or decimal "
+					      "from 1 to 0xffff; 0 and 0x8000 name no partition",
+					      buf);
 	}
 	r = config_string(root, "ipoibMode", "ipoibMode", 16, &mode, err);
 	if (r < 0)
@@ -428,8 +456,8 @@ static int parse_ipoib(const cJSON *root, struct config *cfg, struct cni_err *er
 		else if (!strcmp(mode, "connected"))
 			cfg->ipoib_mode = IPOIB_MODE_CONNECTED;
 		else
-			return config_invalid(err, "ipoibMode", "'%s' is not 'datagram' or 'connected'",
-				       mode);
+			return config_invalid(err, "ipoibMode",
+					      "'%s' is not 'datagram' or 'connected'", mode);
 	}
 	if (um && !cJSON_IsNull(um)) {
 		if (cJSON_IsBool(um))
@@ -441,14 +469,21 @@ static int parse_ipoib(const cJSON *root, struct config *cfg, struct cni_err *er
 	}
 	if ((cfg->pkey >= 0 || cfg->ipoib_mode >= 0 || cfg->umcast >= 0) &&
 	    (cfg->link == LINK_MACVLAN || cfg->link == LINK_HOSTDEV))
-		return config_invalid(err, cfg->pkey >= 0 ? "pkey" : cfg->ipoib_mode >= 0 ? "ipoibMode" : "umcast",
-			       "applies to IPoIB children only, not link '%s'",
-			       config_link_name(cfg->link));
+		return config_invalid(err,
+				      cfg->pkey >= 0       ? "pkey" :
+				      cfg->ipoib_mode >= 0 ? "ipoibMode" :
+							     "umcast",
+				      "applies to IPoIB children only, not link '%s'",
+				      config_link_name(cfg->link));
 	if (cfg->ipoib_mode >= 0 && cfg->mtu > config_ipoib_mtu_max(cfg->ipoib_mode))
-		return config_invalid(err, "mtu",
-			       "%u is above %u, the largest MTU of an IPoIB child in %s mode%s", cfg->mtu,
-			       config_ipoib_mtu_max(cfg->ipoib_mode), config_ipoib_mode_name(cfg->ipoib_mode),
-			       cfg->ipoib_mode == IPOIB_MODE_DATAGRAM ? " (the 4096-byte IB MTU minus the 4-byte IPoIB header)" : "");
+		return config_invalid(
+			err, "mtu",
+			"%u is above %u, the largest MTU of an IPoIB child in %s mode%s", cfg->mtu,
+			config_ipoib_mtu_max(cfg->ipoib_mode),
+			config_ipoib_mode_name(cfg->ipoib_mode),
+			cfg->ipoib_mode == IPOIB_MODE_DATAGRAM ?
+				" (the 4096-byte IB MTU minus the 4-byte IPoIB header)" :
+				"");
 	return 0;
 }
 
@@ -474,7 +509,8 @@ int config_logging(const cJSON *obj, const char *fkey, const char *ffield, const
 	if (l && *l) {
 		*level = log_level_parse(l);
 		if (*level < 0)
-			return config_invalid(err, lfield, "'%s' is not one of error, warn, info, debug", l);
+			return config_invalid(err, lfield,
+					      "'%s' is not one of error, warn, info, debug", l);
 	}
 	return 0;
 }
@@ -519,8 +555,10 @@ static int parse_routing(const cJSON *root, struct config *cfg, struct cni_err *
 		cfg->routing = ROUTING_MAIN;
 	else if (routing && strcmp(routing, "table"))
 		return config_invalid(err, "routing",
-			       "'%s' is not supported: use 'table' (the default: the attachment's own routing table, used for traffic from its addresses) or 'main'",
-			       routing);
+				      "'%s' is not supported: use 'table' (the default: the "
+				      "attachment's own routing table, used for traffic from its "
+				      "addresses) or 'main'",
+				      routing);
 	cfg->arp_ignore = 1;
 	cfg->arp_announce = 2;
 	cfg->rp_filter = 2;
@@ -530,7 +568,8 @@ static int parse_routing(const cJSON *root, struct config *cfg, struct cni_err *
 		return r;
 	if (cfg->arp_ignore > 3 && cfg->arp_ignore != 8)
 		return config_invalid(err, "arpIgnore",
-			       "must be 0, 1, 2, 3 or 8 (see the kernel's ip-sysctl documentation)");
+				      "must be 0, 1, 2, 3 or 8 (see the kernel's "
+				      "ip-sysctl documentation)");
 	return 0;
 }
 
@@ -549,7 +588,8 @@ static int parse_gc(const cJSON *root, struct config *cfg, struct cni_err *err)
 
 		if (!cJSON_IsObject(it) || !cJSON_IsString(cid) || !cJSON_IsString(ifn))
 			return config_invalid(err, "cni.dev/valid-attachments",
-				       "entries must be objects with string 'containerID' and 'ifname'");
+					      "entries must be objects with string "
+					      "'containerID' and 'ifname'");
 	}
 	cfg->valid_attachments = va;
 	return 0;
@@ -568,14 +608,17 @@ static int check_bytes(const char *buf, size_t len, struct cni_err *err)
 
 		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
 			return err_set(err, 0, CNI_ERR_DECODE, NULL,
-				       "network configuration contains a control character at byte %zu", i);
+				       "network configuration contains a control "
+				       "character at byte %zu",
+				       i);
 		if (c != '\\' || len - i < 6 || memcmp(buf + i + 1, "u0000", 5))
 			continue;
 		for (size_t j = i; j > 0 && buf[j - 1] == '\\'; j--)
 			bs++;
 		if (bs % 2 == 0)
 			return err_set(err, 0, CNI_ERR_DECODE, NULL,
-				       "network configuration contains \"\\u0000\" at byte %zu: NUL is not allowed in strings",
+				       "network configuration contains \"\\u0000\" at byte %zu: "
+				       "NUL is not allowed in strings",
 				       i);
 	}
 	return 0;
@@ -607,7 +650,8 @@ static int check_duplicates(const cJSON *node, struct cni_err *err)
 	for (i = 1; i < n; i++)
 		if (!strcmp(keys[i - 1], keys[i]))
 			return err_set(err, 0, CNI_ERR_DECODE, NULL,
-				       "network configuration has the key '%.64s' twice in one object",
+				       "network configuration has the key "
+				       "'%.64s' twice in one object",
 				       keys[i]);
 	return 0;
 }
@@ -640,7 +684,8 @@ int config_document(const char *buf, size_t len, cJSON **root, char version[CNI_
 		end++;
 	if (end != buf + len)
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
-			       "network configuration on stdin is not valid JSON (near byte %td): data after the object",
+			       "network configuration on stdin is not valid JSON (near byte %td): "
+			       "data after the object",
 			       end - buf);
 	if (!cJSON_IsObject(*root))
 		return err_set(err, -EINVAL, CNI_ERR_DECODE, NULL,
@@ -652,10 +697,12 @@ int config_document(const char *buf, size_t len, cJSON **root, char version[CNI_
 	if (!v)
 		return config_invalid(err, "cniVersion", "is required");
 	if (!cJSON_IsString(v) || strlen(v->valuestring) >= CNI_VERSION_MAX)
-		return config_invalid(err, "cniVersion", "must be a version string such as \"1.0.0\"");
+		return config_invalid(err, "cniVersion",
+				      "must be a version string such as \"1.0.0\"");
 	if (!cni_version_supported(v->valuestring))
 		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
-			       "incompatible CNI version '%s': rdmanet supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0",
+			       "incompatible CNI version '%s': rdmanet supports 0.3.0, 0.3.1, "
+			       "0.4.0, 1.0.0, 1.1.0",
 			       v->valuestring);
 	strcpy(version, v->valuestring);
 	return 0;
@@ -686,7 +733,8 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	if (!s || !*s)
 		return config_invalid(err, "name", "is required");
 	if (!config_network_name_valid(s))
-		return config_invalid(err, "name", "'%s' must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", s);
+		return config_invalid(err, "name", "'%s' must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$",
+				      s);
 	strcpy(cfg->name, s);
 	r = config_string(cfg->root, "type", "type", 64, &s, err);
 	if (r < 0)
@@ -702,8 +750,9 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 	    (r = parse_ipam_timeout(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_link(cfg->root, cfg, err)) < 0 ||
 	    (r = parse_runtime_config(cfg->root, cfg, err)) < 0 ||
-	    (r = parse_rdma(cfg->root, cfg, err)) < 0 || (r = parse_ipoib(cfg->root, cfg, err)) < 0 ||
-	    (r = parse_gc(cfg->root, cfg, err)) < 0 || (r = parse_routing(cfg->root, cfg, err)) < 0)
+	    (r = parse_rdma(cfg->root, cfg, err)) < 0 ||
+	    (r = parse_ipoib(cfg->root, cfg, err)) < 0 || (r = parse_gc(cfg->root, cfg, err)) < 0 ||
+	    (r = parse_routing(cfg->root, cfg, err)) < 0)
 		return r;
 	if (!cfg->has_mac && args && args->has_mac) {
 		memcpy(cfg->mac, args->mac, sizeof(cfg->mac));
@@ -725,18 +774,23 @@ int config_parse(const char *buf, size_t len, enum cni_command cmd, const struct
 
 	if (cfg->link == LINK_HOSTDEV && cfg->has_mac)
 		return config_invalid(err, "runtimeConfig.mac",
-			       "cannot be set with link 'hostdev': the device keeps its own address");
-	if ((cmd == CNI_CMD_ADD || cmd == CNI_CMD_CHECK || cmd == CNI_CMD_STATUS) && !cfg->master[0] &&
-	    !(cfg->link == LINK_HOSTDEV && cfg->device_id[0]))
+				      "cannot be set with link 'hostdev': the device "
+				      "keeps its own address");
+	if ((cmd == CNI_CMD_ADD || cmd == CNI_CMD_CHECK || cmd == CNI_CMD_STATUS) &&
+	    !cfg->master[0] && !(cfg->link == LINK_HOSTDEV && cfg->device_id[0]))
 		return config_invalid(err, "master",
-			       cfg->link == LINK_HOSTDEV ?
-				       "or 'deviceID' is required with link 'hostdev': name the netdev or the PCI address of the VF/SF/PF to move into the pod" :
-				       "is required: name the RDMA parent netdev (e.g. 'ib0' or 'ens1f0')");
+				      cfg->link == LINK_HOSTDEV ?
+					      "or 'deviceID' is required with link 'hostdev': name "
+					      "the netdev or the PCI address of the VF/SF/PF to "
+					      "move into the pod" :
+					      "is required: name the RDMA parent netdev (e.g. "
+					      "'ib0' or 'ens1f0')");
 	if (cmd == CNI_CMD_CHECK && cni_version_cmp(cfg->cni_version, "0.4.0") < 0)
 		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
 			       "CHECK needs cniVersion 0.4.0 or later, the config has '%s'",
 			       cfg->cni_version);
-	if ((cmd == CNI_CMD_STATUS || cmd == CNI_CMD_GC) && cni_version_cmp(cfg->cni_version, "1.1.0") < 0)
+	if ((cmd == CNI_CMD_STATUS || cmd == CNI_CMD_GC) &&
+	    cni_version_cmp(cfg->cni_version, "1.1.0") < 0)
 		return err_set(err, -EINVAL, CNI_ERR_INCOMPATIBLE_VERSION, NULL,
 			       "%s needs cniVersion 1.1.0 or later, the config has '%s'",
 			       cni_command_name(cmd), cfg->cni_version);

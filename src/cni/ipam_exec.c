@@ -132,7 +132,7 @@ static int reap(pid_t pid, int *status, long long deadline)
 
 /* The CNI variables of this call, which replace the caller's own. */
 static const char *const cni_vars[] = { "CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS",
-					"CNI_IFNAME", "CNI_ARGS", "CNI_PATH" };
+					"CNI_IFNAME",  "CNI_ARGS",        "CNI_PATH" };
 #define N_CNI_VARS (sizeof(cni_vars) / sizeof(cni_vars[0]))
 
 static bool is_cni_var(const char *item)
@@ -156,7 +156,7 @@ static char **ipam_environ(enum cni_command cmd, const struct cni_env *env,
 			   char (*store)[ENV_ITEM_MAX], int *r)
 {
 	const char *vals[N_CNI_VARS] = { cni_command_name(cmd), env->containerid, env->netns,
-					 env->ifname, env->args_raw, env->path };
+					 env->ifname,           env->args_raw,    env->path };
 	size_t n = 0, count = 0;
 	char **envp;
 
@@ -204,8 +204,8 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 	*out = NULL;
 	envp = ipam_environ(cmd, env, store, &r);
 	if (!envp)
-		return err_set(err, r, RDMANET_ERR_IPAM, NULL, "environment for IPAM plugin '%s' too large",
-			       type);
+		return err_set(err, r, RDMANET_ERR_IPAM, NULL,
+			       "environment for IPAM plugin '%s' too large", type);
 	if (pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto fail_pipes;
@@ -232,7 +232,8 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 	if (r < 0) {
 		(void) close(inp[1]);
 		(void) close(outp[0]);
-		return err_set(err, r, RDMANET_ERR_IPAM, NULL, "cannot execute IPAM plugin '%s'", plugin);
+		return err_set(err, r, RDMANET_ERR_IPAM, NULL, "cannot execute IPAM plugin '%s'",
+			       plugin);
 	}
 	deadline = clock_now_ms() + timeout_ms;
 	r = pump(inp[1], outp[0], &io, deadline);
@@ -247,14 +248,16 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 	if (r == -ETIMEDOUT) {
 		free(io.out);
 		return err_set(err, r, CNI_ERR_TRY_AGAIN, NULL,
-			       "IPAM plugin '%s' did not answer %s within %u s (ipamTimeoutSeconds)", type,
-			       cni_command_name(cmd), timeout_ms / 1000);
+			       "IPAM plugin '%s' did not answer %s within %u s "
+			       "(ipamTimeoutSeconds)",
+			       type, cni_command_name(cmd), timeout_ms / 1000);
 	}
 	if (r < 0 || io.too_big) {
 		free(io.out);
 		return err_set(err, r < 0 ? r : -E2BIG, RDMANET_ERR_IPAM, NULL,
 			       "IPAM plugin '%s' %s: %s", type, cni_command_name(cmd),
-			       io.too_big ? "printed more than 1 MiB" : "I/O with the plugin failed");
+			       io.too_big ? "printed more than 1 MiB" :
+					    "I/O with the plugin failed");
 	}
 	*out = io.out;
 	return 0;
@@ -266,7 +269,8 @@ fail_pipes:
 		if (outp[i] >= 0)
 			(void) close(outp[i]);
 	}
-	return err_set(err, r, RDMANET_ERR_IPAM, NULL, "cannot create pipes for IPAM plugin '%s'", type);
+	return err_set(err, r, RDMANET_ERR_IPAM, NULL, "cannot create pipes for IPAM plugin '%s'",
+		       type);
 }
 
 /* Turns a failed plugin's error JSON into ours; *code receives its CNI code (0 if none). */
@@ -336,8 +340,8 @@ static char *with_version(const struct config *cfg, const char *version)
 	struct cni_err ignored = { 0 };
 	cJSON *converted;
 
-	if (!j || !cJSON_ReplaceItemInObjectCaseSensitive(j, "cniVersion",
-							   cJSON_CreateString(version)))
+	if (!j ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(j, "cniVersion", cJSON_CreateString(version)))
 		return NULL;
 	if (cfg->prev_result) {
 		/* config_parse validated it; unparsable here means out of memory */
@@ -358,13 +362,14 @@ static int lookup(const struct config *cfg, const struct cni_env *env, char *plu
 {
 	if (find_plugin(cfg->ipam_type, env->path, plugin, len) < 0)
 		return err_set(err, -ENOENT, RDMANET_ERR_IPAM, NULL,
-			       "IPAM plugin '%s' not found in CNI_PATH '%.200s': install it on the node or fix 'ipam.type'",
+			       "IPAM plugin '%s' not found in CNI_PATH '%.200s': install it on the "
+			       "node or fix 'ipam.type'",
 			       cfg->ipam_type, env->path ? env->path : "");
 	return 0;
 }
 
-int ipam_exec(const struct config *cfg, const struct cni_env *env, enum cni_command cmd,
-	      char **out, struct cni_err *err)
+int ipam_exec(const struct config *cfg, const struct cni_env *env, enum cni_command cmd, char **out,
+	      struct cni_err *err)
 {
 	_cleanup_free_ char *reply = NULL, *rewritten = NULL;
 	char plugin[4096], version[CNI_VERSION_MAX];
@@ -376,8 +381,8 @@ int ipam_exec(const struct config *cfg, const struct cni_env *env, enum cni_comm
 	if (r < 0)
 		return r;
 	log_debug("running IPAM plugin '%s' %s", plugin, cni_command_name(cmd));
-	r = run_plugin(plugin, cfg->ipam_type, cmd, env, cfg->raw, cfg->raw_len, cfg->ipam_timeout_ms,
-		       &reply, &status, err);
+	r = run_plugin(plugin, cfg->ipam_type, cmd, env, cfg->raw, cfg->raw_len,
+		       cfg->ipam_timeout_ms, &reply, &status, err);
 	if (r < 0)
 		return r;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -390,8 +395,8 @@ int ipam_exec(const struct config *cfg, const struct cni_env *env, enum cni_comm
 	negotiate(plugin, cfg->ipam_type, cfg, env, version);
 	if (!version[0] || !(rewritten = with_version(cfg, version)))
 		goto fail;
-	log_info("IPAM plugin '%s' does not speak cniVersion %s: retrying %s with %s", cfg->ipam_type,
-		 cfg->cni_version, cni_command_name(cmd), version);
+	log_info("IPAM plugin '%s' does not speak cniVersion %s: retrying %s with %s",
+		 cfg->ipam_type, cfg->cni_version, cni_command_name(cmd), version);
 	free(reply);
 	reply = NULL;
 	r = run_plugin(plugin, cfg->ipam_type, cmd, env, rewritten, strlen(rewritten),

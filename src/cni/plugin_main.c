@@ -45,7 +45,8 @@ void cni_plugin_logging(int level, const char *file, const char *field)
 	if (file[0]) {
 		r = log_open_file(file);
 		if (r == -EINVAL)
-			log_warn("%s '%s' is not a regular file, logging to stderr only", field, file);
+			log_warn("%s '%s' is not a regular file, logging to stderr only", field,
+				 file);
 		else if (r < 0)
 			log_warn("cannot open %s '%s': %s, logging to stderr only", field, file,
 				 strerror(-r));
@@ -55,7 +56,7 @@ void cni_plugin_logging(int level, const char *file, const char *field)
 /* The command's handler; ADD's result printed in the config's version. */
 static int dispatch(const struct cni_plugin *p, struct cni_call *c, struct cni_err *err)
 {
-	int (*handler)(struct cni_call *c, struct cni_err *err) = NULL;
+	int (*handler)(struct cni_call * c, struct cni_err * err) = NULL;
 	int r;
 
 	switch (c->env.cmd) {

@@ -100,8 +100,9 @@ int doctor_run(const struct doctor_opts *o, char **report, char *msg, size_t len
 	} else {
 		nsfd = netns_open(o->netns);
 		if (nsfd < 0) {
-			(void) snprintf(msg, len, "--netns '%s': %s", o->netns, nsfd == -EINVAL ?
-					"not a network namespace" : strerror(-nsfd));
+			(void) snprintf(msg, len, "--netns '%s': %s", o->netns,
+					nsfd == -EINVAL ? "not a network namespace" :
+							  strerror(-nsfd));
 			return nsfd;
 		}
 		/* the rails' parents are the host's: ask before entering the pod */
@@ -109,8 +110,10 @@ int doctor_run(const struct doctor_opts *o, char **report, char *msg, size_t len
 			d->host.sk = NULL;
 		r = netns_enter_view(nsfd, &view);
 		if (r < 0) {
-			(void) snprintf(msg, len, "cannot enter network namespace '%s' with its "
-					"own /sys: %s", o->netns, strerror(-r));
+			(void) snprintf(msg, len,
+					"cannot enter network namespace '%s' "
+					"with its own /sys: %s",
+					o->netns, strerror(-r));
 			return r;
 		}
 		run(d);

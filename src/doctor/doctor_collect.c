@@ -200,8 +200,8 @@ static void devices(struct doctor *d)
 }
 
 struct gid_match {
-	const char *ndev;		/* an entry of this netdev, or */
-	const unsigned char *gid;	/* this GID (IPoIB: bytes 4-19 of the hardware address) */
+	const char *ndev;         /* an entry of this netdev, or */
+	const unsigned char *gid; /* this GID (IPoIB: bytes 4-19 of the hardware address) */
 	bool found;
 };
 
@@ -310,8 +310,8 @@ static bool ifaddr_ip(const struct ifaddrs *a, struct cni_ip *ip)
 	return true;
 }
 
-static void addr_json(struct doctor *d, const struct iflink_info *li,
-		      const struct rdmadev_port *p, const struct cni_ip *ip, cJSON *arr)
+static void addr_json(struct doctor *d, const struct iflink_info *li, const struct rdmadev_port *p,
+		      const struct cni_ip *ip, cJSON *arr)
 {
 	cJSON *o = cJSON_CreateObject();
 	char s[INET6_ADDRSTRLEN];

@@ -105,8 +105,10 @@ static void text_rail(FILE *f, const cJSON *x)
 		       num(x, "mtu"));
 	if (cJSON_IsObject(p))
 		(void) fprintf(f, ", parent %s MTU %.0f", str(p, "name"), num(p, "mtu"));
-	(void) fprintf(f, "\n  routing: %s (table %.0f)\n", flag(x, "policyRouting") ?
-		       "own table, rules from its addresses" : "MAIN TABLE ONLY", num(x, "table"));
+	(void) fprintf(f, "\n  routing: %s (table %.0f)\n",
+		       flag(x, "policyRouting") ? "own table, rules from its addresses" :
+						  "MAIN TABLE ONLY",
+		       num(x, "table"));
 	(void) fputs("  addresses:", f);
 	cJSON_ArrayForEach(a, cJSON_GetObjectItem(x, "addresses"))
 		(void) fprintf(f, " %s", cJSON_GetStringValue(a));
@@ -121,8 +123,8 @@ static void text(FILE *f, const cJSON *r, unsigned problems)
 	const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(r, "netnsMode"));
 	const cJSON *x, *y, *u;
 
-	(void) fprintf(f, "network namespace: %s\n", *str(r, "netns") ? str(r, "netns") :
-			  "current (as this process sees it)");
+	(void) fprintf(f, "network namespace: %s\n",
+		       *str(r, "netns") ? str(r, "netns") : "current (as this process sees it)");
 	(void) fprintf(f, "libibverbs: %s\n", str(cJSON_GetObjectItem(r, "libibverbs"), "detail"));
 	(void) fprintf(f, "RDMA stack: %s\n", flag(r, "rdmaStack") ? "loaded" : "NOT LOADED");
 	if (flag(r, "rdmaStack"))

@@ -43,7 +43,7 @@
 #include "rdmanet/testhook.h"
 
 #define SKIP_MAX 256
-#define LOCK_DIR "/run/rdmanet-ipam"	/* testhook_lock_dir() overrides (test builds) */
+#define LOCK_DIR "/run/rdmanet-ipam" /* testhook_lock_dir() overrides (test builds) */
 
 /*
  * Writers of one pool on this node take turns: an flock on LOCK_DIR/<pool>.lock, held from the
@@ -104,7 +104,8 @@ static int pool_lock_take(const char *name, long long deadline, int *fd, struct 
 	*fd = pool_lock(name, deadline);
 	if (*fd == -ETIMEDOUT)
 		return err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
-			       "IPPool '%s': other rdmanet-ipam runs of this node held its lock for all of retry_budget_seconds",
+			       "IPPool '%s': other rdmanet-ipam runs of this node held its lock "
+			       "for all of retry_budget_seconds",
 			       name);
 	if (*fd < 0)
 		log_debug("IPPool '%s': no node lock (%s), going on without", name, strerror(-*fd));
@@ -132,8 +133,9 @@ static void pool_unlock(int *fd, const char *rv)
 {
 	if (*fd < 0)
 		return;
-	if (rv && rv[0] && (pwrite(*fd, rv, strlen(rv), 0) != (ssize_t) strlen(rv) ||
-			    ftruncate(*fd, (off_t) strlen(rv)) < 0))
+	if (rv && rv[0] &&
+	    (pwrite(*fd, rv, strlen(rv), 0) != (ssize_t) strlen(rv) ||
+	     ftruncate(*fd, (off_t) strlen(rv)) < 0))
 		log_debug("cannot note the pool's resourceVersion in its lock file: %m, ignoring");
 	(void) close(*fd);
 	*fd = -1;
@@ -224,7 +226,7 @@ static int unrecord(struct ipam_ctx *x, const struct pool_range *rg, const char 
 		const cJSON *it;
 		bool ours = false;
 
-		e = (struct cni_err) { 0 };
+		e = (struct cni_err){ 0 };
 		r = ipam_store_view_load(x, rg, name, false, &v, &e);
 		if (r < 0)
 			continue;
@@ -238,7 +240,7 @@ static int unrecord(struct ipam_ctx *x, const struct pool_range *rg, const char 
 				ours = true;
 		}
 		if (!ours && strcmp(ipam_store_view_rv(&v), guard))
-			break;	/* not there, and the write was for a version that is gone */
+			break; /* not there, and the write was for a version that is gone */
 		r = ipam_store_pool_write(x, &v, name, NULL, NULL, &off, 1, sizeof(off), true, &e);
 		if (r == -ENOENT)
 			r = 0;
@@ -246,11 +248,12 @@ static int unrecord(struct ipam_ctx *x, const struct pool_range *rg, const char 
 			log_info("IPPool '%s': %s the entry of a write with no answer", name,
 				 ours ? "removed" : "fenced off");
 		else if (r == -ESTALE)
-			r = -EAGAIN;	/* read again */
+			r = -EAGAIN; /* read again */
 	} while (r < 0 && ipam_store_retry_later(r, &e, NULL, NULL, &tries, deadline));
 	ipam_store_view_reset(&v);
 	if (r < 0)
-		log_warn("IPPool '%s' may keep an entry of this container: %s, ignoring (DEL or rdmanet-ipam reconcile removes it)",
+		log_warn("IPPool '%s' may keep an entry of this container: %s, ignoring (DEL or "
+			 "rdmanet-ipam reconcile removes it)",
 			 name, e.msg);
 	return r < 0 ? r : 0;
 }
@@ -265,7 +268,7 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 	char name[POOL_NAME_MAX], key[48], cidr[64], text[INET6_ADDRSTRLEN], guard[64] = "";
 	long long deadline = clock_now_ms() + x->cfg->retry_budget_ms;
 	unsigned attempt, tries = 0, n_stale = 0;
-	struct cni_err last = { 0 };	/* the latest transient failure, tried again */
+	struct cni_err last = { 0 }; /* the latest transient failure, tried again */
 	int r = 0, lock = -1;
 	bool lock_tried = false;
 
@@ -283,7 +286,9 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 				r = ipam_store_err_keep(err, &last, -ETIMEDOUT);
 			else
 				r = err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
-					    "no address recorded in IPPool '%s' within retry_budget_seconds (%u conflicts, %zu addresses claimed by others)",
+					    "no address recorded in IPPool '%s' within "
+					    "retry_budget_seconds (%u conflicts, %zu addresses "
+					    "claimed by others)",
 					    name, x->conflicts, n_skip);
 			break;
 		}
@@ -302,11 +307,14 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 				(void) ipam_store_unreserve(x, rg, held, x->who->containerid,
 							    deadline, NULL);
 			r = x->cfg->overlapping && !(have_held && held == off) ?
-				    ipam_store_reserve(x, rg, off, deadline, err) : 0;
+				    ipam_store_reserve(x, rg, off, deadline, err) :
+				    0;
 			have_held = false;
 			if (r > 0)
 				r = err_set(err, -EEXIST, RDMANET_ERR_API, NULL,
-					    "IPPool '%s' records an address for this container that another owner has reserved: run 'rdmanet-ipam reconcile'",
+					    "IPPool '%s' records an address for this container "
+					    "that another owner has reserved: run "
+					    "'rdmanet-ipam reconcile'",
 					    name);
 			done = r >= 0;
 			break;
@@ -320,7 +328,8 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 		if (have_held) {
 			off = held;
 		} else if ((old = ipam_store_find_podref(&v, rg, x->who, &off))) {
-			/* a re-created pod (StatefulSet) gets its address back: take the claim over */
+			/* a re-created pod (StatefulSet) gets its address back: take the claim over
+			 */
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(old, "id");
 
 			if (x->cfg->overlapping && cJSON_IsString(id)) {
@@ -329,13 +338,15 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 				if (r < 0)
 					break;
 			}
-			log_info("pod '%s' comes back: reusing its address in IPPool '%s'", x->who->podref,
-				 name);
+			log_info("pod '%s' comes back: reusing its address in IPPool '%s'",
+				 x->who->podref, name);
 		} else {
 			r = pick(x, rg, &v, skip, n_skip, &off);
 			if (r == -ENOSPC) {
 				r = err_set(err, r, RDMANET_ERR_EXHAUSTED, NULL,
-					    "no free address left in %s (IPPool '%s'): widen the range or release leaked allocations (rdmanet-ipam reconcile)",
+					    "no free address left in %s (IPPool '%s'): widen the "
+					    "range or release leaked allocations "
+					    "(rdmanet-ipam reconcile)",
 					    cidr, name);
 				break;
 			}
@@ -355,11 +366,13 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 			testhook_kill("ipam-reserved");
 		}
 		if (pool_off_format(off, key, sizeof(key)) < 0) {
-			r = err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL, "offset out of range");
+			r = err_set(err, -EINVAL, RDMANET_ERR_INTERNAL, NULL,
+				    "offset out of range");
 			break;
 		}
 		/* the claim is ours: now the pool write, this node's writers in turn */
-		r = pool_lock_once(name, deadline, x->cfg->overlapping, &lock, &lock_tried, &v, err);
+		r = pool_lock_once(name, deadline, x->cfg->overlapping, &lock, &lock_tried, &v,
+				   err);
 		if (r < 0)
 			break;
 		(void) snprintf(guard, sizeof(guard), "%s", ipam_store_view_rv(&v));
@@ -433,9 +446,9 @@ int ipam_alloc_release_range(struct ipam_ctx *x, const struct pool_range *rg,
 	size_t n_gone = 0;
 	char name[POOL_NAME_MAX];
 	long long deadline = clock_now_ms() + x->cfg->retry_budget_ms, grace;
-	bool unsure = false;	/* a write of gone[] got no answer */
+	bool unsure = false; /* a write of gone[] got no answer */
 	unsigned tries = 0;
-	struct cni_err last = { 0 };	/* the latest transient failure, tried again */
+	struct cni_err last = { 0 }; /* the latest transient failure, tried again */
 	int r = 0, lock = -1;
 	bool lock_tried = false, wrote = false;
 
@@ -452,7 +465,9 @@ int ipam_alloc_release_range(struct ipam_ctx *x, const struct pool_range *rg,
 				r = ipam_store_err_keep(err, &last, -ETIMEDOUT);
 			else
 				r = err_set(err, -ETIMEDOUT, CNI_ERR_TRY_AGAIN, NULL,
-					    "could not update IPPool '%s' within retry_budget_seconds", name);
+					    "could not update IPPool '%s' within "
+					    "retry_budget_seconds",
+					    name);
 			break;
 		}
 		r = ipam_store_view_load(x, rg, name, false, &v, &e);
@@ -477,8 +492,8 @@ int ipam_alloc_release_range(struct ipam_ctx *x, const struct pool_range *rg,
 				(void) snprintf(gone[n_gone++].id, sizeof(gone[0].id), "%s",
 						id->valuestring);
 			}
-			r = pool_lock_once(name, deadline, x->cfg->overlapping, &lock, &lock_tried, &v,
-					   err);
+			r = pool_lock_once(name, deadline, x->cfg->overlapping, &lock, &lock_tried,
+					   &v, err);
 			if (r < 0)
 				break;
 			r = ipam_store_pool_write(x, &v, name, NULL, NULL, &gone[0].off, n_gone,
@@ -503,7 +518,8 @@ int ipam_alloc_release_range(struct ipam_ctx *x, const struct pool_range *rg,
 			char ip[INET6_ADDRSTRLEN];
 
 			ipam_store_off_text(rg, gone[i].off, a, ip, sizeof(ip));
-			log_info("released %s in IPPool '%s' (container '%s')", ip, name, gone[i].id);
+			log_info("released %s in IPPool '%s' (container '%s')", ip, name,
+				 gone[i].id);
 		}
 		pool_unlock(&lock, wrote ? ipam_store_view_rv(&v) : NULL);
 		grace = ipam_store_grace_deadline(x);

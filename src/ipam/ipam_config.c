@@ -12,7 +12,6 @@
 #include "rdmanet/ipam_config.h"
 #include "rdmanet/testhook.h"
 
-
 bool ipam_network_name_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -61,7 +60,7 @@ static int opt_seconds(const cJSON *o, const char *key, unsigned lo, unsigned hi
 /* whereabouts' short form of a range, "START-END/PREFIX" ("10.1.1.10-10.1.1.50/24"), split */
 struct range_text {
 	char start[64];
-	char cidr[128];	/* END/PREFIX: its network is the range's CIDR */
+	char cidr[128]; /* END/PREFIX: its network is the range's CIDR */
 	char end[64];
 };
 
@@ -71,9 +70,11 @@ static int range_shorthand(const char *field, const char *s, struct range_text *
 	const char *dash = strchr(s, '-'), *slash = dash ? strchr(dash, '/') : NULL;
 
 	if (!dash || dash == s || !slash || slash == dash + 1 ||
-	    (size_t) (dash - s) >= sizeof(t->start) || (size_t) (slash - dash - 1) >= sizeof(t->end))
+	    (size_t) (dash - s) >= sizeof(t->start) ||
+	    (size_t) (slash - dash - 1) >= sizeof(t->end))
 		return config_invalid(err, field,
-				      "'%s' must be a CIDR, or START-END/PREFIX as in '10.1.1.10-10.1.1.50/24'",
+				      "'%s' must be a CIDR, or START-END/PREFIX as in "
+				      "'10.1.1.10-10.1.1.50/24'",
 				      s);
 	(void) snprintf(t->start, sizeof(t->start), "%.*s", (int) (dash - s), s);
 	(void) snprintf(t->end, sizeof(t->end), "%.*s", (int) (slash - dash - 1), dash + 1);
@@ -93,7 +94,8 @@ static int parse_range(const cJSON *obj, const char *where, struct ipam_config *
 	int ret;
 
 	if (c->n_ranges >= IPAM_RANGES_MAX)
-		return config_invalid(err, "ipam.ipRanges", "has more than %d ranges", IPAM_RANGES_MAX);
+		return config_invalid(err, "ipam.ipRanges", "has more than %d ranges",
+				      IPAM_RANGES_MAX);
 	r = &c->ranges[c->n_ranges];
 	(void) snprintf(field, sizeof(field), "%s.range", where);
 	if ((ret = config_string(obj, "range", field, sizeof(split.cidr) - 1, &cidr, err)) < 0)
@@ -110,7 +112,8 @@ static int parse_range(const cJSON *obj, const char *where, struct ipam_config *
 	if (strchr(cidr, '-')) {
 		if ((start && *start) || (end && *end))
 			return config_invalid(err, field,
-					      "'%s' gives its own start and end: drop range_start and range_end, or write range as a CIDR",
+					      "'%s' gives its own start and end: drop range_start "
+					      "and range_end, or write range as a CIDR",
 					      cidr);
 		ret = range_shorthand(field, cidr, &split, err);
 		if (ret < 0)
@@ -149,10 +152,12 @@ static int parse_ranges(const cJSON *ipam, struct ipam_config *c, struct cni_err
 	}
 	if (list && !cJSON_IsNull(list)) {
 		if (!cJSON_IsArray(list))
-			return config_invalid(err, "ipam.ipRanges", "must be an array of range objects");
+			return config_invalid(err, "ipam.ipRanges",
+					      "must be an array of range objects");
 		cJSON_ArrayForEach(it, list) {
 			if (!cJSON_IsObject(it))
-				return config_invalid(err, "ipam.ipRanges", "entries must be objects");
+				return config_invalid(err, "ipam.ipRanges",
+						      "entries must be objects");
 			r = parse_range(it, "ipam.ipRanges[]", c, err);
 			if (r < 0)
 				return r;
@@ -180,9 +185,12 @@ static int refuse_whereabouts_only(const cJSON *ipam, struct cni_err *err)
 		const char *key, *field, *why;
 	} refused[] = {
 		{ "node_slice_size", "ipam.node_slice_size",
-		  "is whereabouts' Fast IPAM (per-node slices in NodeSlicePools), which rdmanet-ipam does not do: remove it; moving a network that has live node-slice allocations needs its pods re-created, or addresses could be handed out twice" },
+		  "is whereabouts' Fast IPAM (per-node slices in NodeSlicePools), which "
+		  "rdmanet-ipam does not do: remove it; moving a network that has live node-slice "
+		  "allocations needs its pods re-created, or addresses could be handed out twice" },
 		{ "etcd_host", "ipam.etcd_host",
-		  "names an etcd store: rdmanet-ipam keeps allocations in the Kubernetes API only; remove it and set 'ipam.kubernetes.kubeconfig'" },
+		  "names an etcd store: rdmanet-ipam keeps allocations in the Kubernetes API only; "
+		  "remove it and set 'ipam.kubernetes.kubeconfig'" },
 	};
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -236,7 +244,8 @@ static int parse_kubernetes(const cJSON *ipam, struct ipam_config *c, struct cni
 		return r;
 	if (s && *s) {
 		if (!ipam_network_name_valid(s) || strchr(s, '.'))
-			return config_invalid(err, "ipam.namespace", "'%s' is not a namespace name", s);
+			return config_invalid(err, "ipam.namespace", "'%s' is not a namespace name",
+					      s);
 		strcpy(c->namespace_, s);
 	}
 	return 0;
@@ -257,20 +266,23 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 		return r;
 	ipam = cJSON_GetObjectItemCaseSensitive(c->root, "ipam");
 	if (!cJSON_IsObject(ipam))
-		return config_invalid(err, "ipam", "must be an object with the rdmanet-ipam settings");
-	r = config_logging(ipam, "log_file", "ipam.log_file", "log_level", "ipam.log_level", c->log_file,
-			   &c->log_level, err);
+		return config_invalid(err, "ipam",
+				      "must be an object with the rdmanet-ipam settings");
+	r = config_logging(ipam, "log_file", "ipam.log_file", "log_level", "ipam.log_level",
+			   c->log_file, &c->log_level, err);
 	if (r < 0)
 		return r;
 	if ((r = refuse_whereabouts_only(ipam, err)) < 0)
 		return r;
-	r = config_string(ipam, "network_name", "ipam.network_name", IPAM_NETWORK_NAME_MAX, &s, err);
+	r = config_string(ipam, "network_name", "ipam.network_name", IPAM_NETWORK_NAME_MAX, &s,
+			  err);
 	if (r < 0)
 		return r;
 	if (s && *s) {
 		if (!ipam_network_name_valid(s))
 			return config_invalid(err, "ipam.network_name",
-					      "'%s' must be lower-case letters, digits, '-' or '.'", s);
+					      "'%s' must be lower-case letters, digits, '-' or '.'",
+					      s);
 		strcpy(c->network_name, s);
 	}
 	if ((r = parse_ranges(ipam, c, err)) < 0 || (r = parse_gateway(ipam, c, err)) < 0 ||
@@ -278,13 +290,13 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 	    (r = opt_bool(ipam, "enable_overlapping_ranges", true, &c->overlapping, err)) < 0 ||
 	    (r = opt_seconds(ipam, "api_timeout_seconds", 1, 120, 10, second_ms, &c->api_timeout_ms,
 			     err)) < 0 ||
-	    (r = opt_seconds(ipam, "retry_budget_seconds", 1, 600, 30, second_ms, &c->retry_budget_ms,
-			     err)) < 0 ||
+	    (r = opt_seconds(ipam, "retry_budget_seconds", 1, 600, 30, second_ms,
+			     &c->retry_budget_ms, err)) < 0 ||
 	    (r = opt_seconds(ipam, "release_quiet_seconds", 0, 86400, 60, 1, &c->quiet_s, err)) < 0)
 		return r;
 	/* routes and dns have the shape of a result's */
-	r = cni_result_parse(ipam, "invalid network config: 'ipam'", CNI_ERR_INVALID_CONFIG, &c->extra,
-			     err);
+	r = cni_result_parse(ipam, "invalid network config: 'ipam'", CNI_ERR_INVALID_CONFIG,
+			     &c->extra, err);
 	if (r < 0)
 		return r;
 	va = cJSON_GetObjectItemCaseSensitive(c->root, "cni.dev/valid-attachments");
@@ -292,12 +304,14 @@ int ipam_config_parse(const char *buf, size_t len, enum cni_command cmd, struct 
 		const cJSON *it;
 
 		if (!cJSON_IsArray(va))
-			return config_invalid(err, "cni.dev/valid-attachments", "is required for GC");
+			return config_invalid(err, "cni.dev/valid-attachments",
+					      "is required for GC");
 		cJSON_ArrayForEach(it, va)
 			if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "containerID")) ||
 			    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "ifname")))
 				return config_invalid(err, "cni.dev/valid-attachments",
-						      "entries must have string 'containerID' and 'ifname'");
+						      "entries must have string "
+						      "'containerID' and 'ifname'");
 		c->valid_attachments = va;
 	}
 	/* DEL: the runtime's cached result, a hint only (DEL must work without it) */

@@ -17,6 +17,7 @@ int ipam_connect(const struct ipam_config *cfg, struct k8s_config *kc, struct k8
 		return r;
 	(void) snprintf(ns, K8S_NAMESPACE_MAX + 1, "%s",
 			cfg->namespace_[0] ? cfg->namespace_ :
-			kc->namespace_[0] ? kc->namespace_ : IPAM_DEFAULT_NAMESPACE);
+			kc->namespace_[0]  ? kc->namespace_ :
+					     IPAM_DEFAULT_NAMESPACE);
 	return k8s_client_new(kc, cfg->api_timeout_ms, k, err);
 }

@@ -30,7 +30,8 @@ static int unreserve_prev(struct ipam_ctx *x, const struct pool_range *rg,
 	int r = 0;
 
 	for (unsigned i = 0; i < prev->n_ips && r >= 0; i++)
-		if (prev->ips[i].family == rg->net.family && pool_offset(rg, prev->ips[i].addr, &off) >= 0)
+		if (prev->ips[i].family == rg->net.family &&
+		    pool_offset(rg, prev->ips[i].addr, &off) >= 0)
 			r = ipam_store_unreserve(x, rg, off, x->who->containerid,
 						 clock_now_ms() + x->cfg->retry_budget_ms, err);
 	return r;
@@ -111,7 +112,8 @@ int ipam_k8s_check(struct ipam_ctx *x, struct cni_err *err)
 			break;
 		if (!v.obj || ipam_store_find_owner(&v, rg, x->who, &off) < 0)
 			r = err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
-				    "no allocation for container '%.64s' ifname '%s' in IPPool '%s' (%s)",
+				    "no allocation for container '%.64s' ifname "
+				    "'%s' in IPPool '%s' (%s)",
 				    x->who->containerid, x->who->ifname, name, cidr);
 		else if (x->cfg->overlapping) {
 			_cleanup_(cJSON_Deletep) cJSON *got = NULL;
@@ -122,7 +124,8 @@ int ipam_k8s_check(struct ipam_ctx *x, struct cni_err *err)
 				r = o;
 			else if (o != 0)
 				r = err_set(err, -EEXIST, RDMANET_ERR_CHECK, NULL,
-					    "the address of container '%.64s' in IPPool '%s' has %s",
+					    "the address of container '%.64s' "
+					    "in IPPool '%s' has %s",
 					    x->who->containerid, name,
 					    o == -ENOENT ? "no OverlappingRangeIPReservation" :
 							   "a reservation of another owner");
@@ -155,8 +158,8 @@ int ipam_k8s_gc(struct ipam_ctx *x, struct cni_err *err)
 	int r = 0;
 
 	for (unsigned i = 0; i < x->cfg->n_ranges; i++) {
-		int r2 = ipam_alloc_release_range(x, &x->cfg->ranges[i], drop_invalid, x, NULL,
-						  err);
+		int r2 =
+			ipam_alloc_release_range(x, &x->cfg->ranges[i], drop_invalid, x, NULL, err);
 		if (r2 < 0 && r >= 0)
 			r = r2;
 	}

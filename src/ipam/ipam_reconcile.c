@@ -38,7 +38,7 @@
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
 #define NETWORK_STATUS "k8s.v1.cni.cncf.io/network-status"
-#define PAGE 500
+#define PAGE           500
 
 static const cJSON *field(const cJSON *o, const char *a, const char *b)
 {
@@ -132,7 +132,7 @@ struct pod_index {
 	struct pod_ref {
 		char key[IPAM_PODREF_MAX + 1];
 		const cJSON *pod;
-	} *v;
+	} * v;
 	size_t n;
 };
 
@@ -188,8 +188,7 @@ struct addrs {
 static bool addrs_has(const struct addrs *as, int family, const unsigned char a[16])
 {
 	for (unsigned i = 0; i < as->n; i++)
-		if (as->v[i].family == family &&
-		    !memcmp(as->v[i].a, a, family == AF_INET ? 4 : 16))
+		if (as->v[i].family == family && !memcmp(as->v[i].a, a, family == AF_INET ? 4 : 16))
 			return true;
 	return false;
 }
@@ -273,7 +272,8 @@ static const char *verdict(const struct pod_index *ix, const char *podref, const
 	del_age = age_of(pod, "deletionTimestamp", now);
 	if (del_age >= (long long) grace_s) {
 		(void) snprintf(why, len,
-				"its pod is still deleting %lld s after its deletionTimestamp (the end of its grace period)",
+				"its pod is still deleting %lld s after its deletionTimestamp (the "
+				"end of its grace period)",
 				del_age);
 		return why;
 	}
@@ -324,7 +324,8 @@ static int pool_parse(const cJSON *pool, struct ipam_config *cfg, char *why, siz
 	}
 	/* API objects are input too: a network_name the config would refuse goes into no path */
 	if (cfg->network_name[0] && !ipam_network_name_valid(cfg->network_name)) {
-		(void) snprintf(why, len, "its name starts with '%.64s', not a network_name", cfg->network_name);
+		(void) snprintf(why, len, "its name starts with '%.64s', not a network_name",
+				cfg->network_name);
 		return -EINVAL;
 	}
 	cfg->n_ranges = 1;
@@ -336,8 +337,9 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 			  const struct ipam_reconcile_opts *o, struct strset *held,
 			  struct ipam_reconcile_stats *st, struct cni_err *err)
 {
-	struct ipam_config cfg = { .overlapping = true, .quiet_s = 60, .retry_budget_ms = 30000,
-				   .log_level = -1 };
+	struct ipam_config cfg = {
+		.overlapping = true, .quiet_s = 60, .retry_budget_ms = 30000, .log_level = -1
+	};
 	const char *pname = str(field(pool, "metadata", "name"));
 	const cJSON *allocs = field(pool, "spec", "allocations"), *e;
 	const cJSON *entries = cJSON_IsObject(allocs) ? allocs : NULL;
@@ -364,16 +366,19 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 		pool_off_t off;
 
 		if (pool_off_parse(e->string, &off) < 0 || !id) {
-			log_warn("IPPool '%s': malformed allocation '%.40s' kept", pname, e->string);
+			log_warn("IPPool '%s': malformed allocation '%.40s' kept", pname,
+				 e->string);
 			continue;
 		}
 		pool_addr_at(rg, off, a);
 		(void) inet_ntop(rg->net.family, a, ip, sizeof(ip));
-		if (pool_reservation_name(rg->net.family, a, cfg.network_name, rname, sizeof(rname)) >= 0 &&
+		if (pool_reservation_name(rg->net.family, a, cfg.network_name, rname,
+					  sizeof(rname)) >= 0 &&
 		    strset_add(held, rname, id) < 0)
 			return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 		if (!podref || !podref[0]) {
-			log_info("keep %s in IPPool '%s' (container '%.64s'): no podref", ip, pname, id);
+			log_info("keep %s in IPPool '%s' (container '%.64s'): no podref", ip, pname,
+				 id);
 			continue;
 		}
 		because = verdict(ix, podref, &as, o->grace_s, now, reason, sizeof(reason));
@@ -415,7 +420,8 @@ static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const st
 
 	if (!podref || !podref[0]) {
 		log_warn("keep reservation '%s': it names neither a container nor a pod; "
-			 "delete it by hand once no pod uses its address", name);
+			 "delete it by hand once no pod uses its address",
+			 name);
 		st->unowned++;
 		return 0;
 	}
@@ -468,7 +474,8 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	strset_sort(&held);
 
 	/* listed after the pools: a claim made since is young, and spared */
-	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/overlappingrangeipreservations", o->ns);
+	(void) snprintf(path, sizeof(path), IPAM_API_PATH "%s/overlappingrangeipreservations",
+			o->ns);
 	r = k8s_list(k, path, PAGE, &resvs);
 	if (r < 0) {
 		r = ipam_store_api_fail(k, r, err, "list OverlappingRangeIPReservations");
@@ -497,11 +504,13 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 			continue;
 		age = age_of(it, "creationTimestamp", now);
 		if (age < (long long) o->grace_s) {
-			log_info("keep reservation '%s' (container '%.64s'): no pool entry, but %s", name,
-				 cid, age < 0 ? "no creationTimestamp" : "younger than --grace");
+			log_info("keep reservation '%s' (container '%.64s'): no pool entry, but %s",
+				 name, cid,
+				 age < 0 ? "no creationTimestamp" : "younger than --grace");
 			continue;
 		}
-		log_info("%sdelete reservation '%s' (container '%.64s', %lld s old): no pool entry holds it",
+		log_info("%sdelete reservation '%s' (container '%.64s', %lld s old): "
+			 "no pool entry holds it",
 			 o->dry_run ? "would " : "", name, cid, age);
 		st->orphans++;
 		if (!o->dry_run) {

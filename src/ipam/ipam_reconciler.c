@@ -32,12 +32,13 @@ static void on_stop(int sig)
 
 static int usage(FILE *f)
 {
-	(void) fputs("usage: rdmanet-ipam reconcile [--kubeconfig FILE] [--namespace NS] [--dry-run]\n"
-		     "                             [--interval SECONDS] [--grace SECONDS]\n"
-		     "Releases IPPool allocations of pods that are gone and deletes reservations no\n"
-		     "pool entry holds (whereabouts' own, which name no container: whose pod is gone).\n"
-		     "Without --kubeconfig, the in-cluster service account is used.\n",
-		     f);
+	(void) fputs(
+		"usage: rdmanet-ipam reconcile [--kubeconfig FILE] [--namespace NS] [--dry-run]\n"
+		"                             [--interval SECONDS] [--grace SECONDS]\n"
+		"Releases IPPool allocations of pods that are gone and deletes reservations no\n"
+		"pool entry holds (whereabouts' own, which name no container: whose pod is gone).\n"
+		"Without --kubeconfig, the in-cluster service account is used.\n",
+		f);
 	return 2;
 }
 
@@ -78,22 +79,21 @@ static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, uns
 		return r;
 	}
 	(void) printf("reconcile: pools=%u allocations=%u released=%u orphan-reservations=%u "
-		      "unowned-reservations=%u kept=%u dry-run=%s\n", st.pools, st.allocations,
-		      st.released, st.orphans, st.unowned, st.kept, dry_run ? "yes" : "no");
+		      "unowned-reservations=%u kept=%u dry-run=%s\n",
+		      st.pools, st.allocations, st.released, st.orphans, st.unowned, st.kept,
+		      dry_run ? "yes" : "no");
 	return fflush(stdout) == 0 ? 0 : -EIO;
 }
 
 static int reconciler(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "dry-run", no_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "grace", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "kubeconfig", required_argument, NULL, 'k' },
+					      { "namespace", required_argument, NULL, 'n' },
+					      { "dry-run", no_argument, NULL, 'd' },
+					      { "interval", required_argument, NULL, 'i' },
+					      { "grace", required_argument, NULL, 'g' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
 	struct ipam_config cfg = { .api_timeout_ms = 10000, .log_level = -1 };
 	const char *ns = NULL;
 	unsigned interval = 0, grace = 60;
@@ -120,13 +120,15 @@ static int reconciler(int argc, char **argv)
 			break;
 		case 'i':
 			if (parse_seconds(optarg, &interval) < 0 || !interval) {
-				(void) fprintf(stderr, "rdmanet-ipam reconcile: --interval wants 1..86400 seconds\n");
+				(void) fprintf(stderr, "rdmanet-ipam reconcile: --interval wants "
+						       "1..86400 seconds\n");
 				return 2;
 			}
 			break;
 		case 'g':
 			if (parse_seconds(optarg, &grace) < 0) {
-				(void) fprintf(stderr, "rdmanet-ipam reconcile: --grace wants 0..86400 seconds\n");
+				(void) fprintf(stderr, "rdmanet-ipam reconcile: --grace wants "
+						       "0..86400 seconds\n");
 				return 2;
 			}
 			break;

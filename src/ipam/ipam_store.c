@@ -81,7 +81,7 @@ bool ipam_store_retry_later(int r, const struct cni_err *e, struct cni_err *err,
 long long ipam_store_grace_deadline(const struct ipam_ctx *x)
 {
 	unsigned ms = x->cfg->api_timeout_ms < x->cfg->retry_budget_ms ? x->cfg->api_timeout_ms :
-									  x->cfg->retry_budget_ms;
+									 x->cfg->retry_budget_ms;
 
 	return clock_now_ms() + ms;
 }
@@ -89,8 +89,7 @@ long long ipam_store_grace_deadline(const struct ipam_ctx *x)
 int ipam_store_api_fail(struct k8s_client *k, int r, struct cni_err *err, const char *what)
 {
 	return err_set(err, r, ipam_store_transient(r) ? CNI_ERR_TRY_AGAIN : RDMANET_ERR_API,
-		       k8s_errmsg(k),
-		       "Kubernetes API: cannot %s", what);
+		       k8s_errmsg(k), "Kubernetes API: cannot %s", what);
 }
 
 static void pool_path(struct ipam_ctx *x, const char *name, char *out, size_t len)
@@ -122,8 +121,9 @@ void ipam_store_cidr_text(const struct pool_cidr *c, char *out, size_t len)
 /* The resourceVersion of obj into rv ("" when it has none). */
 static void rv_of(const cJSON *obj, char *rv, size_t len)
 {
-	const cJSON *s = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
+	const cJSON *s =
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+						 "resourceVersion");
 
 	(void) snprintf(rv, len, "%s", cJSON_IsString(s) ? s->valuestring : "");
 }
@@ -155,8 +155,10 @@ bool ipam_store_in_sorted(const pool_off_t *v, size_t n, pool_off_t off)
 /* Reads the released-at annotations (bounded); ipam_store_view_resting() says which still rest. */
 static void view_released(struct pool_view *v)
 {
-	const cJSON *ann = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(v->obj, "metadata"), "annotations");
+	const cJSON *ann =
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(v->obj,
+										  "metadata"),
+						 "annotations");
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, ann) {
@@ -180,8 +182,9 @@ static void view_released(struct pool_view *v)
 bool ipam_store_view_resting(const struct pool_view *v, const struct ipam_config *cfg,
 			     pool_off_t off)
 {
-	const struct released *r = v->n_released ?
-		bsearch(&off, v->released, v->n_released, sizeof(v->released[0]), cmp_off) : NULL;
+	const struct released *r = v->n_released ? bsearch(&off, v->released, v->n_released,
+							   sizeof(v->released[0]), cmp_off) :
+						   NULL;
 
 	return r && (double) time(NULL) - r->at < (double) cfg->quiet_s;
 }
@@ -208,8 +211,8 @@ static int view_index(struct pool_view *v, const char *name, struct cni_err *err
 			       "IPPool '%s': spec.allocations is not an object", name);
 	n = (size_t) cJSON_GetArraySize(v->allocs);
 	if (n > ALLOCS_MAX)
-		return err_set(err, -E2BIG, RDMANET_ERR_API, NULL, "IPPool '%s' has %zu allocations",
-			       name, n);
+		return err_set(err, -E2BIG, RDMANET_ERR_API, NULL,
+			       "IPPool '%s' has %zu allocations", name, n);
 	v->taken = calloc(n ? n : 1, sizeof(*v->taken));
 	if (!v->taken)
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
@@ -219,7 +222,8 @@ static int view_index(struct pool_view *v, const char *name, struct cni_err *err
 		if (pool_off_parse(it->string, &off) < 0 || !cJSON_IsObject(it) ||
 		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "id")))
 			return err_set(err, -EBADMSG, RDMANET_ERR_API, NULL,
-				       "IPPool '%s' has a malformed allocation '%.40s'", name, it->string);
+				       "IPPool '%s' has a malformed allocation '%.40s'", name,
+				       it->string);
 		v->taken[v->n_taken++] = off;
 	}
 	qsort(v->taken, v->n_taken, sizeof(*v->taken), cmp_off);
@@ -253,14 +257,17 @@ int ipam_store_view_load(struct ipam_ctx *x, const struct pool_range *rg, const 
 			return 0;
 		ipam_store_cidr_text(&rg->net, cidr, sizeof(cidr));
 		body = cJSON_CreateObject();
-		if (!body || !cJSON_AddStringToObject(body, "apiVersion", IPAM_API_GROUP "/" IPAM_API_VERSION) ||
+		if (!body ||
+		    !cJSON_AddStringToObject(body, "apiVersion",
+					     IPAM_API_GROUP "/" IPAM_API_VERSION) ||
 		    !cJSON_AddStringToObject(body, "kind", "IPPool") ||
 		    !(meta = cJSON_AddObjectToObject(body, "metadata")) ||
 		    !cJSON_AddStringToObject(meta, "name", name) ||
 		    !cJSON_AddStringToObject(meta, "namespace", x->ns) ||
 		    !(spec = cJSON_AddObjectToObject(body, "spec")) ||
 		    !cJSON_AddStringToObject(spec, "range", cidr) ||
-		    !cJSON_AddObjectToObject(spec, "allocations") || !(text = cJSON_PrintUnformatted(body)))
+		    !cJSON_AddObjectToObject(spec, "allocations") ||
+		    !(text = cJSON_PrintUnformatted(body)))
 			return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 		(void) snprintf(path, sizeof(path), API_PREFIX "%s/ippools", x->ns);
 		r = k8s_request(x->k, "POST", path, text, &status, NULL);
@@ -318,7 +325,8 @@ cJSON *ipam_store_owner_json(const struct ipam_owner *who, bool reservation)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	if (!o || !cJSON_AddStringToObject(o, reservation ? "containerid" : "id", who->containerid) ||
+	if (!o ||
+	    !cJSON_AddStringToObject(o, reservation ? "containerid" : "id", who->containerid) ||
 	    !cJSON_AddStringToObject(o, "podref", who->podref) ||
 	    !cJSON_AddStringToObject(o, "ifname", who->ifname)) {
 		cJSON_Delete(o);
@@ -390,8 +398,10 @@ int ipam_store_reserve(struct ipam_ctx *x, const struct pool_range *rg, pool_off
 	r = resv_name(x, rg, off, name, sizeof(name), ip, sizeof(ip));
 	if (r < 0)
 		return err_set(err, r, CNI_ERR_INVALID_CONFIG, NULL,
-			       "reservation name for %s is too long: shorten ipam.network_name", ip);
-	if (!body || !cJSON_AddStringToObject(body, "apiVersion", IPAM_API_GROUP "/" IPAM_API_VERSION) ||
+			       "reservation name for %s is too long: shorten ipam.network_name",
+			       ip);
+	if (!body ||
+	    !cJSON_AddStringToObject(body, "apiVersion", IPAM_API_GROUP "/" IPAM_API_VERSION) ||
 	    !cJSON_AddStringToObject(body, "kind", "OverlappingRangeIPReservation") ||
 	    !(meta = cJSON_AddObjectToObject(body, "metadata")) ||
 	    !cJSON_AddStringToObject(meta, "name", name) ||
@@ -445,11 +455,13 @@ int ipam_store_unreserve_uid(struct ipam_ctx *x, const char *name, const char *u
 	int r;
 
 	if (!uid || !uid[0] || strlen(uid) > 64 || strpbrk(uid, "\"\\"))
-		return err_set(err, -EBADMSG, RDMANET_ERR_API, NULL, "reservation '%s' has no uid", name);
+		return err_set(err, -EBADMSG, RDMANET_ERR_API, NULL, "reservation '%s' has no uid",
+			       name);
 	resv_path(x, name, path, sizeof(path));
 	/* only the object we looked at: a new claim by someone else must survive */
 	(void) snprintf(body, sizeof(body),
-			"{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{\"uid\":\"%s\"}}",
+			"{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"preconditions\":{"
+			"\"uid\":\"%s\"}}",
 			uid);
 	r = k8s_request(x->k, "DELETE", path, body, &status, NULL);
 	if (r < 0 && r != -ENOENT && r != -ESTALE)
@@ -470,7 +482,7 @@ int ipam_store_unreserve(struct ipam_ctx *x, const struct pool_range *rg, pool_o
 		_cleanup_(cJSON_Deletep) cJSON *got = NULL;
 		const cJSON *uid;
 
-		e = (struct cni_err) { 0 };
+		e = (struct cni_err){ 0 };
 
 		r = ipam_store_resv_owner(x, rg, off, containerid, NULL, &got, &e);
 		if (r == -ENOENT || r == 1)
@@ -512,7 +524,8 @@ int ipam_store_pool_write(struct ipam_ctx *x, struct pool_view *v, const char *n
 	} else {
 		meta = cJSON_GetObjectItemCaseSensitive(v->obj, "metadata");
 		if (!cJSON_IsObject(meta))
-			return err_set(err, -EBADMSG, RDMANET_ERR_API, NULL, "IPPool '%s' has no metadata", name);
+			return err_set(err, -EBADMSG, RDMANET_ERR_API, NULL,
+				       "IPPool '%s' has no metadata", name);
 		ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
 		if (!cJSON_IsObject(ann)) {
 			(void) cJSON_DeleteItemFromObjectCaseSensitive(meta, "annotations");
@@ -544,7 +557,8 @@ int ipam_store_pool_write(struct ipam_ctx *x, struct pool_view *v, const char *n
 		(void) cJSON_DeleteItemFromObjectCaseSensitive(ann, key);
 		if (x->cfg->quiet_s || fence)
 			(void) cJSON_AddStringToObject(ann, key, ts);
-		(void) cJSON_DeleteItemFromObjectCaseSensitive(allocs, key + strlen(RELEASED_PREFIX));
+		(void) cJSON_DeleteItemFromObjectCaseSensitive(allocs,
+							       key + strlen(RELEASED_PREFIX));
 		if (x->cfg->overlapping)
 			(void) cJSON_AddNullToObject(allocs, key + strlen(RELEASED_PREFIX));
 	}
@@ -571,6 +585,6 @@ int ipam_store_pool_write(struct ipam_ctx *x, struct pool_view *v, const char *n
 	}
 	if (r < 0)
 		return ipam_store_api_fail(x->k, r, err, "update IPPool");
-	rv_of(resp, v->rv, sizeof(v->rv));	/* what a next write of ours is guarded by */
+	rv_of(resp, v->rv, sizeof(v->rv)); /* what a next write of ours is guarded by */
 	return 0;
 }

@@ -29,7 +29,7 @@
 #include "rdmanet/err.h"
 #include "rdmanet/pool.h"
 
-#define POOL_OFF_DIGITS 39	/* 2^128 - 1 = 340282366920938463463374607431768211455 */
+#define POOL_OFF_DIGITS 39 /* 2^128 - 1 = 340282366920938463463374607431768211455 */
 
 static unsigned fam_bits(int family)
 {
@@ -176,10 +176,10 @@ int pool_range_init(struct pool_range *r, const char *cidr, const char *range_st
 	r->first = 0;
 	r->last = hmax;
 	if (r->net.family == AF_INET && r->net.prefixlen < 31) {
-		r->first = 1;		/* the network address */
-		r->last = hmax - 1;	/* the broadcast address */
+		r->first = 1;       /* the network address */
+		r->last = hmax - 1; /* the broadcast address */
 	} else if (r->net.family == AF_INET6 && r->net.prefixlen < 127) {
-		r->first = 1;		/* the subnet-router anycast address */
+		r->first = 1; /* the subnet-router anycast address */
 	}
 
 	if (has_start) {
@@ -209,8 +209,10 @@ int pool_range_init(struct pool_range *r, const char *cidr, const char *range_st
 					    "the network address is";
 
 		if (has_start && has_end)
-			err_why(why, whylen, "range_start '%s' to range_end '%s' holds no usable "
-				"address (%s never handed out)", range_start, range_end, never);
+			err_why(why, whylen,
+				"range_start '%s' to range_end '%s' holds no usable "
+				"address (%s never handed out)",
+				range_start, range_end, never);
 		else
 			err_why(why, whylen,
 				"%s '%s' leaves no usable address (%s never handed out)",
@@ -390,8 +392,7 @@ int pool_off_parse(const char *s, pool_off_t *off)
 		return -EINVAL;
 	n = strlen(s);
 	/* digits only: no sign, no spaces, no leading zeros but "0" itself */
-	if (n == 0 || n > POOL_OFF_DIGITS || (s[0] == '0' && n > 1) ||
-	    strspn(s, "0123456789") != n)
+	if (n == 0 || n > POOL_OFF_DIGITS || (s[0] == '0' && n > 1) || strspn(s, "0123456789") != n)
 		return -EINVAL;
 	for (; *s; s++) {
 		unsigned d = (unsigned) (*s - '0');

@@ -38,7 +38,7 @@ int base64_decode(const char *in, size_t len, char **out, size_t *out_len)
 	if (!buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < len; i += 4) {
-		size_t used = i + 4 == len ? 4 - pad : 4;	/* characters that carry bits */
+		size_t used = i + 4 == len ? 4 - pad : 4; /* characters that carry bits */
 		uint32_t w = 0;
 
 		for (size_t j = 0; j < 4; j++) {

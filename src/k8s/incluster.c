@@ -30,10 +30,14 @@ int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *e
 
 	memset(c, 0, sizeof(*c));
 	if (!host || !*host || !port || !*port)
-		return kc_invalid(&kc,
-				  "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set: not in a pod; set 'ipam.kubernetes.kubeconfig' in the network config (the DaemonSet writes /etc/cni/net.d/rdmanet.d/rdmanet-ipam.kubeconfig), or reconcile's --kubeconfig");
+		return kc_invalid(&kc, "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are "
+				       "not set: not in a pod; set 'ipam.kubernetes.kubeconfig' in "
+				       "the network config (the DaemonSet writes "
+				       "/etc/cni/net.d/rdmanet.d/rdmanet-ipam.kubeconfig), or "
+				       "reconcile's --kubeconfig");
 	if (strlen(host) > 253 || strspn(host, HOST_CHARS) != strlen(host))
-		return kc_invalid(&kc, "KUBERNETES_SERVICE_HOST '%.64s' is not a host name or address",
+		return kc_invalid(&kc,
+				  "KUBERNETES_SERVICE_HOST '%.64s' is not a host name or address",
 				  host);
 	errno = 0;
 	pn = strtoul(port, &end, 10);
@@ -51,7 +55,8 @@ int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *e
 		goto fail;
 
 	if ((r = kc_path(&kc, "service account", "ca.crt", "ca.crt", path)) < 0 ||
-	    (r = kc_read(&kc, "service account", "ca.crt", path, K8S_PEM_MAX, &n.ca_pem, &len)) < 0 ||
+	    (r = kc_read(&kc, "service account", "ca.crt", path, K8S_PEM_MAX, &n.ca_pem, &len)) <
+		    0 ||
 	    (r = kc_pem_check(&kc, "service account", "'ca.crt'", n.ca_pem, len)) < 0)
 		goto fail;
 
@@ -59,7 +64,7 @@ int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *e
 		goto fail;
 	r = file_read_bounded(path, 256, &buf, &len);
 	if (r == -ENOENT)
-		r = 0;	/* optional: the caller picks a default */
+		r = 0; /* optional: the caller picks a default */
 	else if (r < 0) {
 		r = kc_read_fail(&kc, "service account", "namespace", path, 256, r);
 		goto fail;
@@ -68,7 +73,9 @@ int k8s_incluster_load(const char *root, struct k8s_config *c, struct cni_err *e
 			buf[--len] = '\0';
 		if (strlen(buf) != len || !kc_label_valid(buf)) {
 			free(buf);
-			r = kc_invalid(&kc, "service account: 'namespace' file '%s' holds no namespace name",
+			r = kc_invalid(&kc,
+				       "service account: 'namespace' file '%s' "
+				       "holds no namespace name",
 				       path);
 			goto fail;
 		}

@@ -28,25 +28,25 @@
 #error "libcurl 7.85 or later is needed (CURLOPT_PROTOCOLS_STR, TLS blobs)"
 #endif
 
-#define K8S_URL_MAX (K8S_SERVER_MAX + K8S_PATH_MAX)
+#define K8S_URL_MAX            (K8S_SERVER_MAX + K8S_PATH_MAX)
 #define K8S_CONNECT_TIMEOUT_MS 5000u
-#define K8S_MSG_MAX 1024
-#define K8S_BODY_CHUNK (16 * 1024)
-#define K8S_USER_AGENT "rdmanet-ipam"
+#define K8S_MSG_MAX            1024
+#define K8S_BODY_CHUNK         (16 * 1024)
+#define K8S_USER_AGENT         "rdmanet-ipam"
 
 struct k8s_client {
 	CURL *curl;
 	char server[K8S_SERVER_MAX];
-	char *token;			/* a copy, wiped on free */
-	char *body;			/* the last response's body, NUL-terminated */
+	char *token; /* a copy, wiped on free */
+	char *body;  /* the last response's body, NUL-terminated */
 	size_t body_len, body_cap;
 	bool body_too_big, body_nomem;
 	unsigned connections;
-	unsigned timeout_ms;		/* per request */
-	long long deadline;		/* CLOCK_MONOTONIC ms no request may outlive; 0: none */
+	unsigned timeout_ms; /* per request */
+	long long deadline;  /* CLOCK_MONOTONIC ms no request may outlive; 0: none */
 	char curl_err[CURL_ERROR_SIZE];
 	char msg[K8S_MSG_MAX];
-	char ca_store[PATH_MAX];	/* the system CA file or directory used; "": the kubeconfig's CA */
+	char ca_store[PATH_MAX]; /* the system CA file or directory used; "": the kubeconfig's CA */
 };
 
 static bool curl_ready;
@@ -111,11 +111,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
  * and Go honour them; otherwise the first of the files the distributions' CA packages generate.
  */
 static const char *const system_ca_files[] = {
-	"/etc/ssl/certs/ca-certificates.crt",			/* Debian, Ubuntu (ca-certificates) */
-	"/etc/pki/tls/certs/ca-bundle.crt",			/* RHEL, Fedora, CentOS, Rocky, Alma */
-	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",	/* RHEL-family, what the above links to */
-	"/etc/ssl/ca-bundle.pem",				/* SUSE, openSUSE */
-	"/etc/ssl/cert.pem",					/* Alpine */
+	"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu (ca-certificates) */
+	"/etc/pki/tls/certs/ca-bundle.crt",                  /* RHEL, Fedora, CentOS, Rocky, Alma */
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL-family, what the above links to
+							      */
+	"/etc/ssl/ca-bundle.pem",                            /* SUSE, openSUSE */
+	"/etc/ssl/cert.pem",                                 /* Alpine */
 };
 
 /* 0 with *file set (CAINFO) or not (CAPATH) and out filled; -ENOENT when the node has none */
@@ -131,10 +132,12 @@ static int system_ca(char *out, size_t n, bool *file, struct cni_err *err)
 			continue;
 		if (v[0] != '/' || strlen(v) >= n)
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
-				       "%s must be an absolute path shorter than %zu bytes", env[i], n);
+				       "%s must be an absolute path shorter than %zu bytes", env[i],
+				       n);
 		if (stat(v, &st) < 0 || (i == 0 ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode)))
 			return err_set(err, -ENOENT, CNI_ERR_INVALID_CONFIG, NULL,
-				       "%s='%s' is not a readable %s", env[i], v, i ? "directory" : "file");
+				       "%s='%s' is not a readable %s", env[i], v,
+				       i ? "directory" : "file");
 		(void) snprintf(out, n, "%s", v);
 		*file = i == 0;
 		return 0;
@@ -146,9 +149,11 @@ static int system_ca(char *out, size_t n, bool *file, struct cni_err *err)
 			return 0;
 		}
 	return err_set(err, -ENOENT, CNI_ERR_INVALID_CONFIG, NULL,
-		       "the kubeconfig names no certificate-authority and this node has no system CA bundle (looked for %s, %s, %s, %s, %s): add certificate-authority-data to the kubeconfig, or set SSL_CERT_FILE",
-		       system_ca_files[0], system_ca_files[1], system_ca_files[2], system_ca_files[3],
-		       system_ca_files[4]);
+		       "the kubeconfig names no certificate-authority and this node has no system "
+		       "CA bundle (looked for %s, %s, %s, %s, %s): add certificate-authority-data "
+		       "to the kubeconfig, or set SSL_CERT_FILE",
+		       system_ca_files[0], system_ca_files[1], system_ca_files[2],
+		       system_ca_files[3], system_ca_files[4]);
 }
 
 static int set_blob(CURL *c, CURLoption opt, const char *pem)
@@ -174,7 +179,8 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 			       "Kubernetes API server '%s' is not an https:// URL", c->server);
 	if (http && !c->insecure)
 		return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
-			       "Kubernetes API server '%s' is plain http: allowed only with insecure-skip-tls-verify (tests only)",
+			       "Kubernetes API server '%s' is plain http: allowed only with "
+			       "insecure-skip-tls-verify (tests only)",
 			       c->server);
 	if (!timeout_ms)
 		return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
@@ -192,14 +198,17 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 	k->timeout_ms = timeout_ms;
 	h = k->curl;
 
-#define SET(opt, val) \
-	do { if (cc == CURLE_OK) cc = curl_easy_setopt(h, opt, val); } while (0)
+#define SET(opt, val)                                       \
+	do {                                                \
+		if (cc == CURLE_OK)                         \
+			cc = curl_easy_setopt(h, opt, val); \
+	} while (0)
 	SET(CURLOPT_ERRORBUFFER, k->curl_err);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, http ? "http" : "https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, http ? "http" : "https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_PROXY, "");		/* the API server is reached directly, never via *_proxy */
+	SET(CURLOPT_PROXY, ""); /* the API server is reached directly, never via *_proxy */
 	SET(CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
 	SET(CURLOPT_TIMEOUT_MS, (long) timeout_ms);
 	SET(CURLOPT_CONNECTTIMEOUT_MS,
@@ -208,7 +217,7 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, k);
 	SET(CURLOPT_USERAGENT, K8S_USER_AGENT);
-	SET(CURLOPT_ACCEPT_ENCODING, "");	/* gzip for large pools; the bound applies decoded */
+	SET(CURLOPT_ACCEPT_ENCODING, ""); /* gzip for large pools; the bound applies decoded */
 	SET(CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
 	SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
@@ -230,7 +239,8 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 	    (c->key_pem && (set_blob(h, CURLOPT_SSLKEY_BLOB, c->key_pem) < 0 ||
 			    curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)))
 		return err_set(err, -ENOTSUP, RDMANET_ERR_INTERNAL, NULL,
-			       "Kubernetes API: libcurl cannot take certificates from memory (its TLS backend lacks blob support)");
+			       "Kubernetes API: libcurl cannot take certificates from memory (its "
+			       "TLS backend lacks blob support)");
 	*out = TAKE_PTR(k);
 	return 0;
 }
@@ -393,7 +403,7 @@ static int status_errno(long code, const char *method, const char *reason)
 			return -ESTALE;
 		return strcmp(method, "POST") ? -ESTALE : -EEXIST;
 	case 410:
-		return -ESTALE;	/* Gone: the resourceVersion is too old */
+		return -ESTALE; /* Gone: the resourceVersion is too old */
 	case 413:
 		return -E2BIG;
 	case 429:
@@ -403,7 +413,7 @@ static int status_errno(long code, const char *method, const char *reason)
 		return -EAGAIN;
 	if (code >= 400 && code < 500)
 		return -EINVAL;
-	return -EPROTO;	/* 1xx, 3xx (redirects are not followed), nonsense */
+	return -EPROTO; /* 1xx, 3xx (redirects are not followed), nonsense */
 }
 
 static const char *status_field(const cJSON *st, const char *key)
@@ -452,8 +462,7 @@ static bool path_valid(const char *p)
 	return true;
 }
 
-static int headers_build(struct k8s_client *k, const char *type, bool body,
-			 struct curl_slist **out)
+static int headers_build(struct k8s_client *k, const char *type, bool body, struct curl_slist **out)
 {
 	struct curl_slist *h = NULL, *n;
 	char ct[128];
@@ -463,7 +472,7 @@ static int headers_build(struct k8s_client *k, const char *type, bool body,
 	if (!h)
 		return -ENOMEM;
 	*out = h;
-	if (!(n = curl_slist_append(h, "Expect:")))	/* no 100-continue round trip */
+	if (!(n = curl_slist_append(h, "Expect:"))) /* no 100-continue round trip */
 		return -ENOMEM;
 	if (body) {
 		(void) snprintf(ct, sizeof(ct), "Content-Type: %s", type);
@@ -539,7 +548,7 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 		cc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, tmo);
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	if (cc == CURLE_OK)	/* GET and POST are curl's own; the rest replace the verb */
+	if (cc == CURLE_OK) /* GET and POST are curl's own; the rest replace the verb */
 		cc = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST,
 				      get || !strcmp(method, "POST") ? NULL : method);
 	if (cc == CURLE_OK && with_body) {
@@ -574,13 +583,15 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 	if (cc != CURLE_OK) {
 		r = curl_errno(k, cc);
 		if (r == -EMSGSIZE)
-			return fail(k, r, "%s %s: the response is larger than %d bytes", method, url,
-				    K8S_BODY_MAX);
+			return fail(k, r, "%s %s: the response is larger than %d bytes", method,
+				    url, K8S_BODY_MAX);
 		return fail(k, r, "%s %s: %s%s%s%s", method, url,
 			    k->curl_err[0] ? k->curl_err : curl_easy_strerror(cc),
 			    r == -EPROTO && k->ca_store[0] ? " (trusted CAs: the node's " : "",
 			    r == -EPROTO ? k->ca_store : "",
-			    r == -EPROTO && k->ca_store[0] ? "; the kubeconfig names no certificate-authority)" : "");
+			    r == -EPROTO && k->ca_store[0] ?
+				    "; the kubeconfig names no certificate-authority)" :
+				    "");
 	}
 	return k8s_response(k, method, url, code, k->body, k->body_len, resp);
 }
@@ -609,11 +620,12 @@ int k8s_response(struct k8s_client *k, const char *method, const char *url, long
 	}
 	r = status_errno(code, method, reason);
 	if (r == 0 && !blank && !json)
-		return fail(k, -EBADMSG, "%s %s: HTTP %ld, but the body is not JSON", method, url, code);
+		return fail(k, -EBADMSG, "%s %s: HTTP %ld, but the body is not JSON", method, url,
+			    code);
 	if (r < 0)
-		(void) fail(k, r, "%s %s: HTTP %ld%s%s%s%s%s", method, url, code,
-			    reason ? " " : "", reason ? reason : "", smsg ? ": " : "",
-			    smsg ? smsg : "", json || blank ? "" : " (not a Kubernetes Status)");
+		(void) fail(k, r, "%s %s: HTTP %ld%s%s%s%s%s", method, url, code, reason ? " " : "",
+			    reason ? reason : "", smsg ? ": " : "", smsg ? smsg : "",
+			    json || blank ? "" : " (not a Kubernetes Status)");
 	if (resp)
 		*resp = TAKE_PTR(json);
 	return r;
@@ -683,7 +695,8 @@ int k8s_list_page(struct k8s_client *k, const char *path, cJSON *page, cJSON *al
 		if (n + 4 >= cont_len)
 			return fail(k, -ENAMETOOLONG, "GET %s: continue token too long", path);
 		if (*s == '=' || *s == '+' || *s == '/' || *s == '&' || *s == '%')
-			n += (size_t) snprintf(cont + n, cont_len - n, "%%%02X", (unsigned char) *s);
+			n += (size_t) snprintf(cont + n, cont_len - n, "%%%02X",
+					       (unsigned char) *s);
 		else
 			cont[n++] = *s;
 	}

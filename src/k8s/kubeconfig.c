@@ -36,7 +36,8 @@ int kc_invalid(struct kc *kc, const char *fmt, ...)
 
 static int kc_nomem(struct kc *kc)
 {
-	return err_set(kc->err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "%s: out of memory", kc->where);
+	return err_set(kc->err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "%s: out of memory",
+		       kc->where);
 }
 
 /* obj's string key: *out NULL when absent, null or ""; error when not a string or too long. */
@@ -51,8 +52,8 @@ static int kc_str(struct kc *kc, const cJSON *obj, const char *sect, const char 
 	if (!cJSON_IsString(v))
 		return kc_invalid(kc, "%s%s'%s' must be a string", sect, *sect ? ": " : "", key);
 	if (strlen(v->valuestring) > max)
-		return kc_invalid(kc, "%s%s'%s' is longer than %zu bytes", sect, *sect ? ": " : "", key,
-				  max);
+		return kc_invalid(kc, "%s%s'%s' is longer than %zu bytes", sect, *sect ? ": " : "",
+				  key, max);
 	if (*v->valuestring)
 		*out = v->valuestring;
 	return 0;
@@ -105,8 +106,7 @@ static int kc_find(struct kc *kc, const cJSON *root, const char *list, const cha
 	return found ? 0 : -ENOENT;
 }
 
-int kc_path(struct kc *kc, const char *sect, const char *key, const char *p,
-	    char out[PATH_MAX])
+int kc_path(struct kc *kc, const char *sect, const char *key, const char *p, char out[PATH_MAX])
 {
 	int n;
 
@@ -115,18 +115,21 @@ int kc_path(struct kc *kc, const char *sect, const char *key, const char *p,
 	else
 		n = snprintf(out, PATH_MAX, "%s/%s", kc->dir, p);
 	if (n < 0 || n >= PATH_MAX)
-		return kc_invalid(kc, "%s: '%s' is a path longer than %d bytes", sect, key, PATH_MAX - 1);
+		return kc_invalid(kc, "%s: '%s' is a path longer than %d bytes", sect, key,
+				  PATH_MAX - 1);
 	return 0;
 }
 
-int kc_read_fail(struct kc *kc, const char *sect, const char *key, const char *path,
-		 size_t max, int r)
+int kc_read_fail(struct kc *kc, const char *sect, const char *key, const char *path, size_t max,
+		 int r)
 {
 	if (r == -EFBIG)
-		return kc_invalid(kc, "%s: '%s' file '%s' is larger than %zu bytes", sect, key, path, max);
+		return kc_invalid(kc, "%s: '%s' file '%s' is larger than %zu bytes", sect, key,
+				  path, max);
 	if (r == -EINVAL)
-		return err_set(kc->err, r, CNI_ERR_IO, NULL, "%s: %s: '%s' file '%s' is not a regular file",
-			       kc->where, sect, key, path);
+		return err_set(kc->err, r, CNI_ERR_IO, NULL,
+			       "%s: %s: '%s' file '%s' is not a regular file", kc->where, sect, key,
+			       path);
 	if (r == -ENOMEM)
 		return kc_nomem(kc);
 	if (r < 0)
@@ -143,8 +146,8 @@ int kc_read(struct kc *kc, const char *sect, const char *key, const char *path, 
 	return r < 0 ? kc_read_fail(kc, sect, key, path, max, r) : 0;
 }
 
-int kc_token_take(struct kc *kc, const char *sect, const char *what, const char *buf,
-		  size_t len, char **out)
+int kc_token_take(struct kc *kc, const char *sect, const char *what, const char *buf, size_t len,
+		  char **out)
 {
 	size_t a = 0, b = len;
 
@@ -157,8 +160,8 @@ int kc_token_take(struct kc *kc, const char *sect, const char *what, const char 
 		return kc_invalid(kc, "%s: %s is empty", sect, what);
 	for (size_t i = a; i < b; i++)
 		if ((unsigned char) buf[i] <= 0x20 || (unsigned char) buf[i] >= 0x7f)
-			return kc_invalid(kc, "%s: %s has a character an HTTP header cannot carry", sect,
-					  what);
+			return kc_invalid(kc, "%s: %s has a character an HTTP header cannot carry",
+					  sect, what);
 	*out = strndup(buf + a, b - a);
 	return *out ? 0 : kc_nomem(kc);
 }
@@ -219,7 +222,8 @@ static int kc_pem(struct kc *kc, const char *sect, const cJSON *obj, const char 
 			return kc_invalid(kc, "%s: '%s' is not valid base64", sect, dkey);
 		if (len > K8S_PEM_MAX) {
 			secret_free_len(buf, len);
-			return kc_invalid(kc, "%s: '%s' is larger than %d bytes", sect, dkey, K8S_PEM_MAX);
+			return kc_invalid(kc, "%s: '%s' is larger than %d bytes", sect, dkey,
+					  K8S_PEM_MAX);
 		}
 		(void) snprintf(what, sizeof(what), "'%s'", dkey);
 	} else if (file) {
@@ -255,20 +259,24 @@ static int kc_server(struct kc *kc, const char *sect, const char *s, bool insecu
 	size_t n = strlen(s), scheme;
 	const char *host;
 
-	if (strchr(s, '@'))	/* user info may hold a password: never echoed */
+	if (strchr(s, '@')) /* user info may hold a password: never echoed */
 		return kc_invalid(kc, "%s: 'server' must not carry user information ('@')", sect);
 	/* nor is text with spaces, which may be the next lines, folded into an unclosed quote */
 	for (const char *p = s; *p; p++)
 		if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
 			return kc_invalid(kc,
-					  "%s: 'server' must be scheme://host[:port][/path], without spaces, line breaks or other characters than printable ASCII",
+					  "%s: 'server' must be scheme://host[:port][/path], "
+					  "without spaces, line breaks or other characters than "
+					  "printable ASCII",
 					  sect);
 	if (!strncmp(s, "https://", 8))
 		scheme = 8;
 	else if (!strncmp(s, "http://", 7)) {
 		if (!insecure)
 			return kc_invalid(kc,
-					  "%s: 'server' '%s' is plain http: only https:// is allowed, unless the cluster sets 'insecure-skip-tls-verify: true' (for tests only)",
+					  "%s: 'server' '%s' is plain http: only https:// is "
+					  "allowed, unless the cluster sets "
+					  "'insecure-skip-tls-verify: true' (for tests only)",
 					  sect, s);
 		scheme = 7;
 	} else
@@ -279,11 +287,13 @@ static int kc_server(struct kc *kc, const char *sect, const char *s, bool insecu
 	if (n == scheme || *host == '/' || *host == ':')
 		return kc_invalid(kc, "%s: 'server' '%s' has no host", sect, s);
 	if (n >= K8S_SERVER_MAX)
-		return kc_invalid(kc, "%s: 'server' is longer than %d bytes", sect, K8S_SERVER_MAX - 1);
+		return kc_invalid(kc, "%s: 'server' is longer than %d bytes", sect,
+				  K8S_SERVER_MAX - 1);
 	for (size_t i = scheme; i < n; i++)
 		if (strchr("?#\\", s[i]))
 			return kc_invalid(kc,
-					  "%s: 'server' '%s' must be scheme://host[:port][/path], without '%c'",
+					  "%s: 'server' '%s' must be "
+					  "scheme://host[:port][/path], without '%c'",
 					  sect, s, s[i]);
 	memcpy(out, s, n);
 	out[n] = '\0';
@@ -314,7 +324,8 @@ static int kc_cluster(struct kc *kc, const char *name, const cJSON *cl, struct k
 		return r;
 	if (c->insecure && c->ca_pem)
 		return kc_invalid(kc,
-				  "%s: 'insecure-skip-tls-verify' and a certificate authority are both set; keep one",
+				  "%s: 'insecure-skip-tls-verify' and a certificate authority are "
+				  "both set; keep one",
 				  sect);
 	return 0;
 }
@@ -327,7 +338,8 @@ static int kc_cluster(struct kc *kc, const char *name, const cJSON *cl, struct k
 static int kc_plugin(struct kc *kc, const char *sect, const cJSON *u)
 {
 	static const char instead[] =
-		"use a ServiceAccount token ('token' or 'tokenFile') or a client certificate ('client-certificate' and 'client-key', or their -data forms)";
+		"use a ServiceAccount token ('token' or 'tokenFile') or a client certificate "
+		"('client-certificate' and 'client-key', or their -data forms)";
 	const cJSON *exec = cJSON_GetObjectItemCaseSensitive(u, "exec");
 	const cJSON *ap = cJSON_GetObjectItemCaseSensitive(u, "auth-provider");
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(exec, "command");
@@ -336,13 +348,16 @@ static int kc_plugin(struct kc *kc, const char *sect, const cJSON *u)
 	if (kc_set(u, "exec")) {
 		if (cJSON_IsString(cmd) && *cmd->valuestring)
 			return kc_invalid(kc,
-					  "%s: 'exec' credential plugins (here '%.64s') are not supported: %s",
+					  "%s: 'exec' credential plugins (here '%.64s') "
+					  "are not supported: %s",
 					  sect, cmd->valuestring, instead);
 		return kc_invalid(kc, "%s: 'exec' credential plugins are not supported: %s", sect,
 				  instead);
 	}
 	if (cJSON_IsString(apn) && *apn->valuestring)
-		return kc_invalid(kc, "%s: 'auth-provider' plugins (here '%.64s') are not supported: %s",
+		return kc_invalid(kc,
+				  "%s: 'auth-provider' plugins (here '%.64s') "
+				  "are not supported: %s",
 				  sect, apn->valuestring, instead);
 	return kc_invalid(kc, "%s: 'auth-provider' plugins are not supported: %s", sect, instead);
 }
@@ -358,15 +373,18 @@ static int kc_user(struct kc *kc, const char *name, const cJSON *u, struct k8s_c
 	if (kc_set(u, "exec") || kc_set(u, "auth-provider"))
 		return kc_plugin(kc, sect, u);
 	if (kc_set(u, "username") || kc_set(u, "password"))
-		return kc_invalid(kc, "%s: basic authentication ('username', 'password') is not supported",
+		return kc_invalid(kc,
+				  "%s: basic authentication ('username', "
+				  "'password') is not supported",
 				  sect);
 	for (size_t i = 0; i < ARRAY_SIZE(imp); i++)
 		if (kc_set(u, imp[i]))
-			return kc_invalid(kc, "%s: impersonation ('%s') is not supported", sect, imp[i]);
+			return kc_invalid(kc, "%s: impersonation ('%s') is not supported", sect,
+					  imp[i]);
 	if ((r = kc_str(kc, u, sect, "token", K8S_TOKEN_MAX, &token)) < 0 ||
 	    (r = kc_str(kc, u, sect, "tokenFile", PATH_MAX - 1, &file)) < 0)
 		return r;
-	if (token) {	/* as client-go: the token wins over tokenFile */
+	if (token) { /* as client-go: the token wins over tokenFile */
 		if ((r = kc_token_take(kc, sect, "'token'", token, strlen(token), &c->token)) < 0)
 			return r;
 	} else if (file) {
@@ -409,7 +427,8 @@ static int kc_build(struct kc *kc, const cJSON *root, struct k8s_config *c)
 		return kc_invalid(kc, "'current-context' is not set");
 	r = kc_find(kc, root, "contexts", "context", cur, &ctx);
 	if (r == -ENOENT)
-		return kc_invalid(kc, "context '%s' (the current-context) is not in 'contexts'", cur);
+		return kc_invalid(kc, "context '%s' (the current-context) is not in 'contexts'",
+				  cur);
 	if (r < 0)
 		return r;
 	(void) snprintf(sect, sizeof(sect), "context '%s'", cur);
@@ -420,7 +439,8 @@ static int kc_build(struct kc *kc, const cJSON *root, struct k8s_config *c)
 	if (!cname)
 		return kc_invalid(kc, "%s: 'cluster' is not set", sect);
 	if (ns && !kc_label_valid(ns))
-		return kc_invalid(kc, "%s: 'namespace' '%s' is not a valid namespace name", sect, ns);
+		return kc_invalid(kc, "%s: 'namespace' '%s' is not a valid namespace name", sect,
+				  ns);
 	r = kc_find(kc, root, "clusters", "cluster", cname, &cl);
 	if (r == -ENOENT)
 		return kc_invalid(kc, "%s: cluster '%s' is not in 'clusters'", sect, cname);

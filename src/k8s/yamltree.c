@@ -20,31 +20,32 @@
 #include "rdmanet/secret.h"
 #include "rdmanet/yamltree.h"
 
-#define YB_DEPTH_MAX 32		/* kubeconfig nests 4 deep */
-#define YB_KEYS_MAX 4096	/* keys of one mapping (duplicates are searched linearly) */
-#define YB_ANCHORS_MAX 256	/* anchors of a document (searched linearly) */
-#define YB_NODES_MAX (128 * 1024)	/* values of a document, alias copies included */
-#define YB_COPIES_MAX (16 * 1024)	/* values made by aliases (copies of anchored nodes) */
-#define YB_COPY_BYTES_MAX K8S_KUBECONFIG_MAX	/* text made by aliases */
+#define YB_DEPTH_MAX      32           /* kubeconfig nests 4 deep */
+#define YB_KEYS_MAX       4096         /* keys of one mapping (duplicates are searched linearly) */
+#define YB_ANCHORS_MAX    256          /* anchors of a document (searched linearly) */
+#define YB_NODES_MAX      (128 * 1024) /* values of a document, alias copies included */
+#define YB_COPIES_MAX     (16 * 1024)  /* values made by aliases (copies of anchored nodes) */
+#define YB_COPY_BYTES_MAX K8S_KUBECONFIG_MAX /* text made by aliases */
 
 /*
  * libyaml's parser turns the text into events; the events build a cJSON tree as YAML 1.2's core
  * schema would, minus numbers: a plain scalar is null (~, null, empty), a boolean (true, false)
- * or a string (no kubeconfig field is a number; client-go reads "6443" into a string field too). Quoted and block scalars are strings. Anchors and aliases work; an alias is a copy,
- * and copies are bounded in values and text, so that a few lines cannot expand into gigabytes
+ * or a string (no kubeconfig field is a number; client-go reads "6443" into a string field too).
+ * Quoted and block scalars are strings. Anchors and aliases work; an alias is a copy, and copies
+ * are bounded in values and text, so that a few lines cannot expand into gigabytes
  * ("billion laughs").
  */
 struct yb_anchor {
 	char *name;
-	const cJSON *node;	/* in the tree being built; complete */
-	size_t nodes, bytes;	/* what a copy costs */
+	const cJSON *node;   /* in the tree being built; complete */
+	size_t nodes, bytes; /* what a copy costs */
 };
 
 /* A mapping or sequence being filled; it joins its parent when it ends. */
 struct yb_frame {
 	cJSON *node;
-	char *key;		/* mapping: the key whose value comes next; NULL: a key comes next */
-	char *anchor;		/* its anchor, registered when it ends */
+	char *key;    /* mapping: the key whose value comes next; NULL: a key comes next */
+	char *anchor; /* its anchor, registered when it ends */
 	unsigned keys;
 };
 
@@ -53,8 +54,8 @@ struct yb {
 	unsigned depth;
 	struct yb_anchor anchors[YB_ANCHORS_MAX];
 	unsigned n_anchors;
-	size_t nodes;		/* values made so far, copies included */
-	size_t copies, copy_bytes;	/* values and bytes of text made by aliases */
+	size_t nodes;              /* values made so far, copies included */
+	size_t copies, copy_bytes; /* values and bytes of text made by aliases */
 	unsigned docs;
 	cJSON *root;
 	char *why;
@@ -201,7 +202,8 @@ static int yb_key(struct yb *b, const yaml_event_t *ev)
 	if (memchr(s, '\0', len))
 		return yb_fail(b, line, 0, "NUL character in a key");
 	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(s, "<<"))
-		return yb_fail(b, line, 0, "merge keys ('<<') are not supported: write the keys out");
+		return yb_fail(b, line, 0,
+			       "merge keys ('<<') are not supported: write the keys out");
 	if (cJSON_GetObjectItemCaseSensitive(f->node, s))
 		return yb_fail(b, line, 0, "duplicate key '%.128s'", s);
 	if (++f->keys > YB_KEYS_MAX)
@@ -262,14 +264,15 @@ static int yb_start(struct yb *b, const yaml_event_t *ev)
 {
 	bool map = ev->type == YAML_MAPPING_START_EVENT;
 	const yaml_char_t *tag = map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
-	const yaml_char_t *anchor = map ? ev->data.mapping_start.anchor :
-					  ev->data.sequence_start.anchor;
+	const yaml_char_t *anchor =
+		map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
 	size_t line = ev->start_mark.line + 1;
 	struct yb_frame *f;
 	int r;
 
 	if (yb_want_key(b))
-		return yb_fail(b, line, 0, "a key must be a string, not a %s", map ? "mapping" : "list");
+		return yb_fail(b, line, 0, "a key must be a string, not a %s",
+			       map ? "mapping" : "list");
 	if ((r = yb_tag(b, line, tag, map ? YAML_MAP_TAG : YAML_SEQ_TAG)) < 0)
 		return r;
 	if (b->depth == YB_DEPTH_MAX)
@@ -277,7 +280,7 @@ static int yb_start(struct yb *b, const yaml_event_t *ev)
 	if ((r = yb_spend(b, line, 1)) < 0)
 		return r;
 	f = &b->stack[b->depth];
-	*f = (struct yb_frame) { .node = map ? cJSON_CreateObject() : cJSON_CreateArray() };
+	*f = (struct yb_frame){ .node = map ? cJSON_CreateObject() : cJSON_CreateArray() };
 	if (!f->node)
 		return -ENOMEM;
 	b->depth++;
@@ -293,7 +296,7 @@ static int yb_end(struct yb *b, const yaml_event_t *ev)
 	cJSON *v = TAKE_PTR(f->node);
 	int r;
 
-	free(TAKE_PTR(f->key));	/* libyaml gives every key a value: never set here */
+	free(TAKE_PTR(f->key)); /* libyaml gives every key a value: never set here */
 	if ((r = yb_put(b, v)) < 0)
 		return r;
 	return anchor ? yb_anchor_set(b, ev->start_mark.line + 1, &anchor, v) : 0;
@@ -312,9 +315,11 @@ static int yb_alias(struct yb *b, const yaml_event_t *ev)
 	if (!a) {
 		for (unsigned i = 0; i < b->depth; i++)
 			if (b->stack[i].anchor && !strcmp(b->stack[i].anchor, name))
-				return yb_fail(b, line, 0, "alias '*%.64s' refers to a node that contains it",
+				return yb_fail(b, line, 0,
+					       "alias '*%.64s' refers to a node that contains it",
 					       name);
-		return yb_fail(b, line, 0, "alias '*%.64s' has no anchor '&%.64s' before it", name, name);
+		return yb_fail(b, line, 0, "alias '*%.64s' has no anchor '&%.64s' before it", name,
+			       name);
 	}
 	if (a->nodes > YB_COPIES_MAX - b->copies)
 		return yb_fail(b, line, 0, "aliases expand to more than %d values", YB_COPIES_MAX);
@@ -381,7 +386,8 @@ static int yb_parser_fail(struct yb *b, const yaml_parser_t *p, const char *text
 		for (size_t i = 0; i < p->problem_offset && i < len; i++)
 			line += text[i] == '\n';
 		if (p->problem_value >= 0)
-			return yb_fail(b, line, 0, "%s (0x%02x)", problem, (unsigned) p->problem_value);
+			return yb_fail(b, line, 0, "%s (0x%02x)", problem,
+				       (unsigned) p->problem_value);
 		return yb_fail(b, line, 0, "%s", problem);
 	default:
 		if (p->context)
@@ -389,7 +395,8 @@ static int yb_parser_fail(struct yb *b, const yaml_parser_t *p, const char *text
 					p->context_mark.line + 1);
 		return yb_fail(b, m->line + 1, m->column + 1, "%s%s%s", problem, ctx,
 			       tab_at(text, len, m->line, m->column) ?
-			       " (a tab: YAML indents and separates with spaces)" : "");
+				       " (a tab: YAML indents and separates with spaces)" :
+				       "");
 	}
 }
 
@@ -397,7 +404,8 @@ static int yb_parser_fail(struct yb *b, const yaml_parser_t *p, const char *text
 static void yb_parser_wipe(yaml_parser_t *p)
 {
 	if (p->raw_buffer.start)
-		explicit_bzero(p->raw_buffer.start, (size_t) (p->raw_buffer.end - p->raw_buffer.start));
+		explicit_bzero(p->raw_buffer.start,
+			       (size_t) (p->raw_buffer.end - p->raw_buffer.start));
 	if (p->buffer.start)
 		explicit_bzero(p->buffer.start, (size_t) (p->buffer.end - p->buffer.start));
 	for (yaml_token_t *t = p->tokens.head; t && t != p->tokens.tail; t++)
@@ -455,6 +463,6 @@ int yamltree_parse(const char *text, size_t len, cJSON **out, char *why, size_t 
 			(void) snprintf(b.why, b.why_len, "out of memory");
 		return r;
 	}
-	*out = b.root ? b.root : cJSON_CreateNull();	/* no document: null, as an empty one */
+	*out = b.root ? b.root : cJSON_CreateNull(); /* no document: null, as an empty one */
 	return *out ? 0 : -ENOMEM;
 }

@@ -52,8 +52,8 @@ static void parse_linkinfo(struct nlattr *li, struct iflink_info *info)
 	if (nla_parse_nested(tb, IFLA_INFO_MAX, li, NULL) < 0)
 		return;
 	if (tb[IFLA_INFO_KIND])
-		(void) snprintf(info->kind, sizeof(info->kind), "%.*s",
-				nla_len(tb[IFLA_INFO_KIND]), (char *) nla_data(tb[IFLA_INFO_KIND]));
+		(void) snprintf(info->kind, sizeof(info->kind), "%.*s", nla_len(tb[IFLA_INFO_KIND]),
+				(char *) nla_data(tb[IFLA_INFO_KIND]));
 	info->kind[strcspn(info->kind, "\0")] = '\0';
 	if (!tb[IFLA_INFO_DATA])
 		return;
@@ -77,7 +77,8 @@ static int parse_link(struct nlmsghdr *h, struct iflink_info *info)
 	info->type = ifi->ifi_type;
 	info->flags = ifi->ifi_flags;
 	if (tb[IFLA_IFNAME])
-		(void) snprintf(info->name, sizeof(info->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
+		(void) snprintf(info->name, sizeof(info->name), "%s",
+				nla_get_string(tb[IFLA_IFNAME]));
 	if (tb[IFLA_MTU] && nla_len(tb[IFLA_MTU]) >= 4)
 		info->mtu = nla_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_ADDRESS]) {
@@ -97,8 +98,8 @@ static int parse_link(struct nlmsghdr *h, struct iflink_info *info)
 	if (tb[IFLA_OPERSTATE] && nla_len(tb[IFLA_OPERSTATE]) >= 1)
 		info->operstate = nla_get_u8(tb[IFLA_OPERSTATE]);
 	if (tb[IFLA_IFALIAS])
-		(void) snprintf(info->alias, sizeof(info->alias), "%.*s",
-				nla_len(tb[IFLA_IFALIAS]), (char *) nla_data(tb[IFLA_IFALIAS]));
+		(void) snprintf(info->alias, sizeof(info->alias), "%.*s", nla_len(tb[IFLA_IFALIAS]),
+				(char *) nla_data(tb[IFLA_IFALIAS]));
 	info->alias[strcspn(info->alias, "\0")] = '\0';
 	if (tb[IFLA_LINKINFO])
 		parse_linkinfo(tb[IFLA_LINKINFO], info);
@@ -215,7 +216,9 @@ const struct iflink_ops *iflink_ops_select(const struct config *cfg,
 	if (cfg->link == LINK_AUTO && master->type != ARPHRD_ETHER &&
 	    master->type != ARPHRD_INFINIBAND) {
 		(void) err_set(err, -EOPNOTSUPP, RDMANET_ERR_MASTER, NULL,
-			       "master '%s' has link type %u, which rdmanet cannot pick a child kind for: 'auto' supports Ethernet (RoCE) parents with macvlan children and InfiniBand parents with IPoIB children",
+			       "master '%s' has link type %u, which rdmanet cannot pick a child "
+			       "kind for: 'auto' supports Ethernet (RoCE) parents with macvlan "
+			       "children and InfiniBand parents with IPoIB children",
 			       master->name, master->type);
 		return NULL;
 	}
@@ -330,7 +333,8 @@ int iflink_claim(struct netlink *nl, int ifindex, const char *alias)
 
 int iflink_set_up(struct netlink *nl, int ifindex)
 {
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, ifindex, IFF_UP, IFF_UP);
+	_cleanup_(nlmsg_freep) struct nl_msg *msg =
+		link_msg(RTM_NEWLINK, 0, ifindex, IFF_UP, IFF_UP);
 
 	if (!msg)
 		return -ENOMEM;

@@ -22,7 +22,8 @@ int iflink_child_find(struct iflink_attach *a, struct cni_err *err)
 	r = iflink_find(a->host, cfg->master, &a->master);
 	if (r == -ENOENT)
 		return err_set(err, 0, RDMANET_ERR_MASTER, NULL,
-			       "master '%s' not found in the host network namespace: check 'master' in the network config and the node's interface names",
+			       "master '%s' not found in the host network namespace: check "
+			       "'master' in the network config and the node's interface names",
 			       cfg->master);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(a->host),
@@ -52,7 +53,8 @@ int iflink_child_attach(struct iflink_attach *a, struct cni_err *err)
 				  iflink_marker(env->containerid, env->ifname));
 	if (r == -EEXIST)
 		return err_set(err, r, RDMANET_ERR_IFNAME_EXISTS, netlink_errmsg(a->host),
-			       "interface '%s' appeared in CNI_NETNS '%s' meanwhile: another ADD for this pod and interface is running",
+			       "interface '%s' appeared in CNI_NETNS '%s' meanwhile: another ADD "
+			       "for this pod and interface is running",
 			       env->ifname, env->netns);
 	if (r == -EOPNOTSUPP)
 		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(a->host),
@@ -69,7 +71,8 @@ int iflink_child_attach(struct iflink_attach *a, struct cni_err *err)
 	if (r < 0) {
 		a->link.ifindex = 0;
 		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(a->pod),
-			       "'%s' is missing from the pod right after its creation", env->ifname);
+			       "'%s' is missing from the pod right after its creation",
+			       env->ifname);
 	}
 	log_info("created %s '%s' (ifindex %d) on master '%s' in '%s'", ops->kind, env->ifname,
 		 a->link.ifindex, a->cfg->master, env->netns);
@@ -77,8 +80,8 @@ int iflink_child_attach(struct iflink_attach *a, struct cni_err *err)
 	if (r >= 0)
 		r = iflink_claim(a->pod, a->link.ifindex, a->alias);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(a->pod), "cannot label '%s'",
-			       env->ifname);
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(a->pod),
+			       "cannot label '%s'", env->ifname);
 	return 0;
 }
 
@@ -131,7 +134,8 @@ int iflink_child_status(struct netlink *host, const struct config *cfg, struct i
 	(void) bus_id_len;
 	if (r == -ENOENT)
 		return err_set(err, r, CNI_ERR_NOT_AVAILABLE, NULL,
-			       "master '%s' does not exist on this node: check the RDMA NIC and its driver",
+			       "master '%s' does not exist on this node: check the "
+			       "RDMA NIC and its driver",
 			       cfg->master);
 	if (r < 0)
 		return err_set(err, r, CNI_ERR_NOT_AVAILABLE, netlink_errmsg(host),
@@ -142,7 +146,8 @@ int iflink_child_status(struct netlink *host, const struct config *cfg, struct i
 			       cfg->master, cfg->master);
 	if (!(master->flags & IFF_LOWER_UP))
 		return err_set(err, -ENETDOWN, CNI_ERR_LIMITED_CONNECTIVITY, NULL,
-			       "master '%s' has no carrier: check the cable, the switch port or the subnet manager",
+			       "master '%s' has no carrier: check the cable, the switch port or "
+			       "the subnet manager",
 			       cfg->master);
 	return 0;
 }

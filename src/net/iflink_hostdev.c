@@ -34,7 +34,8 @@ static void bus_id_of(const char *ifname, char *out, size_t len)
 		out[0] = '\0';
 		return;
 	}
-	/* a VF/PF: its PCI function; an SF: its auxiliary device; virtio-net: virtioN's PCI parent */
+	/* a VF/PF: its PCI function; an SF: its auxiliary device; virtio-net: virtioN's PCI parent
+	 */
 	if (!strncmp(out, "virtio", 6) && rdmadev_netdev_pci_address(ifname, out, len) < 0)
 		out[0] = '\0';
 }
@@ -50,18 +51,24 @@ int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct ifl
 		r = rdmadev_netdev_by_bus_id(cfg->device_id, name, sizeof(name));
 		if (r == -ENOENT && !rdmadev_bus_id_exists(cfg->device_id))
 			return err_set(err, r, RDMANET_ERR_MASTER, NULL,
-				       "deviceID '%s' is not a PCI or auxiliary device on this node: check the device plugin's resource and the VF/SF configuration",
+				       "deviceID '%s' is not a PCI or auxiliary device on this "
+				       "node: check the device plugin's resource and "
+				       "the VF/SF configuration",
 				       cfg->device_id);
 		if (r == -ENOENT)
 			return err_set(err, r, RDMANET_ERR_MASTER, NULL,
-				       "device '%s' has no netdev in the host network namespace: it is attached to another pod (or bound to a driver without a netdev, such as vfio-pci)",
+				       "device '%s' has no netdev in the host network namespace: "
+				       "it is attached to another pod (or bound to a driver "
+				       "without a netdev, such as vfio-pci)",
 				       cfg->device_id);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_MASTER, NULL,
-				       "cannot read the netdev of device '%s' from sysfs", cfg->device_id);
+				       "cannot read the netdev of device '%s' from sysfs",
+				       cfg->device_id);
 		if (cfg->master[0] && strcmp(cfg->master, name))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
-				       "invalid network config: 'master' '%s' is not the netdev '%s' of deviceID '%s': drop 'master' or make them agree",
+				       "invalid network config: 'master' '%s' is not the netdev "
+				       "'%s' of deviceID '%s': drop 'master' or make them agree",
 				       cfg->master, name, cfg->device_id);
 		(void) snprintf(bus_id, bus_id_len, "%s", cfg->device_id);
 	} else {
@@ -70,7 +77,8 @@ int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct ifl
 	r = iflink_find(nl, name, dev);
 	if (r == -ENOENT)
 		return err_set(err, r, RDMANET_ERR_MASTER, NULL,
-			       "netdev '%s' is not in the host network namespace: check 'master', or it is attached to another pod",
+			       "netdev '%s' is not in the host network namespace: check 'master', "
+			       "or it is attached to another pod",
 			       name);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_MASTER, netlink_errmsg(nl),
@@ -80,7 +88,8 @@ int iflink_hostdev_find(struct netlink *nl, const struct config *cfg, struct ifl
 	    !strcmp(dev->kind, "bridge") ||
 	    (!strcmp(dev->kind, "ipoib") && dev->link > 0 && dev->link != dev->ifindex))
 		return err_set(err, -EINVAL, RDMANET_ERR_MASTER, NULL,
-			       "netdev '%s' (%s) cannot be handed to a pod with link 'hostdev': name a VF, SF or PF",
+			       "netdev '%s' (%s) cannot be handed to a pod with link 'hostdev': "
+			       "name a VF, SF or PF",
 			       name, dev->kind[0] ? dev->kind : "loopback");
 	if (!bus_id[0])
 		bus_id_of(name, bus_id, bus_id_len);
@@ -187,7 +196,8 @@ static void hostdev_detach(struct iflink_attach *a)
 		r = iflink_move_named(a->pod, a->link.ifindex, a->hostfd, a->host, st->host_name,
 				      st->host_mtu, "", &renamed);
 		if (r >= 0 && renamed)
-			log_warn("rollback: '%s' is taken in the host: '%s' returned under a kernel-chosen name",
+			log_warn("rollback: '%s' is taken in the host: '%s' returned under a "
+				 "kernel-chosen name",
 				 st->host_name, a->link.name);
 		if (r < 0 && r != -ENODEV)
 			log_warn("rollback: cannot return '%s' to the host as '%s': %s, ignoring",
@@ -197,13 +207,15 @@ static void hostdev_detach(struct iflink_attach *a)
 	if (a->rdma_moved) {
 		r = cmd_rdma_move_out(a->plan->dev.name, a->nsfd);
 		if (r < 0)
-			log_warn("rollback: cannot return RDMA device '%s' to the host: %s, ignoring",
+			log_warn("rollback: cannot return RDMA device '%s' to "
+				 "the host: %s, ignoring",
 				 a->plan->dev.name, strerror(-r));
 	}
 	if (a->state_saved) {
 		r = state_remove(a->env->containerid, a->env->ifname);
 		if (r < 0 && r != -ENOENT)
-			log_warn("rollback: cannot remove the state file: %s, ignoring", strerror(-r));
+			log_warn("rollback: cannot remove the state file: %s, ignoring",
+				 strerror(-r));
 	}
 }
 
@@ -220,7 +232,8 @@ static int hostdev_check_host(struct netlink *host, const struct cni_env *env,
 	(void) master;
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_CHECK, NULL,
-			       "no readable attachment state for '%s' under " STATE_DIR, env->ifname);
+			       "no readable attachment state for '%s' under " STATE_DIR,
+			       env->ifname);
 	return 0;
 }
 
@@ -299,7 +312,8 @@ static int hostdev_remove(struct netlink *pod, struct netlink *host, const struc
 	log_warn("no attachment state for the device '%s' under " STATE_DIR
 		 ": returned it to the host as '%s'; its original name and MTU are unknown",
 		 env->ifname,
-		 iflink_find_index(host, info->ifindex, &back) >= 0 ? back.name : "a kernel-chosen devN");
+		 iflink_find_index(host, info->ifindex, &back) >= 0 ? back.name :
+								      "a kernel-chosen devN");
 	return 0;
 }
 
@@ -333,16 +347,18 @@ static int hostdev_release(const struct cni_env *env, const struct state *st, in
 			r = iflink_move_named(&pod, info.ifindex, hostfd, &host, st->host_name,
 					      st->host_mtu, "", &renamed);
 			if (renamed)
-				log_warn("'%s' is taken in the host: '%s' returns under a kernel-chosen name",
+				log_warn("'%s' is taken in the host: '%s' returns under a "
+					 "kernel-chosen name",
 					 st->host_name, env->ifname);
 			if (r < 0)
 				return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
-					       "cannot return '%s' from the pod to the host as '%s'",
+					       "cannot return '%s' from the "
+					       "pod to the host as '%s'",
 					       env->ifname, st->host_name);
 			log_info("returned '%s' to the host as '%s'", env->ifname, st->host_name);
 		} else if (r >= 0) {
-			log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname,
-				 info.alias);
+			log_warn("'%s' in the pod is not ours (alias '%s'), leaving it",
+				 env->ifname, info.alias);
 		} else if (r == -ENOENT) {
 			r = restore_in_host(&host, alias, st, err);
 			if (r < 0)
@@ -354,11 +370,13 @@ static int hostdev_release(const struct cni_env *env, const struct state *st, in
 		if (st->rdma_moved && st->rdma_device[0]) {
 			r = cmd_rdma_move_out(st->rdma_device, nsfd);
 			if (r == -ENOENT)
-				log_info("RDMA device '%s' is no longer in the pod: already returned to the host",
+				log_info("RDMA device '%s' is no longer in the pod: already "
+					 "returned to the host",
 					 st->rdma_device);
 			else if (r < 0)
 				return err_set(err, r, RDMANET_ERR_RDMA, NULL,
-					       "cannot return RDMA device '%s' from the pod to the host",
+					       "cannot return RDMA device '%s' "
+					       "from the pod to the host",
 					       st->rdma_device);
 		}
 	} else {

@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 #include <net/if.h>
-#include <linux/if.h>	/* IFF_LOWER_UP; after <net/if.h>, as libc-compat.h allows */
+#include <linux/if.h> /* IFF_LOWER_UP; after <net/if.h>, as libc-compat.h allows */
 #include <net/if_arp.h>
 #include <linux/if_link.h>
 #include <string.h>
@@ -41,22 +41,29 @@ static int ipoib_check_master(const struct iflink_info *master, const struct con
 
 	if (master->type != ARPHRD_INFINIBAND)
 		return err_set(err, -EINVAL, RDMANET_ERR_MASTER, NULL,
-			       "master '%s' is not an InfiniBand netdev (link type %u): IPoIB children need an IPoIB parent such as 'ib0'%s",
+			       "master '%s' is not an InfiniBand netdev (link type %u): IPoIB "
+			       "children need an IPoIB parent such as 'ib0'%s",
 			       master->name, master->type,
-			       master->type == ARPHRD_ETHER ? "; for this Ethernet (RoCE) parent use link 'macvlan'" : "");
+			       master->type == ARPHRD_ETHER ?
+				       "; for this Ethernet (RoCE) parent use link 'macvlan'" :
+				       "");
 	if (master->link > 0 && master->link != master->ifindex)
 		return err_set(err, -EINVAL, RDMANET_ERR_MASTER, NULL,
-			       "master '%s' is itself an IPoIB child (of ifindex %d): name the physical IPoIB netdev",
+			       "master '%s' is itself an IPoIB child (of ifindex %d): name the "
+			       "physical IPoIB netdev",
 			       master->name, master->link);
 	if (cfg->mtu > config_ipoib_mtu_max(mode))
 		return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
-			       "invalid network config: 'mtu' %u is above %u, the largest MTU of an IPoIB child in %s mode",
+			       "invalid network config: 'mtu' %u is above %u, the largest MTU of "
+			       "an IPoIB child in %s mode",
 			       cfg->mtu, config_ipoib_mtu_max(mode), config_ipoib_mode_name(mode));
 	/* in datagram mode the parent's MTU is the fabric's IB MTU minus the 4-byte header */
 	if (mode == IPOIB_MODE_DATAGRAM && master->has_ipoib &&
 	    master->ipoib_mode == IPOIB_MODE_DATAGRAM && cfg->mtu > master->mtu)
 		return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
-			       "invalid network config: 'mtu' %u is above the MTU %u of datagram-mode parent '%s' (its IB MTU minus the 4-byte IPoIB header): use at most %u, or connected mode",
+			       "invalid network config: 'mtu' %u is above the MTU %u of "
+			       "datagram-mode parent '%s' (its IB MTU minus the 4-byte IPoIB "
+			       "header): use at most %u, or connected mode",
 			       cfg->mtu, master->mtu, master->name, master->mtu);
 	return 0;
 }
@@ -66,7 +73,8 @@ static int ipoib_fill_data(struct nl_msg *msg, const struct config *cfg,
 {
 	int pkey = cfg->pkey >= 0 ? cfg->pkey : master->has_ipoib ? (int) master->ipoib_pkey : -1;
 	int mode = cfg->ipoib_mode >= 0 ? cfg->ipoib_mode :
-		   master->has_ipoib	? (int) master->ipoib_mode : -1;
+		   master->has_ipoib    ? (int) master->ipoib_mode :
+					  -1;
 
 	if (pkey >= 0 && nla_put_u16(msg, IFLA_IPOIB_PKEY, (uint16_t) pkey) < 0)
 		return -EMSGSIZE;
@@ -110,13 +118,14 @@ static int ipoib_create_error(int r, const struct config *cfg, const char *nlerr
 {
 	if (r == -ENODEV)
 		return err_set(err, r, RDMANET_ERR_MASTER, nlerr,
-			       "the kernel refused an IPoIB child of '%s' (ENODEV): it is not an IPoIB netdev of an InfiniBand port, or its port is gone",
+			       "the kernel refused an IPoIB child of '%s' (ENODEV): it is not an "
+			       "IPoIB netdev of an InfiniBand port, or its port is gone",
 			       cfg->master);
 	return 0;
 }
 
-static int ipoib_check(const struct iflink_info *link, const struct config *cfg,
-		       const char *ifname, struct cni_err *err)
+static int ipoib_check(const struct iflink_info *link, const struct config *cfg, const char *ifname,
+		       struct cni_err *err)
 {
 	if (cfg->pkey >= 0 && (link->ipoib_pkey | 0x8000) != (unsigned) cfg->pkey)
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
@@ -153,7 +162,8 @@ static void ipoib_after_up(struct netlink *pod, int nsfd, int ifindex,
 		(void) nanosleep(&t, NULL);
 	}
 	if (r < 0 || !(link.flags & IFF_LOWER_UP)) {
-		log_warn("'%s' has no carrier after %d ms (broadcast group not joined: check the P_Key and the subnet manager): no gratuitous ARP sent",
+		log_warn("'%s' has no carrier after %d ms (broadcast group not joined: check the "
+			 "P_Key and the subnet manager): no gratuitous ARP sent",
 			 link.name, CARRIER_WAIT_MS);
 		return;
 	}
@@ -162,8 +172,8 @@ static void ipoib_after_up(struct netlink *pod, int nsfd, int ifindex,
 	for (unsigned i = 0; i < ipam->n_ips; i++) {
 		if (ipam->ips[i].family != AF_INET)
 			continue;
-		r = ipaddr_garp(ifindex, ARPHRD_INFINIBAND, link.addr, link.addr_len, link.broadcast,
-				link.broadcast_len, ipam->ips[i].addr);
+		r = ipaddr_garp(ifindex, ARPHRD_INFINIBAND, link.addr, link.addr_len,
+				link.broadcast, link.broadcast_len, ipam->ips[i].addr);
 		if (r < 0)
 			log_warn("cannot send a gratuitous ARP on '%s': %s, ignoring", link.name,
 				 strerror(-r));

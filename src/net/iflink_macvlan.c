@@ -14,17 +14,25 @@ static int macvlan_check_master(const struct iflink_info *master, const struct c
 {
 	if (master->type != ARPHRD_ETHER)
 		return err_set(err, -EINVAL, RDMANET_ERR_MASTER, NULL,
-			       "master '%s' is not an Ethernet netdev (link type %u): macvlan needs an Ethernet/RoCE parent%s",
+			       "master '%s' is not an Ethernet netdev (link type %u): macvlan "
+			       "needs an Ethernet/RoCE parent%s",
 			       master->name, master->type,
-			       master->type == ARPHRD_INFINIBAND ? "; this one is InfiniBand: use link 'ipoib'" : "");
+			       master->type == ARPHRD_INFINIBAND ?
+				       "; this one is InfiniBand: use link 'ipoib'" :
+				       "");
 	if (cfg->pkey >= 0 || cfg->ipoib_mode >= 0 || cfg->umcast >= 0)
 		return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
-			       "invalid network config: '%s' applies to IPoIB children only, and master '%s' is Ethernet (link 'auto' picks macvlan): drop it, or name an InfiniBand master",
-			       cfg->pkey >= 0 ? "pkey" : cfg->ipoib_mode >= 0 ? "ipoibMode" : "umcast",
+			       "invalid network config: '%s' applies to IPoIB children only, and "
+			       "master '%s' is Ethernet (link 'auto' picks macvlan): drop it, or "
+			       "name an InfiniBand master",
+			       cfg->pkey >= 0       ? "pkey" :
+			       cfg->ipoib_mode >= 0 ? "ipoibMode" :
+						      "umcast",
 			       master->name);
 	if (cfg->mtu > master->mtu)
 		return err_set(err, 0, CNI_ERR_INVALID_CONFIG, NULL,
-			       "invalid network config: 'mtu' %u is larger than the MTU %u of master '%s'",
+			       "invalid network config: 'mtu' %u is larger than the "
+			       "MTU %u of master '%s'",
 			       cfg->mtu, master->mtu, master->name);
 	return 0;
 }

@@ -157,8 +157,9 @@ static int on_addr(struct nlmsghdr *h, void *arg)
 	    !memcmp(nla_data(a), m->ip->addr, ipaddr_len(m->ip->family))) {
 		m->found = true;
 		/* IFA_FLAGS (u32) supersedes the u8 ifa_flags when present */
-		m->flags = tb[IFA_FLAGS] && nla_len(tb[IFA_FLAGS]) >= 4 ? nla_get_u32(tb[IFA_FLAGS]) :
-									   ifa->ifa_flags;
+		m->flags = tb[IFA_FLAGS] && nla_len(tb[IFA_FLAGS]) >= 4 ?
+				   nla_get_u32(tb[IFA_FLAGS]) :
+				   ifa->ifa_flags;
 	}
 	return 0;
 }
@@ -211,7 +212,8 @@ int ipaddr_wait_dad(struct netlink *nl, int ifindex, const struct cni_result *re
 			unsigned flags;
 			int r;
 
-			if (ip->family != AF_INET6 || (iface >= 0 && ip->iface >= 0 && ip->iface != iface))
+			if (ip->family != AF_INET6 ||
+			    (iface >= 0 && ip->iface >= 0 && ip->iface != iface))
 				continue;
 			r = ipaddr_flags(nl, ifindex, ip, &flags);
 			if (r < 0)
@@ -239,8 +241,7 @@ int ipaddr_wait_dad(struct netlink *nl, int ifindex, const struct cni_result *re
 	}
 }
 
-int ipaddr_route_connected(struct netlink *nl, int ifindex, const struct cni_ip *ip,
-			   unsigned table)
+int ipaddr_route_connected(struct netlink *nl, int ifindex, const struct cni_ip *ip, unsigned table)
 {
 	struct rtmsg rtm = {
 		.rtm_family = (unsigned char) ip->family,
@@ -250,8 +251,8 @@ int ipaddr_route_connected(struct netlink *nl, int ifindex, const struct cni_ip 
 		.rtm_scope = RT_SCOPE_LINK,
 		.rtm_type = RTN_UNICAST,
 	};
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWROUTE,
-								      NLM_F_CREATE | NLM_F_EXCL);
+	_cleanup_(nlmsg_freep) struct nl_msg *msg =
+		nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	unsigned char dst[16];
 
 	ipaddr_prefix(ip->family, ip->addr, ip->prefixlen, dst);
@@ -326,7 +327,7 @@ static int on_unreachable(struct nlmsghdr *h, void *arg)
 		return 0;
 	rtm = nlmsg_data(h);
 	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) >= 4 ? nla_get_u32(tb[RTA_TABLE]) :
-								  rtm->rtm_table;
+							       rtm->rtm_table;
 	if (table == m->table && rtm->rtm_type == RTN_UNREACHABLE && !rtm->rtm_dst_len)
 		m->found = true;
 	return 0;
@@ -345,8 +346,7 @@ int ipaddr_route_unreachable_has(struct netlink *nl, int family, unsigned table)
 	return r < 0 ? r : m.found;
 }
 
-void ipaddr_prefix(int family, const unsigned char *addr, unsigned prefixlen,
-		   unsigned char out[16])
+void ipaddr_prefix(int family, const unsigned char *addr, unsigned prefixlen, unsigned char out[16])
 {
 	size_t n = ipaddr_len(family);
 
@@ -363,7 +363,7 @@ struct route_match {
 	const struct cni_route *rt;
 	const unsigned char *gw;
 	bool found;
-	uint32_t other;		/* another table holding the route, 0 when none */
+	uint32_t other; /* another table holding the route, 0 when none */
 };
 
 static int on_route(struct nlmsghdr *h, void *arg)
@@ -378,7 +378,7 @@ static int on_route(struct nlmsghdr *h, void *arg)
 		return 0;
 	rtm = nlmsg_data(h);
 	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) >= 4 ? nla_get_u32(tb[RTA_TABLE]) :
-								  rtm->rtm_table;
+							       rtm->rtm_table;
 	if (rtm->rtm_family != m->rt->family || rtm->rtm_dst_len != m->rt->dst_len)
 		return 0;
 	if (!tb[RTA_OIF] || (int) nla_get_u32(tb[RTA_OIF]) != m->ifindex)

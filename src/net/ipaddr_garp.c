@@ -26,9 +26,9 @@ int ipaddr_garp_packet(unsigned short hwtype, const unsigned char *hw, unsigned 
 	memset(out, 0, n);
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
-	memcpy(p, hw, hwlen);			/* sender hardware address */
-	memcpy(p + hwlen, addr, 4);		/* sender IP */
-	memcpy(p + 2 * hwlen + 4, addr, 4);	/* target IP = sender: an announcement (RFC 5227) */
+	memcpy(p, hw, hwlen);               /* sender hardware address */
+	memcpy(p + hwlen, addr, 4);         /* sender IP */
+	memcpy(p + 2 * hwlen + 4, addr, 4); /* target IP = sender: an announcement (RFC 5227) */
 	return (int) n;
 }
 
@@ -39,8 +39,10 @@ int ipaddr_garp(int ifindex, unsigned short hwtype, const unsigned char *hw, uns
 	struct {
 		struct sockaddr_ll ll;
 		unsigned char more[32];
-	} to = { .ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
-			 .sll_ifindex = ifindex, .sll_halen = (unsigned char) blen } };
+	} to = { .ll = { .sll_family = AF_PACKET,
+			 .sll_protocol = htons(ETH_P_ARP),
+			 .sll_ifindex = ifindex,
+			 .sll_halen = (unsigned char) blen } };
 	unsigned char pkt[sizeof(struct arphdr) + 2 * (32 + 4)];
 	_cleanup_close_ int fd = -1;
 	int n = ipaddr_garp_packet(hwtype, hw, hwlen, addr, pkt, sizeof(pkt));

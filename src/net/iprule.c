@@ -51,7 +51,8 @@ static struct nl_msg *rule_msg(int type, int flags, int family, unsigned src_len
 int iprule_add(struct netlink *nl, int family, const unsigned char *src, unsigned table)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg =
-		rule_msg(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, 8 * (unsigned) ipaddr_len(family));
+		rule_msg(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family,
+			 8 * (unsigned) ipaddr_len(family));
 
 	if (!msg)
 		return -ENOMEM;
@@ -82,9 +83,10 @@ static int parse_rule(struct nlmsghdr *h, struct rule *out)
 	memset(out, 0, sizeof(*out));
 	out->family = frh->family;
 	out->table = tb[FRA_TABLE] && nla_len(tb[FRA_TABLE]) >= 4 ? nla_get_u32(tb[FRA_TABLE]) :
-								   frh->table;
+								    frh->table;
 	out->priority = tb[FRA_PRIORITY] && nla_len(tb[FRA_PRIORITY]) >= 4 ?
-				nla_get_u32(tb[FRA_PRIORITY]) : 0;
+				nla_get_u32(tb[FRA_PRIORITY]) :
+				0;
 	out->src_len = frh->src_len;
 	if (tb[FRA_SRC] && nla_len(tb[FRA_SRC]) == (int) ipaddr_len(frh->family) &&
 	    frh->src_len <= 8 * ipaddr_len(frh->family)) {

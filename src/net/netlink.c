@@ -26,7 +26,7 @@ struct talk {
 	struct netlink *nl;
 	netlink_reply_fn on_reply;
 	void *arg;
-	int error;	/* kernel errno (positive) or our callback's -errno */
+	int error; /* kernel errno (positive) or our callback's -errno */
 	bool done;
 };
 
@@ -103,8 +103,10 @@ int netlink_open_protocol(struct netlink *nl, int protocol)
 		nl->sk = NULL;
 		return -EPROTONOSUPPORT;
 	}
-	(void) setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	(void) setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void) setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+			  sizeof(one));
+	(void) setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+			  sizeof(one));
 	return 0;
 }
 
@@ -154,8 +156,8 @@ int netlink_talk(struct netlink *nl, struct nl_msg *msg, netlink_reply_fn on_rep
 			return -EINTR;
 		}
 		if (r < 0 && !t.error) {
-			(void) snprintf(nl->errmsg, sizeof(nl->errmsg), "netlink receive failed: %s",
-					nl_geterror(r));
+			(void) snprintf(nl->errmsg, sizeof(nl->errmsg),
+					"netlink receive failed: %s", nl_geterror(r));
 			return -EIO;
 		}
 		if (r < 0)

@@ -52,7 +52,8 @@ static int set_sysctls(int nsfd, const char *ifname, const struct config *cfg, s
 
 	r = netns_enter(nsfd, &saved);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_NETNS, NULL, "cannot enter the pod network namespace");
+		return err_set(err, r, RDMANET_ERR_NETNS, NULL,
+			       "cannot enter the pod network namespace");
 	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]) && r >= 0; i++) {
 		(void) snprintf(val, sizeof(val), "%d", v4[i].value);
 		failed = v4[i].key;
@@ -89,7 +90,8 @@ static int add_addresses(struct netlink *pod, int ifindex, const struct cni_resu
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
 				       "cannot add address %s/%u from IPAM to the pod interface",
-				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
+				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf :
+											   "?",
 				       ip->prefixlen);
 	}
 	return 0;
@@ -105,7 +107,8 @@ static int add_route(struct netlink *pod, int ifindex, const struct cni_route *r
 		r = ipaddr_route_add(pod, ifindex, rt, gw4, gw6);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
-			       "cannot add route to %s/%u from IPAM in the pod: check the IPAM routes and gateway",
+			       "cannot add route to %s/%u from IPAM in the pod: check the IPAM "
+			       "routes and gateway",
 			       inet_ntop(rt->family, rt->dst, buf, sizeof(buf)) ? buf : "?",
 			       rt->dst_len);
 	return 0;
@@ -133,7 +136,8 @@ static int add_routes(struct netlink *pod, int ifindex, const struct cni_result 
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
 				       "cannot add the connected route of %s/%u to table %u",
-				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
+				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf :
+											   "?",
 				       ip->prefixlen, table);
 	}
 	for (unsigned i = 0; i < ipam->n_routes; i++) {
@@ -147,9 +151,13 @@ static int add_routes(struct netlink *pod, int ifindex, const struct cni_result 
 	}
 	for (int f = 0; table && f < 2; f++) {
 		const unsigned char *gw = f ? gw6 : gw4;
-		struct cni_route rt = { .family = f ? AF_INET6 : AF_INET, .has_gw = true,
-					.mtu = -1, .advmss = -1, .priority = -1,
-					.table = (int) table, .scope = -1 };
+		struct cni_route rt = { .family = f ? AF_INET6 : AF_INET,
+					.has_gw = true,
+					.mtu = -1,
+					.advmss = -1,
+					.priority = -1,
+					.table = (int) table,
+					.scope = -1 };
 
 		if (!gw || ipaddr_default_in(ipam, rt.family, table))
 			continue;
@@ -187,7 +195,8 @@ static int add_rules(struct netlink *pod, const struct cni_result *ipam, unsigne
 		r = ipaddr_route_unreachable(pod, family, table);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
-				       "cannot end table %u with an unreachable default route", table);
+				       "cannot end table %u with an unreachable default route",
+				       table);
 	}
 
 	for (unsigned i = 0; i < ipam->n_ips; i++) {
@@ -199,7 +208,8 @@ static int add_rules(struct netlink *pod, const struct cni_result *ipam, unsigne
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
 				       "cannot add the rule 'from %s lookup %u' in the pod",
-				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf : "?",
+				       inet_ntop(ip->family, ip->addr, buf, sizeof(buf)) ? buf :
+											   "?",
 				       table);
 	}
 	return 0;
@@ -215,7 +225,8 @@ static int wait_dad(struct netlink *pod, const struct iflink_info *link,
 
 	r = iflink_find_index(pod, link->ifindex, &now);
 	if (r >= 0 && !(now.flags & IFF_LOWER_UP)) {
-		log_warn("'%s' has no carrier: its IPv6 addresses stay tentative (DAD) until it has",
+		log_warn("'%s' has no carrier: its IPv6 addresses stay "
+			 "tentative (DAD) until it has",
 			 link->name);
 		return 0;
 	}
@@ -228,11 +239,13 @@ static int wait_dad(struct netlink *pod, const struct iflink_info *link,
 		(void) inet_ntop(AF_INET6, ipam->ips[which].addr, buf, sizeof(buf));
 	if (r == -EADDRINUSE)
 		return err_set(err, r, RDMANET_ERR_ADDR, NULL,
-			       "duplicate address detection failed for %s on '%s': another host on the network already uses it; fix the IPAM range or the other host",
+			       "duplicate address detection failed for %s on '%s': another host on "
+			       "the network already uses it; fix the IPAM range or the other host",
 			       buf, link->name);
 	if (r == -ETIMEDOUT)
 		return err_set(err, r, CNI_ERR_TRY_AGAIN, NULL,
-			       "duplicate address detection for %s on '%s' did not finish within %u s",
+			       "duplicate address detection for %s on '%s' did "
+			       "not finish within %u s",
 			       buf, link->name, CMD_DAD_TIMEOUT_MS / 1000);
 	return err_set(err, r, RDMANET_ERR_ADDR, netlink_errmsg(pod),
 		       "cannot follow duplicate address detection on '%s'", link->name);
@@ -280,7 +293,8 @@ static int open_pod(struct netlink *pod, int nsfd, const struct cni_env *env, st
 	r = iflink_find(pod, env->ifname, &link);
 	if (r >= 0)
 		return err_set(err, 0, RDMANET_ERR_IFNAME_EXISTS, NULL,
-			       "interface '%s' already exists in CNI_NETNS '%s': pick another interface name for this network",
+			       "interface '%s' already exists in CNI_NETNS '%s': pick another "
+			       "interface name for this network",
 			       env->ifname, env->netns);
 	if (r != -ENOENT)
 		return err_set(err, r, RDMANET_ERR_NETNS, netlink_errmsg(pod),
@@ -330,16 +344,15 @@ static void ipam_undo(const struct cni_env *env, const struct config *cfg)
 }
 
 /* Up: routes need it. */
-static int step_up(struct netlink *pod, int ifindex, const struct cni_env *env,
-		   struct cni_err *err)
+static int step_up(struct netlink *pod, int ifindex, const struct cni_env *env, struct cni_err *err)
 {
 	int r = cmd_fault("up");
 
 	if (r >= 0)
 		r = iflink_set_up(pod, ifindex);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(pod), "cannot bring '%s' up",
-			       env->ifname);
+		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(pod),
+			       "cannot bring '%s' up", env->ifname);
 	return 0;
 }
 
@@ -380,8 +393,8 @@ static int step_gid(struct iflink_attach *a, struct rdma_plan *plan, const struc
 }
 
 /* The device-info file Multus asked for; *created tells devinfo_undo() to remove it. */
-static int step_devinfo(const struct config *cfg, const struct rdma_plan *plan,
-			const char *bus_id, bool *created, struct cni_err *err)
+static int step_devinfo(const struct config *cfg, const struct rdma_plan *plan, const char *bus_id,
+			bool *created, struct cni_err *err)
 {
 	int r = cmd_fault("devinfo");
 
@@ -433,7 +446,12 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 	_cleanup_(cni_result_free) struct cni_result ipam = { 0 };
 	_cleanup_close_ int nsfd = -1;
 	_cleanup_(attach_done) struct iflink_attach a = {
-		.env = env, .cfg = cfg, .host = &host, .pod = &pod, .nsfd = -1, .hostfd = -1,
+		.env = env,
+		.cfg = cfg,
+		.host = &host,
+		.pod = &pod,
+		.nsfd = -1,
+		.hostfd = -1,
 		.st = { .gid_index = -1 },
 	};
 	char alias[IFLINK_ALIAS_MAX];
@@ -510,7 +528,8 @@ int cmd_add(const struct cni_env *env, const struct config *cfg, struct cni_resu
 		goto undo_devinfo;
 
 	if (plan.active)
-		log_info("attached '%s' (%s) in '%s' with %u address(es), RDMA device '%s' port %u GID index %d",
+		log_info("attached '%s' (%s) in '%s' with %u address(es), RDMA device '%s' "
+			 "port %u GID index %d",
 			 env->ifname, res->ifaces[0].mac, env->netns, res->n_ips, plan.dev.name,
 			 plan.port.port, plan.gid_index);
 	else

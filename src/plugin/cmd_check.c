@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_check.c - CHECK: the pod's interface and RDMA device still match prevResult; then IPAM CHECK. */
+/* cmd_check.c - CHECK: the pod's interface and RDMA device still match prevResult; then IPAM CHECK.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_addr.h>
@@ -43,9 +44,11 @@ static int check_link(const struct cni_env *env, const struct config *cfg,
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
 			       "'%s' in the pod is a '%s' link, not the %s rdmanet created",
 			       env->ifname, link->kind[0] ? link->kind : "physical", ops->kind);
-	if (iflink_alias(env->containerid, env->ifname, alias) < 0 || !iflink_alias_matches(link->alias, alias))
+	if (iflink_alias(env->containerid, env->ifname, alias) < 0 ||
+	    !iflink_alias_matches(link->alias, alias))
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
-			       "'%s' in the pod was not created by rdmanet for container '%.64s' (alias '%s')",
+			       "'%s' in the pod was not created by rdmanet for container "
+			       "'%.64s' (alias '%s')",
 			       env->ifname, env->containerid, link->alias);
 	iflink_format_hwaddr(link->addr, link->addr_len, mac, sizeof(mac));
 	if (want->mac[0] && strcasecmp(want->mac, mac))
@@ -126,11 +129,13 @@ static int check_rdma(const struct cni_env *env, const struct config *cfg, int n
 			return err_set(err, -ENODEV, RDMANET_ERR_CHECK, NULL,
 				       "'%s' has no RDMA device, and rdma.mode '%s' requires one",
 				       env->ifname, config_rdma_mode_name(cfg->rdma_mode));
-		log_warn("'%s' was attached without an RDMA device: the pod has IP only", env->ifname);
+		log_warn("'%s' was attached without an RDMA device: the pod has IP only",
+			 env->ifname);
 		return 0;
 	}
 	for (unsigned i = 0; i < prev->n_ips && !ip; i++)
-		if ((prev->ips[i].iface < 0 || prev->ips[i].iface == idx) && prev->ips[i].family == AF_INET)
+		if ((prev->ips[i].iface < 0 || prev->ips[i].iface == idx) &&
+		    prev->ips[i].family == AF_INET)
 			ip = &prev->ips[i];
 	for (unsigned i = 0; i < prev->n_ips && !ip; i++)
 		if (prev->ips[i].iface < 0 || prev->ips[i].iface == idx)
@@ -170,36 +175,41 @@ static int check_rdma(const struct cni_env *env, const struct config *cfg, int n
 	}
 	r2 = netns_leave_view(&view);
 	if (r2 < 0)
-		return err_set(err, r2, RDMANET_ERR_NETNS, NULL, "cannot return to the host namespaces");
+		return err_set(err, r2, RDMANET_ERR_NETNS, NULL,
+			       "cannot return to the host namespaces");
 	if (r < 0 && r != -ENODEV)
-		return err_set(err, r, RDMANET_ERR_CHECK, NULL, "cannot query RDMA device '%s' in the pod",
-			       dev);
+		return err_set(err, r, RDMANET_ERR_CHECK, NULL,
+			       "cannot query RDMA device '%s' in the pod", dev);
 	if (ip)
 		(void) inet_ntop(ip->family, ip->addr, buf, sizeof(buf));
 	switch (code) {
 	case 1:
 		return err_set(err, -ENODEV, RDMANET_ERR_CHECK, NULL,
-			       "RDMA device '%s' is not visible in the pod: in exclusive mode it must be in the pod's netns", dev);
+			       "RDMA device '%s' is not visible in the pod: in exclusive mode it "
+			       "must be in the pod's netns",
+			       dev);
 	case 2:
 		return err_set(err, -ENETDOWN, RDMANET_ERR_CHECK, NULL,
 			       "port %u of RDMA device '%s' is %s, not ACTIVE", port, dev,
 			       verbs_port_state_name(vp.state));
 	case 3:
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
-			       "port %u of RDMA device '%s' has link layer %s, '%s' is %s", port, dev,
-			       want_eth ? "InfiniBand" : "Ethernet", env->ifname,
+			       "port %u of RDMA device '%s' has link layer %s, '%s' is %s", port,
+			       dev, want_eth ? "InfiniBand" : "Ethernet", env->ifname,
 			       want_eth ? "Ethernet" : "InfiniBand");
 	case 6:
 		return err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
-			       "RDMA device '%s' has no uverbs device node (/dev/infiniband/uverbsN): load ib_uverbs on the node",
+			       "RDMA device '%s' has no uverbs device node "
+			       "(/dev/infiniband/uverbsN): load ib_uverbs on the node",
 			       dev);
 	case 4:
 		return err_set(err, -ENOENT, RDMANET_ERR_CHECK, NULL,
-			       "the GID table of RDMA device '%s' port %u has no entry for %s", dev, port,
-			       buf);
+			       "the GID table of RDMA device '%s' port %u has no entry for %s", dev,
+			       port, buf);
 	case 5:
 		return err_set(err, -EINVAL, RDMANET_ERR_CHECK, NULL,
-			       "%s is at GID index %u of RDMA device '%s', the label of '%s' says %d",
+			       "%s is at GID index %u of RDMA device '%s', the "
+			       "label of '%s' says %d",
 			       buf, g.index, dev, env->ifname, gid);
 	}
 	return 0;
@@ -209,9 +219,9 @@ static int check_rdma(const struct cni_env *env, const struct config *cfg, int n
  * A chained plugin (sbr) moved a route of ours into table other: fine when a rule sends traffic
  * from one of the interface's addresses there, which is how such a plugin makes it apply.
  */
-static int route_moved(struct netlink *pod, int idx,
-		       const struct cni_result *prev, const struct cni_route *rt, unsigned other,
-		       const char *dst, struct cni_err *err)
+static int route_moved(struct netlink *pod, int idx, const struct cni_result *prev,
+		       const struct cni_route *rt, unsigned other, const char *dst,
+		       struct cni_err *err)
 {
 	char src[INET6_ADDRSTRLEN] = "";
 	int r;
@@ -227,13 +237,15 @@ static int route_moved(struct netlink *pod, int idx,
 				       "cannot list the routing rules of the pod");
 		(void) inet_ntop(ip->family, ip->addr, src, sizeof(src));
 		if (r) {
-			log_debug("route to %s/%u is in table %u, where a rule sends traffic from %s",
+			log_debug("route to %s/%u is in table %u, where a rule "
+				  "sends traffic from %s",
 				  dst, rt->dst_len, other, src);
 			return 0;
 		}
 	}
 	return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-		       "route to %s/%u from prevResult is not in the %s table but in table %u, and no rule sends traffic from %s there: restore the rule or the route",
+		       "route to %s/%u from prevResult is not in the %s table but in table %u, and "
+		       "no rule sends traffic from %s there: restore the rule or the route",
 		       dst, rt->dst_len, rt->table >= 0 ? "configured" : "main", other,
 		       src[0] ? src : "the interface's addresses");
 }
@@ -255,7 +267,8 @@ static int check_sysctls(int nsfd, const struct cni_env *env, const struct confi
 
 	r = netns_enter(nsfd, &saved);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_NETNS, NULL, "cannot enter the pod network namespace");
+		return err_set(err, r, RDMANET_ERR_NETNS, NULL,
+			       "cannot enter the pod network namespace");
 	for (i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
 		r = ipaddr_sysctl_get("ipv4", env->ifname, v4[i].key, &have);
 		if (r < 0 || have != v4[i].want)
@@ -291,8 +304,12 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 	for (unsigned i = 0; i < prev->n_ips; i++) {
 		const struct cni_ip *ip = &prev->ips[i];
 		const unsigned char *gw = ip->family == AF_INET ? gw4 : gw6;
-		struct cni_route rt = { .family = ip->family, .dst_len = ip->prefixlen, .mtu = -1,
-					.advmss = -1, .priority = -1, .table = (int) table,
+		struct cni_route rt = { .family = ip->family,
+					.dst_len = ip->prefixlen,
+					.mtu = -1,
+					.advmss = -1,
+					.priority = -1,
+					.table = (int) table,
 					.scope = -1 };
 		bool has_default;
 
@@ -305,7 +322,8 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 				       "cannot list the routing rules of the pod");
 		if (!r)
 			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-				       "the rule 'from %s lookup %u' of '%s' is missing: traffic from %s does not use its own routing table",
+				       "the rule 'from %s lookup %u' of '%s' is missing: traffic "
+				       "from %s does not use its own routing table",
 				       buf, table, env->ifname, buf);
 		if (ip->prefixlen < (ip->family == AF_INET ? 32u : 128u)) {
 			ipaddr_prefix(ip->family, ip->addr, ip->prefixlen, rt.dst);
@@ -315,7 +333,8 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 					       "cannot list the routes of the pod");
 			if (!r)
 				return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-					       "the connected route of %s/%u is missing from table %u of '%s'",
+					       "the connected route of %s/%u is missing "
+					       "from table %u of '%s'",
 					       buf, ip->prefixlen, table, env->ifname);
 		}
 		has_default = ipaddr_default_in(prev, ip->family, table);
@@ -326,7 +345,9 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 					       "cannot list the routes of the pod");
 			if (!r)
 				return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-					       "table %u of '%s' does not end with 'unreachable default': traffic from %s could leave on another interface",
+					       "table %u of '%s' does not end with 'unreachable "
+					       "default': traffic from %s could leave "
+					       "on another interface",
 					       table, env->ifname, buf);
 			continue;
 		}
@@ -342,9 +363,10 @@ static int check_table(struct netlink *pod, const struct cni_env *env, int ifind
 				       "cannot list the routes of the pod");
 		if (!r)
 			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-				       "the default route via the gateway %s is missing from table %u of '%s'",
-				       inet_ntop(ip->family, gw, buf, sizeof(buf)) ? buf : "?", table,
-				       env->ifname);
+				       "the default route via the gateway %s is missing "
+				       "from table %u of '%s'",
+				       inet_ntop(ip->family, gw, buf, sizeof(buf)) ? buf : "?",
+				       table, env->ifname);
 	}
 	return 0;
 }
@@ -373,7 +395,8 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 				       ip->prefixlen, env->ifname);
 		if (flags & IFA_F_DADFAILED)
 			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-				       "address %s on '%s' failed duplicate address detection: another host on the network uses it",
+				       "address %s on '%s' failed duplicate address detection: "
+				       "another host on the network uses it",
 				       buf, env->ifname);
 	}
 	ipaddr_gateways(prev, idx, &gw4, &gw6);
@@ -390,7 +413,8 @@ static int check_addrs(struct netlink *pod, const struct cni_env *env, int ifind
 		(void) inet_ntop(rt.family, rt.dst, buf, sizeof(buf));
 		if (!r && !other)
 			return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-				       "route to %s/%u from prevResult is missing on '%s' (looked in every routing table)",
+				       "route to %s/%u from prevResult is missing on '%s' (looked "
+				       "in every routing table)",
 				       buf, rt.dst_len, env->ifname);
 		if (!r) {
 			r = route_moved(pod, idx, prev, &rt, other, buf, err);
@@ -434,14 +458,16 @@ int cmd_check(const struct cni_env *env, const struct config *cfg, struct cni_er
 	r = iflink_find(&pod, env->ifname, &link);
 	if (r == -ENOENT)
 		return err_set(err, 0, RDMANET_ERR_CHECK, NULL,
-			       "interface '%s' is missing from CNI_NETNS '%s'", env->ifname, env->netns);
+			       "interface '%s' is missing from CNI_NETNS '%s'", env->ifname,
+			       env->netns);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_CHECK, netlink_errmsg(&pod),
 			       "cannot look up '%s' in the pod", env->ifname);
 	r = check_link(env, cfg, &master, &link, &prev.ifaces[idx], err);
 	if (r >= 0)
 		r = check_addrs(&pod, env, link.ifindex, idx, &prev,
-				cfg->routing == ROUTING_TABLE ? iprule_table(link.ifindex) : 0, err);
+				cfg->routing == ROUTING_TABLE ? iprule_table(link.ifindex) : 0,
+				err);
 	if (r >= 0)
 		r = check_sysctls(nsfd, env, cfg, err);
 	if (r >= 0 && cfg->rdma_mode != RDMA_MODE_NONE)

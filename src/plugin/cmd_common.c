@@ -29,7 +29,8 @@ int cmd_open_netns(const struct cni_env *env, struct cni_err *err)
 
 	if (fd == -ENOENT)
 		return err_set(err, fd, CNI_ERR_UNKNOWN_CONTAINER, NULL,
-			       "CNI_NETNS '%s' does not exist: the pod sandbox is gone", env->netns);
+			       "CNI_NETNS '%s' does not exist: the pod sandbox is gone",
+			       env->netns);
 	if (fd == -EINVAL)
 		return err_set(err, fd, CNI_ERR_INVALID_ENV, NULL,
 			       "CNI_NETNS '%s' is not a network namespace", env->netns);
@@ -45,7 +46,8 @@ int cmd_netlink_in(int fd, int protocol, struct netlink *nl, struct cni_err *err
 
 	r = netns_enter(fd, &saved);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_NETNS, NULL, "cannot enter the pod network namespace");
+		return err_set(err, r, RDMANET_ERR_NETNS, NULL,
+			       "cannot enter the pod network namespace");
 	r = netlink_open_protocol(nl, protocol);
 	r2 = netns_restore(&saved);
 	if (r2 < 0) {
@@ -62,7 +64,7 @@ int cmd_netlink_in(int fd, int protocol, struct netlink *nl, struct cni_err *err
 
 /* Runs the IPAM's STATUS/GC when it speaks 1.1.0; older plugins have neither. */
 int cmd_ipam_optional(const struct cni_env *env, const struct config *cfg, enum cni_command cmd,
-			 struct cni_err *err)
+		      struct cni_err *err)
 {
 	_cleanup_free_ char *out = NULL;
 	int r;

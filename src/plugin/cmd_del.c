@@ -32,8 +32,10 @@ static bool link_is_ours(const struct iflink_info *info, const char *alias,
 
 int cmd_release(const struct state *st, struct cni_err *err)
 {
-	struct cni_env env = { .cmd = CNI_CMD_GC, .containerid = st->containerid,
-			       .ifname = st->ifname, .netns = st->netns };
+	struct cni_env env = { .cmd = CNI_CMD_GC,
+			       .containerid = st->containerid,
+			       .ifname = st->ifname,
+			       .netns = st->netns };
 	const struct iflink_ops *ops = iflink_ops_named(st->kind);
 	_cleanup_close_ int nsfd = -1;
 	char alias[IFLINK_ALIAS_MAX];
@@ -44,7 +46,8 @@ int cmd_release(const struct state *st, struct cni_err *err)
 			       "state of kind '%s', which saves none", st->kind);
 	r = iflink_alias(st->containerid, st->ifname, alias);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL, "state names an over-long container ID");
+		return err_set(err, r, RDMANET_ERR_INTERNAL, NULL,
+			       "state names an over-long container ID");
 	if (st->netns[0]) {
 		nsfd = netns_open(st->netns);
 		if (nsfd < 0)
@@ -117,7 +120,8 @@ static int delete_link(const struct cni_env *env, const struct config *cfg, stru
 		return err_set(err, r, RDMANET_ERR_LINK, netlink_errmsg(&pod),
 			       "cannot look up '%s' in the pod", env->ifname);
 	if (!link_is_ours(&info, alias, env)) {
-		log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname, info.alias);
+		log_warn("'%s' in the pod is not ours (alias '%s'), leaving it", env->ifname,
+			 info.alias);
 		return 0;
 	}
 	r = cmd_rules_delete(&pod, env, info.ifindex, err);

@@ -28,7 +28,8 @@ static bool valid(const struct config *cfg, const struct state *st)
 		const cJSON *ifn = cJSON_GetObjectItemCaseSensitive(it, "ifname");
 
 		if (cJSON_IsString(cid) && cJSON_IsString(ifn) &&
-		    !strcmp(cid->valuestring, st->containerid) && !strcmp(ifn->valuestring, st->ifname))
+		    !strcmp(cid->valuestring, st->containerid) &&
+		    !strcmp(ifn->valuestring, st->ifname))
 			return true;
 	}
 	return false;
@@ -72,6 +73,7 @@ int cmd_gc(const struct cni_env *env, const struct config *cfg, struct cni_err *
 	r = cmd_ipam_optional(env, cfg, CNI_CMD_GC, err);
 	if (r >= 0 && c.failed)
 		return err_set(err, -EIO, RDMANET_ERR_LINK, NULL,
-			       "GC could not release %d hostdev attachment(s): see the log", c.failed);
+			       "GC could not release %d hostdev attachment(s): see the log",
+			       c.failed);
 	return r;
 }

@@ -42,7 +42,8 @@ static int no_rdma(const struct config *cfg, struct rdma_plan *plan, struct cni_
 		return 0;
 	}
 	return err_set(err, -ENODEV, RDMANET_ERR_RDMA, NULL,
-		       "%s, and rdma.mode '%s' requires one: load the NIC's RDMA driver, check 'rdma.device', or set rdma.mode 'auto'",
+		       "%s, and rdma.mode '%s' requires one: load the NIC's RDMA driver, check "
+		       "'rdma.device', or set rdma.mode 'auto'",
 		       why, config_rdma_mode_name(cfg->rdma_mode));
 }
 
@@ -50,10 +51,17 @@ static int check_mode(const struct config *cfg, const struct rdma_plan *plan, st
 {
 	if (cfg->rdma_mode == RDMA_MODE_EXCLUSIVE && plan->mode == RDMADEV_NETNS_SHARED)
 		return err_set(err, -EPERM, RDMANET_ERR_RDMA, NULL,
-			       "rdma.mode 'exclusive' is required but the node's RDMA subsystem is in shared netns mode: add 'options ib_core netns_mode=0' to /etc/modprobe.d/ and reboot (the mode cannot change while other network namespaces exist), or use rdma.mode 'auto'");
+			       "rdma.mode 'exclusive' is required but the node's RDMA subsystem is "
+			       "in shared netns mode: add 'options ib_core netns_mode=0' to "
+			       "/etc/modprobe.d/ and reboot (the mode cannot change while other "
+			       "network namespaces exist), or use rdma.mode 'auto'");
 	if (cfg->rdma_mode == RDMA_MODE_SHARED && plan->mode == RDMADEV_NETNS_EXCLUSIVE)
 		return err_set(err, -EPERM, RDMANET_ERR_RDMA, NULL,
-			       "rdma.mode 'shared' is required but the node's RDMA subsystem is in exclusive netns mode: remove 'netns_mode=0' from the ib_core options (shared is the kernel default) and reboot (the mode cannot change while other network namespaces exist), or use rdma.mode 'auto'");
+			       "rdma.mode 'shared' is required but the node's RDMA subsystem is in "
+			       "exclusive netns mode: remove 'netns_mode=0' from the ib_core "
+			       "options (shared is the kernel default) and reboot (the mode cannot "
+			       "change while other network namespaces exist), or "
+			       "use rdma.mode 'auto'");
 	return 0;
 }
 
@@ -71,7 +79,8 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 	r = rdmadev_open(&nl);
 	if (r < 0) {
 		(void) snprintf(why, sizeof(why),
-				"the node has no RDMA stack (NETLINK_RDMA unavailable: ib_core is not loaded) behind '%s'",
+				"the node has no RDMA stack (NETLINK_RDMA unavailable: ib_core is "
+				"not loaded) behind '%s'",
 				netdev->name);
 		return no_rdma(cfg, plan, err, why);
 	}
@@ -90,7 +99,9 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 		r = rdmadev_find(&nl, cfg->rdma_device, &plan->dev);
 		if (r == -ENOENT)
 			return err_set(err, r, RDMANET_ERR_RDMA, NULL,
-				       "rdma.device '%s' is not in the host network namespace: it does not exist (see `rdma dev`), or in exclusive mode it is attached to another pod",
+				       "rdma.device '%s' is not in the host network namespace: it "
+				       "does not exist (see `rdma dev`), or in exclusive mode it "
+				       "is attached to another pod",
 				       cfg->rdma_device);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_RDMA, netlink_errmsg(&nl),
@@ -98,7 +109,9 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 		r = rdmadev_find_by_netdev(&nl, netdev->ifindex, netdev->name, &plan->port);
 		if (r >= 0 && strcmp(plan->port.dev_name, plan->dev.name))
 			return err_set(err, -EINVAL, CNI_ERR_INVALID_CONFIG, NULL,
-				       "invalid network config: 'rdma.device' '%s' is not the RDMA device of '%s' (that is '%s'): drop 'rdma.device' or fix it",
+				       "invalid network config: 'rdma.device' '%s' is not the RDMA "
+				       "device of '%s' (that is '%s'): drop "
+				       "'rdma.device' or fix it",
 				       cfg->rdma_device, netdev->name, plan->port.dev_name);
 		if (r < 0 && (r = rdmadev_find_port(&nl, plan->dev.name, 1, &plan->port)) < 0)
 			return err_set(err, r, RDMANET_ERR_RDMA, netlink_errmsg(&nl),
@@ -115,7 +128,8 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 			(void) snprintf(why, sizeof(why), "no RDMA device is bound to '%s'%s",
 					netdev->name,
 					plan->mode == RDMADEV_NETNS_EXCLUSIVE ?
-						" in the host network namespace (exclusive mode: it may be attached to another pod)" :
+						" in the host network namespace (exclusive mode: "
+						"it may be attached to another pod)" :
 						"");
 			return no_rdma(cfg, plan, err, why);
 		}
@@ -146,7 +160,12 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 
 	if (plan->mode == RDMADEV_NETNS_EXCLUSIVE && !hostdev)
 		return err_set(err, -EPERM, RDMANET_ERR_RDMA, NULL,
-			       "the node's RDMA subsystem is in exclusive netns mode, where RDMA device '%s' of '%s' lives in one network namespace only: moving it into this pod would take it from the host and every other pod, so a child link cannot give the pod RDMA. Use link 'hostdev' with a dedicated VF or SF, switch the node to shared mode (the ib_core default), or set rdma.mode 'none' for IP only",
+			       "the node's RDMA subsystem is in exclusive netns mode, where RDMA "
+			       "device '%s' of '%s' lives in one network namespace only: moving it "
+			       "into this pod would take it from the host and every other pod, so "
+			       "a child link cannot give the pod RDMA. Use link 'hostdev' with a "
+			       "dedicated VF or SF, switch the node to shared mode (the ib_core "
+			       "default), or set rdma.mode 'none' for IP only",
 			       plan->dev.name, netdev->name);
 	plan->move = plan->mode == RDMADEV_NETNS_EXCLUSIVE;
 	/*
@@ -157,14 +176,20 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 	 */
 	if (hostdev && !plan->move && is_software(plan->driver))
 		return err_set(err, -EOPNOTSUPP, RDMANET_ERR_RDMA, NULL,
-			       "RDMA device '%s' is a software device (%s) bound to netdev '%s': moving '%s' into a pod would destroy it. Attach pods to '%s' with link 'macvlan' (they share '%s'), or set rdma.mode 'none' to hand over the netdev without RDMA",
-			       plan->dev.name, plan->driver, netdev->name, netdev->name, netdev->name,
-			       plan->dev.name);
+			       "RDMA device '%s' is a software device (%s) bound to netdev '%s': "
+			       "moving '%s' into a pod would destroy it. Attach pods to '%s' with "
+			       "link 'macvlan' (they share '%s'), or set rdma.mode 'none' to hand "
+			       "over the netdev without RDMA",
+			       plan->dev.name, plan->driver, netdev->name, netdev->name,
+			       netdev->name, plan->dev.name);
 
 	if (plan->port.state != VERBS_PORT_ACTIVE)
 		return err_set(err, -ENETDOWN, RDMANET_ERR_RDMA, NULL,
-			       "port %u of RDMA device '%s' is %s (physical state %s): check the cable and the switch port; on InfiniBand a subnet manager (opensm) must run; on RoCE '%s' must be up with carrier",
-			       plan->port.port, plan->dev.name, verbs_port_state_name(plan->port.state),
+			       "port %u of RDMA device '%s' is %s (physical state %s): check the "
+			       "cable and the switch port; on InfiniBand a subnet manager (opensm) "
+			       "must run; on RoCE '%s' must be up with carrier",
+			       plan->port.port, plan->dev.name,
+			       verbs_port_state_name(plan->port.state),
 			       verbs_phys_state_name(plan->port.phys_state), netdev->name);
 	plan->roce = !strcmp(plan->link_layer, "Ethernet");
 	if (!plan->roce && cfg->pkey >= 0) {
@@ -176,7 +201,10 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 			found |= (pkeys[i] & 0x7fff) == (cfg->pkey & 0x7fff);
 		if (n > 0 && !found)
 			return err_set(err, -ENOENT, RDMANET_ERR_RDMA, NULL,
-				       "P_Key 0x%04x is not in the P_Key table of RDMA device '%s' port %u: the subnet manager has not made this node a member of that partition (see `rdmanet doctor`), or 'pkey' is wrong",
+				       "P_Key 0x%04x is not in the P_Key table of RDMA device '%s' "
+				       "port %u: the subnet manager has not made this node a "
+				       "member of that partition (see `rdmanet "
+				       "doctor`), or 'pkey' is wrong",
 				       (unsigned) cfg->pkey, plan->dev.name, plan->port.port);
 	}
 	if (plan->roce && !hostdev && !rdmadev_gid_has_free(plan->dev.name, plan->port.port, 2)) {
@@ -184,7 +212,11 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 
 		(void) rdmadev_gid_usage(plan->dev.name, plan->port.port, &used, &total);
 		return err_set(err, -ENOSPC, RDMANET_ERR_RDMA, NULL,
-			       "the GID table of RDMA device '%s' port %u is full (%u of %u entries in use): every IP of a pod on '%s' takes one or two entries (RoCE v1 and v2), so this port takes no more pods. Spread the pods over more ports or nodes, or give pods VFs with link 'hostdev'",
+			       "the GID table of RDMA device '%s' port %u is full (%u of %u "
+			       "entries in use): every IP of a pod on '%s' takes one or two "
+			       "entries (RoCE v1 and v2), so this port takes no more pods. Spread "
+			       "the pods over more ports or nodes, or give pods "
+			       "VFs with link 'hostdev'",
 			       plan->dev.name, plan->port.port, used, total, netdev->name);
 	}
 	return 0;
@@ -197,17 +229,23 @@ int cmd_rdma_move_in(const struct rdma_plan *plan, int nsfd, struct cni_err *err
 
 	r = rdmadev_open(&nl);
 	if (r < 0)
-		return err_set(err, r, RDMANET_ERR_RDMA, NULL, "cannot open an RDMA netlink socket");
+		return err_set(err, r, RDMANET_ERR_RDMA, NULL,
+			       "cannot open an RDMA netlink socket");
 	r = cmd_fault("rdma-move");
 	if (r >= 0)
 		r = rdmadev_move_to_netns(&nl, plan->dev.index, nsfd);
 	if (r == -EOPNOTSUPP)
 		return err_set(err, r, RDMANET_ERR_RDMA, netlink_errmsg(&nl),
-			       "RDMA device '%s' cannot change network namespace: its driver '%s' does not support it (no disassociate support; rdma_rxe and siw never do). In exclusive mode only a device whose driver can move (such as an mlx5 VF or SF) can follow a pod: use such a device, or shared mode for this one",
+			       "RDMA device '%s' cannot change network namespace: its driver '%s' "
+			       "does not support it (no disassociate support; rdma_rxe and siw "
+			       "never do). In exclusive mode only a device whose driver can move "
+			       "(such as an mlx5 VF or SF) can follow a pod: use such a device, or "
+			       "shared mode for this one",
 			       plan->dev.name, plan->driver);
 	if (r == -EBUSY)
 		return err_set(err, r, RDMANET_ERR_RDMA, netlink_errmsg(&nl),
-			       "RDMA device '%s' is busy and cannot change network namespace: a process on the host holds it open",
+			       "RDMA device '%s' is busy and cannot change network namespace: a "
+			       "process on the host holds it open",
 			       plan->dev.name);
 	if (r < 0)
 		return err_set(err, r, RDMANET_ERR_RDMA, netlink_errmsg(&nl),
@@ -275,7 +313,8 @@ int cmd_rdma_gid(struct rdma_plan *plan, int nsfd, const struct cni_result *ipam
 		r = netns_enter_view(nsfd, &view);
 		if (r < 0)
 			return err_set(err, r, RDMANET_ERR_NETNS, NULL,
-				       "cannot enter the pod network namespace to read its GID table");
+				       "cannot enter the pod network namespace "
+				       "to read its GID table");
 		entered = true;
 	}
 	for (long long end = clock_now_ms() + GID_WAIT_MS;; (void) nanosleep(&t, NULL)) {
@@ -292,7 +331,9 @@ int cmd_rdma_gid(struct rdma_plan *plan, int nsfd, const struct cni_result *ipam
 	(void) inet_ntop(ip->family, ip->addr, buf, sizeof(buf));
 	if (!found)
 		return err_set(err, -ETIMEDOUT, RDMANET_ERR_RDMA, NULL,
-			       "the kernel did not add a GID for %s to RDMA device '%s' port %u within %d ms: check that the RoCE driver tracks this netdev (`rdmanet doctor`)",
+			       "the kernel did not add a GID for %s to RDMA device '%s' port %u "
+			       "within %d ms: check that the RoCE driver tracks this netdev "
+			       "(`rdmanet doctor`)",
 			       buf, plan->dev.name, plan->port.port, GID_WAIT_MS);
 	plan->gid_index = (int) g.index;
 	(void) snprintf(plan->gid_type, sizeof(plan->gid_type), "%s", g.type);
@@ -308,8 +349,8 @@ int cmd_rdma_alias(const struct rdma_plan *plan, const char *base, char out[IFLI
 	if (!plan->active)
 		n = snprintf(out, IFLINK_ALIAS_MAX, "%s", base);
 	else if (plan->gid_index >= 0)
-		n = snprintf(out, IFLINK_ALIAS_MAX, "%s rdma=%s port=%u gid=%d", base, plan->dev.name,
-			     plan->port.port, plan->gid_index);
+		n = snprintf(out, IFLINK_ALIAS_MAX, "%s rdma=%s port=%u gid=%d", base,
+			     plan->dev.name, plan->port.port, plan->gid_index);
 	else
 		n = snprintf(out, IFLINK_ALIAS_MAX, "%s rdma=%s port=%u", base, plan->dev.name,
 			     plan->port.port);

@@ -39,7 +39,8 @@ int cmd_status(const struct cni_env *env, const struct config *cfg, struct cni_e
 		}
 	}
 	r = cmd_ipam_optional(env, cfg, CNI_CMD_STATUS, err);
-	if (r < 0 && (err->code != CNI_ERR_NOT_AVAILABLE && err->code != CNI_ERR_LIMITED_CONNECTIVITY))
+	if (r < 0 &&
+	    (err->code != CNI_ERR_NOT_AVAILABLE && err->code != CNI_ERR_LIMITED_CONNECTIVITY))
 		err->code = CNI_ERR_NOT_AVAILABLE; /* STATUS speaks only 50/51 */
 	return r;
 }

@@ -140,7 +140,8 @@ int rdmadev_parse_port(const struct nlmsghdr *h, struct rdmadev_port *port)
 	if (r < 0)
 		return r;
 	memset(port, 0, sizeof(*port));
-	if (!attr_ok(tb[RDMA_NLDEV_ATTR_DEV_INDEX], 4) || !attr_ok(tb[RDMA_NLDEV_ATTR_PORT_INDEX], 4))
+	if (!attr_ok(tb[RDMA_NLDEV_ATTR_DEV_INDEX], 4) ||
+	    !attr_ok(tb[RDMA_NLDEV_ATTR_PORT_INDEX], 4))
 		return -EBADMSG;
 	port->dev_index = nla_get_u32(tb[RDMA_NLDEV_ATTR_DEV_INDEX]);
 	port->port = nla_get_u32(tb[RDMA_NLDEV_ATTR_PORT_INDEX]);
@@ -283,8 +284,8 @@ static int dev_ports(struct netlink *nl, const struct rdmadev *dev, struct port_
 	return r == -ENODEV ? 0 : r; /* the device went away meanwhile */
 }
 
-int rdmadev_foreach_port(struct netlink *nl,
-			 int (*fn)(const struct rdmadev_port *port, void *arg), void *arg)
+int rdmadev_foreach_port(struct netlink *nl, int (*fn)(const struct rdmadev_port *port, void *arg),
+			 void *arg)
 {
 	struct port_walk w = { fn, arg };
 	struct dev_list l;
@@ -321,7 +322,6 @@ static int match_port(const struct rdmadev_port *p, void *arg)
 	return 0;
 }
 
-
 int rdmadev_find_by_netdev(struct netlink *nl, int ifindex, const char *ifname,
 			   struct rdmadev_port *port)
 {
@@ -332,7 +332,8 @@ int rdmadev_find_by_netdev(struct netlink *nl, int ifindex, const char *ifname,
 		r = rdmadev_foreach_port(nl, match_port, &m);
 		if (r >= 0 && m.found) {
 			if (!port->ndev_name[0] && ifname)
-				(void) snprintf(port->ndev_name, sizeof(port->ndev_name), "%s", ifname);
+				(void) snprintf(port->ndev_name, sizeof(port->ndev_name), "%s",
+						ifname);
 			return 0;
 		}
 		/* kernels before 4.20 carry no port netdev: only then does sysfs decide */

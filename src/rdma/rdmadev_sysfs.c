@@ -21,7 +21,7 @@
 #include "rdmanet/rdmadev_sysfs.h"
 #include "rdmanet/sysfs.h"
 
-#define SYS_IB "/sys/class/infiniband"
+#define SYS_IB     "/sys/class/infiniband"
 #define SYS_UVERBS "/sys/class/infiniband_verbs"
 
 DEFINE_CLEANUP(DIR *, closedir)
@@ -455,7 +455,8 @@ int rdmadev_uverbs_node(const char *dev, char *out, size_t len)
 		if (sysfs_read_line(path, name, sizeof(name)) <= 0 || strcmp(name, dev))
 			continue;
 		return snprintf(out, len, "/dev/infiniband/%s", e->d_name) < (int) len ?
-			       0 : -ENAMETOOLONG;
+			       0 :
+			       -ENAMETOOLONG;
 	}
 	return -ENOENT;
 }

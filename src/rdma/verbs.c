@@ -222,8 +222,9 @@ unsigned verbs_rate_mbps(unsigned active_width, unsigned active_speed)
 		unsigned code, val;
 	} widths[] = { { 1, 1 }, { 2, 4 }, { 4, 8 }, { 8, 12 }, { 16, 2 } },
 	  /* per-lane rates as the kernel's rate_show(): SDR .. XDR */
-	  speeds[] = { { 1, 2500 }, { 2, 5000 }, { 4, 10000 }, { 8, 10000 }, { 16, 14000 },
-		       { 32, 25000 }, { 64, 50000 }, { 128, 100000 }, { 256, 200000 } };
+		speeds[] = { { 1, 2500 },   { 2, 5000 },     { 4, 10000 },
+			     { 8, 10000 },  { 16, 14000 },   { 32, 25000 },
+			     { 64, 50000 }, { 128, 100000 }, { 256, 200000 } };
 	unsigned w = 0, s = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(widths); i++)
@@ -368,24 +369,29 @@ int verbs_uverbs_node(const char *dev, char *out, size_t len)
 	if (vdev_get(dev, false, &d) < 0 || !d.dev->dev_name[0])
 		return rdmadev_uverbs_node(dev, out, len);
 	r = snprintf(out, len, "/dev/infiniband/%s", d.dev->dev_name) < (int) len ? 0 :
-										-ENAMETOOLONG;
+										    -ENAMETOOLONG;
 	vdev_close(&d);
 	return r;
 }
 
 const char *verbs_port_state_name(unsigned state)
 {
-	static const char *const names[] = { "NOP", "DOWN", "INIT", "ARMED", "ACTIVE",
-					     "ACTIVE_DEFER" };
+	static const char *const names[] = { "NOP",   "DOWN",   "INIT",
+					     "ARMED", "ACTIVE", "ACTIVE_DEFER" };
 
 	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
 }
 
 const char *verbs_phys_state_name(unsigned phys_state)
 {
-	static const char *const names[] = { "unknown", "Sleep", "Polling", "Disabled",
-					     "PortConfigurationTraining", "LinkUp",
-					     "LinkErrorRecovery", "PhyTest" };
+	static const char *const names[] = { "unknown",
+					     "Sleep",
+					     "Polling",
+					     "Disabled",
+					     "PortConfigurationTraining",
+					     "LinkUp",
+					     "LinkErrorRecovery",
+					     "PhyTest" };
 
 	return phys_state < ARRAY_SIZE(names) ? names[phys_state] : "unknown";
 }

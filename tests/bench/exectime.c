@@ -35,8 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PHASES 16
-#define MAX_ENV 64
+#define MAX_PHASES   16
+#define MAX_ENV      64
 #define CAPTURE_SHOW 4096
 
 struct phase {
@@ -67,8 +67,8 @@ static void die(const char *fmt, ...)
 
 static void usage(void)
 {
-	(void) fputs("usage: exectime [-n N] [-w W] [-s SETUP] [-t TEARDOWN] [-T] [-e VAR=VAL]... "
-		     "[-i FILE]\n"
+	(void) fputs("usage: exectime [-n N] [-w W] [-s SETUP] [-t TEARDOWN] [-T] [-e "
+		     "VAR=VAL]... [-i FILE]\n"
 		     "                -l LABEL [-e VAR=VAL]... [-i FILE] -- CMD [ARG]... "
 		     "[';;' -l LABEL ... -- CMD ...]...\n",
 		     stderr);
@@ -152,8 +152,8 @@ static void run_hook(const char *what, const char *cmd, long iter)
 		if (errno != EINTR)
 			die("waitpid: %s", strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		(void) fprintf(stderr, "exectime: %s '%s' failed at iteration %ld (status 0x%x)\n", what,
-			       cmd, iter, status);
+		(void) fprintf(stderr, "exectime: %s '%s' failed at iteration %ld (status 0x%x)\n",
+			       what, cmd, iter, status);
 		exit(1);
 	}
 }
@@ -273,7 +273,8 @@ int main(int argc, char **argv)
 			if (!cur)
 				die("'--' before the first -l LABEL");
 			if (cur->argv)
-				die("phase '%s' has two commands (separate phases with ';;')", cur->label);
+				die("phase '%s' has two commands (separate phases with ';;')",
+				    cur->label);
 			cur->argv = &argv[a + 1];
 			while (a + 1 < argc && strcmp(argv[a + 1], ";;"))
 				a++, cur->argc++;
@@ -372,8 +373,8 @@ int main(int argc, char **argv)
 
 		qsort(ph->wall_ms, (size_t) n, sizeof(double), cmp_double);
 		qsort(ph->cpu_ms, (size_t) n, sizeof(double), cmp_double);
-		(void) printf(tsv ? "%s\t%ld\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%ld\n"
-				  : "%-28s %6ld %8.3f %8.3f %8.3f %8.3f %8.3f %10ld\n",
+		(void) printf(tsv ? "%s\t%ld\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%ld\n" :
+				    "%-28s %6ld %8.3f %8.3f %8.3f %8.3f %8.3f %10ld\n",
 			      ph->label, n, ph->wall_ms[0], median(ph->wall_ms, n),
 			      percentile(ph->wall_ms, n, 90), ph->wall_ms[n - 1],
 			      median(ph->cpu_ms, n), ph->maxrss_kib);

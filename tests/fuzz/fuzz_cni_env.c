@@ -40,7 +40,8 @@ static void check_args(const char *raw)
 			  "K8S_POD_NAME not terminated");
 		invariant(memchr(args.pod_uid, 0, sizeof(args.pod_uid)) != NULL,
 			  "K8S_POD_UID not terminated");
-		invariant(memchr(args.infra_container_id, 0, sizeof(args.infra_container_id)) != NULL,
+		invariant(memchr(args.infra_container_id, 0, sizeof(args.infra_container_id)) !=
+				  NULL,
 			  "K8S_POD_INFRA_CONTAINER_ID not terminated");
 		invariant(!args.has_mac || !(args.mac[0] & 1), "accepted a multicast MAC");
 	} else {
@@ -80,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		invariant(env.path && env.path[0], "accepted no CNI_PATH");
 		invariant(!env.netns || !env.netns[0] || env.netns[0] == '/', "relative CNI_NETNS");
 		if (env.cmd == CNI_CMD_ADD || env.cmd == CNI_CMD_DEL || env.cmd == CNI_CMD_CHECK) {
-			invariant(cni_containerid_valid(env.containerid), "invalid CNI_CONTAINERID");
+			invariant(cni_containerid_valid(env.containerid),
+				  "invalid CNI_CONTAINERID");
 			invariant(cni_ifname_valid(env.ifname), "invalid CNI_IFNAME");
 		}
 		(void) cni_command_name(env.cmd);

@@ -65,7 +65,8 @@ static void one_command(const char *buf, size_t size, enum cni_command cmd,
 	r = config_parse(buf, size, cmd, args, &cfg, &err);
 	invariant((r < 0) == (err.code != 0), "config_parse: return value and error disagree");
 	if (r >= 0) {
-		invariant(cni_version_supported(cfg.cni_version), "accepted an unsupported version");
+		invariant(cni_version_supported(cfg.cni_version),
+			  "accepted an unsupported version");
 		invariant(cmd == CNI_CMD_DEL || cmd == CNI_CMD_GC || cni_ifname_valid(cfg.master) ||
 				  (cfg.link == LINK_HOSTDEV && !cfg.master[0] &&
 				   config_device_id_valid(cfg.device_id)),

@@ -46,9 +46,11 @@ static void check_range(const struct pool_range *r)
 		invariant(r->exclude[i].family == r->net.family, "exclusion of the other family");
 	/* the offsets at the ends map back to themselves */
 	pool_addr_at(r, r->first, a);
-	invariant(pool_offset(r, a, &off) == 0 && off == r->first, "first offset does not round trip");
+	invariant(pool_offset(r, a, &off) == 0 && off == r->first,
+		  "first offset does not round trip");
 	pool_addr_at(r, r->last, a);
-	invariant(pool_offset(r, a, &off) == 0 && off == r->last, "last offset does not round trip");
+	invariant(pool_offset(r, a, &off) == 0 && off == r->last,
+		  "last offset does not round trip");
 	if (pool_pick(r, r->first, NULL, NULL, &off) == 0)
 		invariant(pool_usable(r, off), "pool_pick returned an unusable offset");
 	(void) pool_name(r, "", name, sizeof(name));
@@ -64,14 +66,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = ipam_config_parse((const char *) data, size, commands[i], &c, &err);
 		invariant((r < 0) == (err.code != 0), "return value and error disagree");
 		if (r >= 0) {
-			invariant(cni_version_supported(c.cni_version), "accepted an unsupported version");
+			invariant(cni_version_supported(c.cni_version),
+				  "accepted an unsupported version");
 			invariant(c.n_ranges >= 1 && c.n_ranges <= IPAM_RANGES_MAX, "range count");
-			invariant(strlen(c.network_name) <= IPAM_NETWORK_NAME_MAX, "network_name length");
-			invariant(c.api_timeout_ms >= 1000 && c.api_timeout_ms <= 120000, "api timeout");
-			invariant(c.retry_budget_ms >= 1000 && c.retry_budget_ms <= 600000, "retry budget");
+			invariant(strlen(c.network_name) <= IPAM_NETWORK_NAME_MAX,
+				  "network_name length");
+			invariant(c.api_timeout_ms >= 1000 && c.api_timeout_ms <= 120000,
+				  "api timeout");
+			invariant(c.retry_budget_ms >= 1000 && c.retry_budget_ms <= 600000,
+				  "retry budget");
 			invariant(c.quiet_s <= 86400, "quiet period");
 			invariant(c.log_level >= -1, "log level");
-			invariant(commands[i] != CNI_CMD_GC || c.valid_attachments, "GC without attachments");
+			invariant(commands[i] != CNI_CMD_GC || c.valid_attachments,
+				  "GC without attachments");
 			for (unsigned j = 0; j < c.n_ranges; j++)
 				check_range(&c.ranges[j]);
 		} else {

@@ -38,11 +38,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define SEP "\n~~~\n"
+#define SEP          "\n~~~\n"
 #define REQUESTS_MAX 256
 
 struct k8s_client {
-	const char *p, *end;	/* the rest of the script */
+	const char *p, *end; /* the rest of the script */
 	unsigned requests;
 	char msg[256];
 };
@@ -54,7 +54,8 @@ static const char *const configs[] = {
 	"\"exclude\":[\"10.77.0.4/32\"],\"routes\":[{\"dst\":\"10.250.0.0/16\"}]}}",
 	/* IPv6 without reservations (whole-object updates under resourceVersion) */
 	"{\"cniVersion\":\"1.1.0\",\"name\":\"rdma\",\"type\":\"rdmanet-ipam\","
-	"\"ipam\":{\"type\":\"rdmanet-ipam\",\"range\":\"fd00:77::/125\",\"network_name\":\"net-a\","
+	"\"ipam\":{\"type\":\"rdmanet-ipam\",\"range\":\"fd00:77::/"
+	"125\",\"network_name\":\"net-a\","
 	"\"enable_overlapping_ranges\":false}}",
 	/* dual stack */
 	"{\"cniVersion\":\"1.0.0\",\"name\":\"rdma\",\"type\":\"rdmanet-ipam\","
@@ -62,7 +63,8 @@ static const char *const configs[] = {
 	"{\"range\":\"fd00:78::/126\"}]}}",
 	/* a sub-range, a network name, no rest after release */
 	"{\"cniVersion\":\"0.4.0\",\"name\":\"rdma\",\"type\":\"rdmanet-ipam\","
-	"\"ipam\":{\"type\":\"rdmanet-ipam\",\"range\":\"10.79.0.0/24\",\"range_start\":\"10.79.0.10\","
+	"\"ipam\":{\"type\":\"rdmanet-ipam\",\"range\":\"10.79.0.0/"
+	"24\",\"range_start\":\"10.79.0.10\","
 	"\"range_end\":\"10.79.0.13\",\"network_name\":\"storage\",\"release_quiet_seconds\":0}}",
 };
 
@@ -89,13 +91,23 @@ static int status_errno(long code, const char *method)
 	if (code >= 200 && code < 300)
 		return 0;
 	switch (code) {
-	case 400: case 422: case 413: return code == 413 ? -E2BIG : -EINVAL;
-	case 401: case 403: return -EACCES;
-	case 404: return -ENOENT;
-	case 408: return -ETIMEDOUT;
-	case 409: return strcmp(method, "POST") ? -ESTALE : -EEXIST;
-	case 410: return -ESTALE;
-	case 429: return -EAGAIN;
+	case 400:
+	case 422:
+	case 413:
+		return code == 413 ? -E2BIG : -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	case 408:
+		return -ETIMEDOUT;
+	case 409:
+		return strcmp(method, "POST") ? -ESTALE : -EEXIST;
+	case 410:
+		return -ESTALE;
+	case 429:
+		return -EAGAIN;
 	}
 	if (code >= 500 && code < 600)
 		return -EAGAIN;
@@ -211,8 +223,10 @@ static void check_add(const struct ipam_config *cfg, const struct cni_result *re
 		pool_off_t off;
 
 		invariant(res->ips[i].family == rg->net.family, "ADD: address of the other family");
-		invariant(pool_offset(rg, res->ips[i].addr, &off) == 0, "ADD: address outside its CIDR");
-		invariant(pool_usable(rg, off), "ADD: address not usable (range, exclude, gateway)");
+		invariant(pool_offset(rg, res->ips[i].addr, &off) == 0,
+			  "ADD: address outside its CIDR");
+		invariant(pool_usable(rg, off),
+			  "ADD: address not usable (range, exclude, gateway)");
 		invariant(res->ips[i].prefixlen == rg->net.prefixlen, "ADD: prefix length");
 	}
 }
@@ -232,8 +246,8 @@ static void lock_dir_remove(void)
 	if (!d)
 		return;
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' &&
-		    (size_t) snprintf(path, sizeof(path), "%s/%s", lock_dir, e->d_name) < sizeof(path))
+		if (e->d_name[0] != '.' && (size_t) snprintf(path, sizeof(path), "%s/%s", lock_dir,
+							     e->d_name) < sizeof(path))
 			(void) unlink(path);
 	(void) closedir(d);
 	(void) rmdir(lock_dir);
@@ -255,7 +269,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *nl;
 	char *text;
 	struct k8s_client k = { 0 };
-	struct ipam_owner who = { .containerid = "c0ffee01", .ifname = "net1",
+	struct ipam_owner who = { .containerid = "c0ffee01",
+				  .ifname = "net1",
 				  .podref = "default/pod-1" };
 	struct ipam_config cfg;
 	struct cni_err err = { 0 }, cerr = { 0 };
@@ -286,14 +301,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	log_set_level(LOG_LVL_ERROR);
 	/* the config without its closing brace, then GC's attachments or DEL's prevResult */
 	(void) snprintf(conf, sizeof(conf), "%.*s%s}", (int) strlen(configs[which]) - 1,
-			configs[which], op == 3 ? gc_attachments : op == 1 ? del_prev_result : "");
+			configs[which],
+			op == 3 ? gc_attachments :
+			op == 1 ? del_prev_result :
+				  "");
 	r = ipam_config_parse(conf, strlen(conf),
-			      op == 3 ? CNI_CMD_GC : op == 1 ? CNI_CMD_DEL : CNI_CMD_ADD, &cfg, &cerr);
+			      op == 3 ? CNI_CMD_GC :
+			      op == 1 ? CNI_CMD_DEL :
+					CNI_CMD_ADD,
+			      &cfg, &cerr);
 	invariant(r == 0, cerr.msg);
-	cfg.retry_budget_ms = 20;	/* conflicts retry: keep each input fast */
+	cfg.retry_budget_ms = 20; /* conflicts retry: keep each input fast */
 	k.p = nl + 1;
 	k.end = text + size;
-	x = (struct ipam_ctx) { .cfg = &cfg, .k = &k, .ns = "kube-system", .who = &who };
+	x = (struct ipam_ctx){ .cfg = &cfg, .k = &k, .ns = "kube-system", .who = &who };
 
 	switch (op) {
 	case 0: {
@@ -320,17 +341,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = ipam_k8s_status(&x, &err);
 		break;
 	default: {
-		struct ipam_reconcile_opts o = { .ns = "kube-system", .grace_s = 60,
+		struct ipam_reconcile_opts o = { .ns = "kube-system",
+						 .grace_s = 60,
 						 .dry_run = which & 1 };
 		struct ipam_reconcile_stats st;
 
 		r = ipam_reconcile(&k, &o, &st, &err);
 		if (r >= 0)
-			invariant(st.released <= st.allocations, "reconcile released more than it saw");
+			invariant(st.released <= st.allocations,
+				  "reconcile released more than it saw");
 		break;
 	}
 	}
-	if (getenv("RDMANET_FUZZ_DEBUG"))	/* to see what a seed reaches */
+	if (getenv("RDMANET_FUZZ_DEBUG")) /* to see what a seed reaches */
 		fprintf(stderr, "%s %u: %d, %u requests; %s (%s)\n", opname, which, r, k.requests,
 			err.msg, err.details);
 	invariant((r < 0) == (err.code != 0), "return value and error disagree");

@@ -35,7 +35,8 @@ static void msg_clean(const char *m)
 	invariant(strlen(m) < 1024, "message too long");
 	invariant(!strstr(m, TOKEN), "the token appears in a message");
 	for (; *m; m++)
-		invariant((unsigned char) *m >= 0x20 && *m != 0x7f, "control character in a message");
+		invariant((unsigned char) *m >= 0x20 && *m != 0x7f,
+			  "control character in a message");
 }
 
 static void free_client(void)
@@ -93,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < size && blank; i++)
 		blank = body[i] && strchr(" \t\r\n", body[i]);
 
-	r = k8s_response(k, method, "https://fuzz.invalid:6443/api/v1/pods", code, body, size, &json);
+	r = k8s_response(k, method, "https://fuzz.invalid:6443/api/v1/pods", code, body, size,
+			 &json);
 	invariant(r <= 0, "k8s_response: positive return");
 	invariant(r < 0 || (code >= 200 && code < 300), "success for a non-2xx status");
 	invariant(r != 0 || json || blank, "success for a body that is not JSON");
@@ -114,7 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r == 1) {
 			size_t n = strnlen(cont, sizeof(cont));
 
-			invariant(n > 0 && n < sizeof(cont), "continue token empty or not terminated");
+			invariant(n > 0 && n < sizeof(cont),
+				  "continue token empty or not terminated");
 			invariant(!strpbrk(cont, "=+/&"), "continue token not escaped");
 		}
 		if (r < 0)

@@ -98,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	r = k8s_kubeconfig_parse(text, size, "/nonexistent/rdmanet-fuzz", &c, &err);
-	invariant((r < 0) == (err.code != 0), "k8s_kubeconfig_parse: return value and error disagree");
+	invariant((r < 0) == (err.code != 0),
+		  "k8s_kubeconfig_parse: return value and error disagree");
 	if (r >= 0) {
 		size_t n = strlen(c.server);
 

@@ -91,7 +91,8 @@ static int replay_path(const char *path)
 		char sub[PATH_MAX];
 
 		if (ents[i]->d_name[0] != '.' &&
-		    snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) < (int) sizeof(sub) &&
+		    snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name) <
+			    (int) sizeof(sub) &&
 		    replay_path(sub) < 0)
 			r = -1;
 		free(ents[i]);

@@ -31,7 +31,8 @@
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: k8s-probe (--kubeconfig FILE | --incluster DIR) [--timeout MS] [--type CONTENT-TYPE]\n"
+		"usage: k8s-probe (--kubeconfig FILE | --incluster DIR) [--timeout MS] [--type "
+		"CONTENT-TYPE]\n"
 		"                 METHOD PATH [BODY|@FILE] [-- METHOD PATH [BODY|@FILE]]...\n");
 	return 2;
 }
@@ -72,8 +73,9 @@ static int probe(struct k8s_client *k, int i, const char *type, const char *meth
 	}
 	t0 = clock_now_ms();
 	r = k8s_request_type(k, method, path, type, body, &status, &resp);
-	printf("request %d: %s %s -> status %ld ret %d %s connections %u ms %lld\n", i, method, path,
-	       status, r, r ? strerrorname_np(-r) : "OK", k8s_client_connections(k), clock_now_ms() - t0);
+	printf("request %d: %s %s -> status %ld ret %d %s connections %u ms %lld\n", i, method,
+	       path, status, r, r ? strerrorname_np(-r) : "OK", k8s_client_connections(k),
+	       clock_now_ms() - t0);
 	text = resp ? cJSON_PrintUnformatted(resp) : NULL;
 	printf("body %d: %s\n", i, text ? text : "(none)");
 	if (r < 0)
@@ -115,8 +117,8 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		r = k8s_client_new(&c, (unsigned) timeout, &k, &err);
 	if (r < 0) {
-		printf("config: ret %d %s code %d: %s%s%s\n", r, strerrorname_np(-r), err.code, err.msg,
-		       err.details[0] ? ": " : "", err.details);
+		printf("config: ret %d %s code %d: %s%s%s\n", r, strerrorname_np(-r), err.code,
+		       err.msg, err.details[0] ? ": " : "", err.details);
 		k8s_config_free(&c);
 		k8s_global_cleanup();
 		return 2;
@@ -124,7 +126,8 @@ int main(int argc, char **argv)
 	printf("server %s namespace '%s'%s%s%s\n", c.server, c.namespace_, c.token ? " token" : "",
 	       c.cert_pem ? " client-certificate" : "", c.insecure ? " insecure" : "");
 	while (i < argc) {
-		const char *method = argv[i], *path = i + 1 < argc ? argv[i + 1] : NULL, *body = NULL;
+		const char *method = argv[i], *path = i + 1 < argc ? argv[i + 1] : NULL,
+			   *body = NULL;
 
 		if (!path || !strcmp(path, "--")) {
 			failed = 1;

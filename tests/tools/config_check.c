@@ -32,8 +32,10 @@
 #include "rdmanet/pool.h"
 
 /* What Multus puts into CNI_ARGS for a pod. */
-#define MULTUS_ARGS "IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=config-check;" \
-		    "K8S_POD_INFRA_CONTAINER_ID=0123456789abcdef;K8S_POD_UID=00000000-0000-0000-0000-000000000001"
+#define MULTUS_ARGS                                                                        \
+	"IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=config-check;"          \
+	"K8S_POD_INFRA_CONTAINER_ID=0123456789abcdef;K8S_POD_UID=00000000-0000-0000-0000-" \
+	"000000000001"
 
 /* The whole file (at most twice the parser's limit, so the parser reports an oversize one). */
 static char *read_all(const char *path, size_t *len)
@@ -128,7 +130,8 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(sum, "rpFilter", cfg.rp_filter);
 	if (cfg.has_ipam && !strcmp(cfg.ipam_type, "rdmanet-ipam")) {
 		if (ipam_config_parse(buf, len, CNI_CMD_ADD, &ic, &err) < 0) {
-			rc = fail("rdmanet-ipam", &err, ic.cni_version[0] ? ic.cni_version : cfg.cni_version);
+			rc = fail("rdmanet-ipam", &err,
+				  ic.cni_version[0] ? ic.cni_version : cfg.cni_version);
 		} else {
 			cJSON *pools = cJSON_AddArrayToObject(sum, "pools");
 			cJSON *cidrs = cJSON_AddArrayToObject(sum, "ranges");
@@ -136,7 +139,8 @@ int main(int argc, char **argv)
 			for (unsigned i = 0; i < ic.n_ranges; i++) {
 				char name[POOL_NAME_MAX];
 
-				if (pool_name(&ic.ranges[i], ic.network_name, name, sizeof(name)) >= 0)
+				if (pool_name(&ic.ranges[i], ic.network_name, name, sizeof(name)) >=
+				    0)
 					cJSON_AddItemToArray(pools, cJSON_CreateString(name));
 				add_range(cidrs, &ic.ranges[i]);
 			}

@@ -36,16 +36,35 @@ static void test_version_cmp(void)
 static void test_version_cmp_malformed(void)
 {
 	static const char *const bad[] = {
-		"", "1", "1.0", "1.0.", "1..0", ".1.0", "1.0.0.", "1.0.0.0", "a.b.c", "1.0.0-rc1",
-		"v1.0.0", " 1.0.0", "1.0.0 ", "1.0.0\n", "-1.0.0", "+1.0.0", "1.-1.0", "1001.0.0",
-		"1.0.99999999999999999999", "1,0,0", "0x1.0.0",
+		"",
+		"1",
+		"1.0",
+		"1.0.",
+		"1..0",
+		".1.0",
+		"1.0.0.",
+		"1.0.0.0",
+		"a.b.c",
+		"1.0.0-rc1",
+		"v1.0.0",
+		" 1.0.0",
+		"1.0.0 ",
+		"1.0.0\n",
+		"-1.0.0",
+		"+1.0.0",
+		"1.-1.0",
+		"1001.0.0",
+		"1.0.99999999999999999999",
+		"1,0,0",
+		"0x1.0.0",
 	};
 
 	CHECK_INT(cni_version_cmp(NULL, "1.0.0"), -2);
 	CHECK_INT(cni_version_cmp("1.0.0", NULL), -2);
 	CHECK_INT(cni_version_cmp(NULL, NULL), -2);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (cni_version_cmp(bad[i], "1.0.0") != -2 || cni_version_cmp("1.0.0", bad[i]) != -2) {
+		if (cni_version_cmp(bad[i], "1.0.0") != -2 ||
+		    cni_version_cmp("1.0.0", bad[i]) != -2) {
 			printf("  '%s' was not treated as malformed\n", bad[i]);
 			CHECK(0);
 		}
@@ -56,7 +75,7 @@ static void test_version_cmp_malformed(void)
 static void test_version_supported(void)
 {
 	static const char *const good[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
-	static const char *const bad[] = { "0.1.0", "0.2.0", "0.3.2", "0.5.0", "1.0.1", "1.2.0",
+	static const char *const bad[] = { "0.1.0", "0.2.0", "0.3.2", "0.5.0", "1.0.1",  "1.2.0",
 					   "2.0.0", "1.0",   "1",     "",      "1.1.0 ", "01.0.0" };
 	size_t n = 0;
 
@@ -129,7 +148,7 @@ static void test_ifname_valid(void)
 	CHECK(cni_ifname_valid("a"));
 	CHECK(cni_ifname_valid("..."));
 	CHECK(cni_ifname_valid(".a"));
-	CHECK(cni_ifname_valid("abcdefghijklmno")); /* 15 */
+	CHECK(cni_ifname_valid("abcdefghijklmno"));   /* 15 */
 	CHECK(!cni_ifname_valid("abcdefghijklmnop")); /* 16 */
 	CHECK(!cni_ifname_valid(""));
 	CHECK(!cni_ifname_valid(NULL));
@@ -152,7 +171,8 @@ static void test_containerid_valid(void)
 	CHECK(cni_containerid_valid("0"));
 	CHECK(cni_containerid_valid("abc123"));
 	CHECK(cni_containerid_valid("A1_b.c-d"));
-	CHECK(cni_containerid_valid("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+	CHECK(cni_containerid_valid(
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
 	CHECK(!cni_containerid_valid(""));
 	CHECK(!cni_containerid_valid(NULL));
 	CHECK(!cni_containerid_valid("_abc"));
@@ -174,14 +194,23 @@ static void test_containerid_valid(void)
 static void test_mac_parse(void)
 {
 	static const char *const bad[] = {
-		"",			 "02:00:00:00:00",	"02:00:00:00:00:0",
-		"02:00:00:00:00:001",	 "02-00-00-00-00-01",	"0200.0000.0001",
+		"",
+		"02:00:00:00:00",
+		"02:00:00:00:00:0",
+		"02:00:00:00:00:001",
+		"02-00-00-00-00-01",
+		"0200.0000.0001",
 		"01:00:5e:00:00:01", /* multicast */
 		"ff:ff:ff:ff:ff:ff", /* broadcast */
 		"00:00:00:00:00:00", /* zero */
-		"zz:00:00:00:00:01",	 " 2:00:00:00:00:01",	"+2:00:00:00:00:01",
-		"02:00:00:00:00:01 ",	 "02:00:00:00:00:0g",	"02::00:00:00:00:01",
-		"0x:00:00:00:00:01",	 "02:00:00:00:00:01:02",
+		"zz:00:00:00:00:01",
+		" 2:00:00:00:00:01",
+		"+2:00:00:00:00:01",
+		"02:00:00:00:00:01 ",
+		"02:00:00:00:00:0g",
+		"02::00:00:00:00:01",
+		"0x:00:00:00:00:01",
+		"02:00:00:00:00:01:02",
 	};
 	unsigned char mac[6];
 
@@ -208,7 +237,8 @@ static void test_args_multus(void)
 
 	memset(&a, 0x5a, sizeof(a));
 	CHECK_INT(cni_args_parse("IgnoreUnknown=true;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p;"
-				 "K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=0123abcd-ef01-4567-89ab-cdef01234567",
+				 "K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=0123abcd-ef01-4567-"
+				 "89ab-cdef01234567",
 				 &a, &err),
 		  0);
 	CHECK_INT(err.code, 0);
@@ -222,7 +252,8 @@ static void test_args_multus(void)
 	/* a realistic one */
 	CHECK_INT(cni_args_parse("IgnoreUnknown=1;K8S_POD_NAMESPACE=kube-system;"
 				 "K8S_POD_NAME=coredns-5d78c9869d-8x2vq;"
-				 "K8S_POD_INFRA_CONTAINER_ID=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b;"
+				 "K8S_POD_INFRA_CONTAINER_ID="
+				 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b;"
 				 "K8S_POD_UID=3c0b1d0e-8f4b-4a4e-9f7c-1b2d3e4f5a6b",
 				 &a, &err),
 		  0);
@@ -257,7 +288,8 @@ static void expect_args_error(const char *raw, const char *needle, int line)
 
 	if (r >= 0 || err.code != CNI_ERR_INVALID_ENV || !strstr(err.msg, needle) ||
 	    !strstr(err.msg, "CNI_ARGS")) {
-		printf("  line %d: CNI_ARGS '%.60s': r=%d code=%d msg='%s' (want code 4 and '%s')\n",
+		printf("  line %d: CNI_ARGS '%.60s': r=%d code=%d msg='%s' "
+		       "(want code 4 and '%s')\n",
 		       line, raw, r, err.code, err.msg, needle);
 		unit_cur_failed = 1;
 	}
@@ -399,7 +431,8 @@ static void test_args_bad_values(void)
 	ARGS_ERR("K8S_POD_INFRA_CONTAINER_ID=", "K8S_POD_INFRA_CONTAINER_ID");
 	ARGS_ERR("K8S_POD_INFRA_CONTAINER_ID=-abc", "K8S_POD_INFRA_CONTAINER_ID");
 	ARGS_ERR("K8S_POD_INFRA_CONTAINER_ID=ab/c", "K8S_POD_INFRA_CONTAINER_ID");
-	ARGS_ERR("IgnoreUnknown=true;K8S_POD_INFRA_CONTAINER_ID=ab:c", "K8S_POD_INFRA_CONTAINER_ID");
+	ARGS_ERR("IgnoreUnknown=true;K8S_POD_INFRA_CONTAINER_ID=ab:c",
+		 "K8S_POD_INFRA_CONTAINER_ID");
 	CHECK_INT(err.code, 0);
 }
 
@@ -407,7 +440,7 @@ static void test_args_bad_values(void)
 /* CNI_* environment */
 
 static const char *const env_names[] = { "CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS",
-					 "CNI_IFNAME",	"CNI_ARGS",	   "CNI_PATH" };
+					 "CNI_IFNAME",  "CNI_ARGS",        "CNI_PATH" };
 
 static void env_set(const char *cmd)
 {
@@ -444,7 +477,7 @@ static void env_expect(const char *needle, int line)
 		unit_cur_failed = 1;
 	}
 }
-#define ENV_OK() env_expect(NULL, __LINE__)
+#define ENV_OK()        env_expect(NULL, __LINE__)
 #define ENV_ERR(needle) env_expect(needle, __LINE__)
 
 static void test_env_add_ok(void)
@@ -534,7 +567,8 @@ static void optional_vars(const char *cmd, const char *const *vars, size_t n)
 
 static void test_env_required_per_command(void)
 {
-	static const char *const add[] = { "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH" };
+	static const char *const add[] = { "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME",
+					   "CNI_PATH" };
 	static const char *const del[] = { "CNI_CONTAINERID", "CNI_IFNAME", "CNI_PATH" };
 	static const char *const del_opt[] = { "CNI_NETNS", "CNI_ARGS" };
 	static const char *const status[] = { "CNI_PATH" };
@@ -556,8 +590,11 @@ static void test_env_commands_parse(void)
 	static const struct {
 		const char *name;
 		enum cni_command cmd;
-	} cmds[] = { { "ADD", CNI_CMD_ADD },	   { "DEL", CNI_CMD_DEL }, { "CHECK", CNI_CMD_CHECK },
-		     { "STATUS", CNI_CMD_STATUS }, { "GC", CNI_CMD_GC } };
+	} cmds[] = { { "ADD", CNI_CMD_ADD },
+		     { "DEL", CNI_CMD_DEL },
+		     { "CHECK", CNI_CMD_CHECK },
+		     { "STATUS", CNI_CMD_STATUS },
+		     { "GC", CNI_CMD_GC } };
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		struct cni_err err = { 0 };
@@ -573,8 +610,9 @@ static void test_env_commands_parse(void)
 
 static void test_env_ifname(void)
 {
-	static const char *const bad[] = { "abcdefghijklmnop", ".", "..", "a/b", "a:b", "a b",
-					   "a\tb", "net1\n", "/" };
+	static const char *const bad[] = {
+		"abcdefghijklmnop", ".", "..", "a/b", "a:b", "a b", "a\tb", "net1\n", "/"
+	};
 	static const char *const cmds[] = { "ADD", "DEL", "CHECK" };
 
 	for (size_t c = 0; c < 3; c++) {
@@ -597,8 +635,8 @@ static void test_env_ifname(void)
 
 static void test_env_containerid(void)
 {
-	static const char *const bad[] = { "_abc", ".abc", "-abc", "ab/c", "ab c", "ab:c", "ab\nc",
-					   "ab;c", "ab\xc3\xa9" };
+	static const char *const bad[] = { "_abc", ".abc",  "-abc", "ab/c",      "ab c",
+					   "ab:c", "ab\nc", "ab;c", "ab\xc3\xa9" };
 	char id[CNI_CONTAINERID_MAX + 2];
 
 	env_set("ADD");
@@ -720,8 +758,8 @@ static void test_cidr_parse_good(void)
 	CHECK_INT(cidr_parse("::ffff:10.1.2.3/128", &family, a, &plen, NULL, 0), 0);
 	CHECK_INT(family, AF_INET6);
 	CHECK_INT(plen, 128);
-	CHECK_INT(cidr_parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128", &family, a,
-			     &plen, NULL, 0),
+	CHECK_INT(cidr_parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128", &family, a, &plen,
+			     NULL, 0),
 		  0);
 }
 
@@ -768,7 +806,7 @@ static void test_cidr_parse_bad(void)
 
 static void test_ip_parse(void)
 {
-	static const char *const bad[] = { "",	       "10.1.2.3/24", " 10.1.2.3", "10.1.2.3 ",
+	static const char *const bad[] = { "",         "10.1.2.3/24", " 10.1.2.3", "10.1.2.3 ",
 					   "10.1.2",   "1.2.3.256",   "fd00:::1",  "fe80::1%eth0",
 					   "hostname", "0x0a.1.2.3",  "10.01.2.3" };
 	unsigned char a[16];
@@ -819,7 +857,8 @@ static void test_result_parse_031(void)
 		"\"sandbox\":\"/var/run/netns/pod\"}],"
 		"\"ips\":[{\"version\":\"4\",\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\","
 		"\"interface\":0}],"
-		"\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"10.2.0.0/16\"}],"
+		"\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"10.2.0.0/"
+		"16\"}],"
 		"\"dns\":{\"nameservers\":[\"10.0.0.10\"],\"domain\":\"cluster.local\"}}";
 	struct cni_err err = { 0 };
 	struct cni_result res;
@@ -877,11 +916,11 @@ static void test_result_parse_040_dual_stack(void)
 
 static void test_result_parse_100(void)
 {
-	static const char *const json =
-		"{\"cniVersion\":\"1.0.0\","
-		"\"interfaces\":[{\"name\":\"eth0\"},{\"name\":\"net1\",\"sandbox\":\"/run/netns/x\"}],"
-		"\"ips\":[{\"address\":\"fd00::3/64\",\"interface\":1}],"
-		"\"dns\":{}}";
+	static const char *const json = "{\"cniVersion\":\"1.0.0\","
+					"\"interfaces\":[{\"name\":\"eth0\"},{\"name\":\"net1\","
+					"\"sandbox\":\"/run/netns/x\"}],"
+					"\"ips\":[{\"address\":\"fd00::3/64\",\"interface\":1}],"
+					"\"dns\":{}}";
 	struct cni_err err = { 0 };
 	struct cni_result res;
 
@@ -902,9 +941,11 @@ static void test_result_parse_110(void)
 	static const char *const json =
 		"{\"cniVersion\":\"1.1.0\","
 		"\"interfaces\":[{\"name\":\"net1\",\"mac\":\"02:00:00:00:00:01\",\"mtu\":9000,"
-		"\"sandbox\":\"/var/run/netns/pod\",\"socketPath\":\"/x\",\"pciID\":\"0000:3b:00.2\"}],"
+		"\"sandbox\":\"/var/run/netns/pod\",\"socketPath\":\"/"
+		"x\",\"pciID\":\"0000:3b:00.2\"}],"
 		"\"ips\":[{\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\",\"interface\":0}],"
-		"\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\",\"mtu\":1500,\"advmss\":1460,"
+		"\"routes\":[{\"dst\":\"0.0.0.0/"
+		"0\",\"gw\":\"10.1.2.1\",\"mtu\":1500,\"advmss\":1460,"
 		"\"priority\":100,\"table\":200,\"scope\":0},"
 		"{\"dst\":\"10.9.0.0/16\",\"scope\":253,\"table\":2147483647,\"priority\":0}]}";
 	struct cni_err err = { 0 };
@@ -948,9 +989,10 @@ static void result_bad(const char *json, const char *field, int line)
 	struct cni_result res;
 	int r = parse_str(json, 103, &res, &err);
 
-	if (r >= 0 || err.code != 103 || !strstr(err.msg, "IPAM result") || !strstr(err.msg, field)) {
-		printf("  line %d: r=%d code=%d msg='%s' (want 103 naming '%s')\n", line, r, err.code,
-		       err.msg, field);
+	if (r >= 0 || err.code != 103 || !strstr(err.msg, "IPAM result") ||
+	    !strstr(err.msg, field)) {
+		printf("  line %d: r=%d code=%d msg='%s' (want 103 naming '%s')\n", line, r,
+		       err.code, err.msg, field);
 		unit_cur_failed = 1;
 	}
 	cni_result_free(&res); /* after a failure too: no leak (valgrind/ASan) */
@@ -969,7 +1011,8 @@ static void test_result_parse_wrong_types(void)
 	cJSON_Delete(j);
 	cni_result_free(&res);
 	memset(&err, 0, sizeof(err));
-	CHECK_INT(cni_result_parse(NULL, "prevResult", CNI_ERR_INVALID_CONFIG, &res, &err), -EINVAL);
+	CHECK_INT(cni_result_parse(NULL, "prevResult", CNI_ERR_INVALID_CONFIG, &res, &err),
+		  -EINVAL);
 	CHECK_INT(err.code, CNI_ERR_INVALID_CONFIG);
 
 	RESULT_BAD("{\"interfaces\":{}}", "'interfaces'");
@@ -982,7 +1025,8 @@ static void test_result_parse_wrong_types(void)
 	RESULT_BAD("{\"interfaces\":[{\"name\":\"net1\",\"mac\":"
 		   "\"0123456789012345678901234567890123456789012345678901234567890123\"}]}",
 		   "'interfaces[].mac'");
-	RESULT_BAD("{\"interfaces\":[{\"name\":\"net1\",\"sandbox\":[]}]}", "'interfaces[].sandbox'");
+	RESULT_BAD("{\"interfaces\":[{\"name\":\"net1\",\"sandbox\":[]}]}",
+		   "'interfaces[].sandbox'");
 	RESULT_BAD("{\"interfaces\":[{\"name\":\"net1\",\"mtu\":\"9000\"}]}", "'interfaces[].mtu'");
 	RESULT_BAD("{\"interfaces\":[{\"name\":\"net1\",\"mtu\":-1}]}", "'interfaces[].mtu'");
 	RESULT_BAD("{\"interfaces\":[{\"name\":\"net1\",\"mtu\":65536}]}", "'interfaces[].mtu'");
@@ -1026,13 +1070,15 @@ static void test_result_parse_wrong_types(void)
 
 static void test_result_parse_version_mismatch(void)
 {
-	RESULT_BAD("{\"ips\":[{\"version\":\"6\",\"address\":\"10.1.2.3/24\"}]}", "'ips[].version'");
+	RESULT_BAD("{\"ips\":[{\"version\":\"6\",\"address\":\"10.1.2.3/24\"}]}",
+		   "'ips[].version'");
 	RESULT_BAD("{\"ips\":[{\"version\":\"4\",\"address\":\"fd00::3/64\"}]}", "'ips[].version'");
 	RESULT_BAD("{\"ips\":[{\"version\":4,\"address\":\"10.1.2.3/24\"}]}", "'ips[].version'");
 	RESULT_BAD("{\"ips\":[{\"version\":\"ipv4\",\"address\":\"10.1.2.3/24\"}]}",
 		   "'ips[].version'");
 	/* the gateway must be of the address' family */
-	RESULT_BAD("{\"ips\":[{\"version\":\"6\",\"address\":\"fd00::3/64\",\"gateway\":\"10.1.2.1\"}]}",
+	RESULT_BAD("{\"ips\":[{\"version\":\"6\",\"address\":\"fd00::3/"
+		   "64\",\"gateway\":\"10.1.2.1\"}]}",
 		   "'ips[].gateway'");
 }
 
@@ -1048,7 +1094,8 @@ static void test_result_parse_iface_range(void)
 		   "\"ips\":[{\"address\":\"10.1.2.3/24\",\"interface\":0},"
 		   "{\"address\":\"10.1.2.4/24\",\"interface\":2}]}",
 		   "'ips[].interface'");
-	RESULT_BAD("{\"ips\":[{\"address\":\"10.1.2.3/24\",\"interface\":8}]}", "'ips[].interface'");
+	RESULT_BAD("{\"ips\":[{\"address\":\"10.1.2.3/24\",\"interface\":8}]}",
+		   "'ips[].interface'");
 	/* in range */
 	CHECK_INT(parse_str("{\"interfaces\":[{\"name\":\"eth0\"},{\"name\":\"net1\"}],"
 			    "\"ips\":[{\"address\":\"10.1.2.3/24\",\"interface\":1}]}",
@@ -1079,7 +1126,8 @@ static void test_result_parse_too_many(void)
 		const char *key, *item;
 		unsigned max;
 	} cases[] = {
-		{ "interfaces", "{\"name\":\"net1\",\"sandbox\":\"/run/netns/x\"}", CNI_MAX_IFACES },
+		{ "interfaces", "{\"name\":\"net1\",\"sandbox\":\"/run/netns/x\"}",
+		  CNI_MAX_IFACES },
 		{ "ips", "{\"address\":\"10.1.2.3/24\"}", CNI_MAX_IPS },
 		{ "routes", "{\"dst\":\"10.0.0.0/8\"}", CNI_MAX_ROUTES },
 	};
@@ -1141,23 +1189,25 @@ static void full_result(struct cni_result *res)
 	res->routes[1].mtu = res->routes[1].advmss = res->routes[1].priority = -1;
 	res->routes[1].table = res->routes[1].scope = -1;
 
-	res->dns = cJSON_Parse("{\"nameservers\":[\"10.0.0.10\"],\"search\":[\"svc.cluster.local\"]}");
+	res->dns =
+		cJSON_Parse("{\"nameservers\":[\"10.0.0.10\"],\"search\":[\"svc.cluster.local\"]}");
 }
 
 #define IFACE_OLD \
 	"{\"name\":\"net1\",\"mac\":\"02:00:00:00:00:01\",\"sandbox\":\"/var/run/netns/pod\"}"
-#define IFACE_110                                                                               \
-	"{\"name\":\"net1\",\"mac\":\"02:00:00:00:00:01\",\"mtu\":9000,"                        \
+#define IFACE_110                                                        \
+	"{\"name\":\"net1\",\"mac\":\"02:00:00:00:00:01\",\"mtu\":9000," \
 	"\"sandbox\":\"/var/run/netns/pod\"}"
-#define IPS_OLD                                                                                 \
-	"[{\"version\":\"4\",\"interface\":0,\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\"}," \
+#define IPS_OLD                                                       \
+	"[{\"version\":\"4\",\"interface\":0,\"address\":\"10.1.2.3/" \
+	"24\",\"gateway\":\"10.1.2.1\"},"                             \
 	"{\"version\":\"6\",\"address\":\"fd00::3/64\"}]"
-#define IPS_1                                                                                   \
-	"[{\"interface\":0,\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\"},"                \
+#define IPS_1                                                                      \
+	"[{\"interface\":0,\"address\":\"10.1.2.3/24\",\"gateway\":\"10.1.2.1\"}," \
 	"{\"address\":\"fd00::3/64\"}]"
 #define ROUTES_OLD "[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\"},{\"dst\":\"fd00:1::/48\"}]"
-#define ROUTES_110                                                                              \
-	"[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\",\"mtu\":1500,\"advmss\":1460,"               \
+#define ROUTES_110                                                                  \
+	"[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.2.1\",\"mtu\":1500,\"advmss\":1460," \
 	"\"priority\":100,\"table\":200,\"scope\":0},{\"dst\":\"fd00:1::/48\"}]"
 #define DNS "{\"nameservers\":[\"10.0.0.10\"],\"search\":[\"svc.cluster.local\"]}"
 
@@ -1341,7 +1391,7 @@ static void test_err_set_first_wins(void)
 /* allocation failures inside cJSON: no crash, no leak (ASan/valgrind), NULL or whole JSON */
 
 static int oom_countdown = -1; /* allocations left before failing; -1: never, -2: failed once */
-static bool oom_oneshot;	/* fail one allocation only, or every one from then on */
+static bool oom_oneshot;       /* fail one allocation only, or every one from then on */
 
 static void *oom_malloc(size_t n)
 {
@@ -1450,7 +1500,8 @@ static void test_oom_version_and_error_format(void)
 				char *s;
 
 				oom_on(n, oneshot);
-				s = which ? cni_error_format(&e, "1.0.0") : cni_version_format("1.0.0");
+				s = which ? cni_error_format(&e, "1.0.0") :
+					    cni_version_format("1.0.0");
 				done = !oom_off();
 				if (s)
 					CHECK_STR(s, want[which]);

@@ -18,7 +18,7 @@
 #include "unit.h"
 
 #define MIN_GOOD_FIXTURES 15
-#define MIN_BAD_FIXTURES 25
+#define MIN_BAD_FIXTURES  25
 
 static char fixtures[PATH_MAX]; /* .../tests/fixtures/config */
 
@@ -253,7 +253,7 @@ static void test_good_edges(void)
 
 	CHECK_INT(GOOD("unknown-fields.json", CNI_CMD_ADD, &cfg), 0);
 	CHECK_STR(cfg.master, "ens1f0"); /* not "Master" */
-	CHECK_INT(cfg.mtu, 0);		 /* not "MTU" */
+	CHECK_INT(cfg.mtu, 0);           /* not "MTU" */
 	CHECK(!cfg.has_mac);
 	config_free(&cfg);
 
@@ -291,7 +291,8 @@ static void test_good_check_prev_result(void)
 
 	CHECK_INT(GOOD("check-040.json", CNI_CMD_CHECK, &cfg), 0);
 	CHECK(cJSON_IsObject(cfg.prev_result));
-	CHECK_INT(cni_result_parse(cfg.prev_result, "prevResult", CNI_ERR_INVALID_CONFIG, &res, &err),
+	CHECK_INT(cni_result_parse(cfg.prev_result, "prevResult", CNI_ERR_INVALID_CONFIG, &res,
+				   &err),
 		  0);
 	CHECK_INT(res.n_ifaces, 1);
 	CHECK_STR(res.ifaces[0].sandbox, "/var/run/netns/cni-1234");
@@ -308,7 +309,8 @@ static void test_good_check_prev_result(void)
 	config_free(&cfg);
 
 	CHECK_INT(GOOD("check-110-prevresult.json", CNI_CMD_CHECK, &cfg), 0);
-	CHECK_INT(cni_result_parse(cfg.prev_result, "prevResult", CNI_ERR_INVALID_CONFIG, &res, &err),
+	CHECK_INT(cni_result_parse(cfg.prev_result, "prevResult", CNI_ERR_INVALID_CONFIG, &res,
+				   &err),
 		  0);
 	CHECK_INT(res.ifaces[0].mtu, 4200);
 	CHECK_INT(res.routes[0].advmss, 3940);
@@ -474,8 +476,8 @@ static void test_master_required_per_command(void)
 		enum cni_command cmd;
 		bool needs_master;
 	} cases[] = {
-		{ CNI_CMD_ADD, true },	   { CNI_CMD_CHECK, true }, { CNI_CMD_STATUS, true },
-		{ CNI_CMD_DEL, false },	   { CNI_CMD_GC, false },
+		{ CNI_CMD_ADD, true },  { CNI_CMD_CHECK, true }, { CNI_CMD_STATUS, true },
+		{ CNI_CMD_DEL, false }, { CNI_CMD_GC, false },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -506,12 +508,12 @@ static void test_version_gates(void)
 		enum cni_command cmd;
 		int code; /* 0: ok */
 	} cases[] = {
-		{ "0.3.0", CNI_CMD_ADD, 0 },	{ "0.3.0", CNI_CMD_DEL, 0 },
-		{ "0.3.0", CNI_CMD_CHECK, 1 },	{ "0.3.1", CNI_CMD_CHECK, 1 },
-		{ "0.4.0", CNI_CMD_CHECK, 0 },	{ "1.0.0", CNI_CMD_CHECK, 0 },
-		{ "1.1.0", CNI_CMD_CHECK, 0 },	{ "0.4.0", CNI_CMD_STATUS, 1 },
+		{ "0.3.0", CNI_CMD_ADD, 0 },    { "0.3.0", CNI_CMD_DEL, 0 },
+		{ "0.3.0", CNI_CMD_CHECK, 1 },  { "0.3.1", CNI_CMD_CHECK, 1 },
+		{ "0.4.0", CNI_CMD_CHECK, 0 },  { "1.0.0", CNI_CMD_CHECK, 0 },
+		{ "1.1.0", CNI_CMD_CHECK, 0 },  { "0.4.0", CNI_CMD_STATUS, 1 },
 		{ "1.0.0", CNI_CMD_STATUS, 1 }, { "1.1.0", CNI_CMD_STATUS, 0 },
-		{ "0.3.1", CNI_CMD_GC, 1 },	{ "1.0.0", CNI_CMD_GC, 1 },
+		{ "0.3.1", CNI_CMD_GC, 1 },     { "1.0.0", CNI_CMD_GC, 1 },
 		{ "1.1.0", CNI_CMD_GC, 0 },
 	};
 	char buf[256];
@@ -527,8 +529,9 @@ static void test_version_gates(void)
 				cases[i].version);
 		r = parse_str(buf, cases[i].cmd, NULL, &cfg, &err);
 		if (cases[i].code ? (r >= 0 || err.code != cases[i].code) : (r < 0 || err.code)) {
-			printf("  %s with %s: r=%d code=%d msg='%s'\n", cni_command_name(cases[i].cmd),
-			       cases[i].version, r, err.code, err.msg);
+			printf("  %s with %s: r=%d code=%d msg='%s'\n",
+			       cni_command_name(cases[i].cmd), cases[i].version, r, err.code,
+			       err.msg);
 			unit_cur_failed = 1;
 		}
 		/* the version is known even when the command refuses it */
@@ -542,13 +545,14 @@ static void test_version_kept_on_later_error(void)
 	struct cni_err err = { 0 };
 	struct config cfg;
 
-	CHECK(parse_str("{\"cniVersion\":\"0.4.0\",\"name\":7}", CNI_CMD_ADD, NULL, &cfg, &err) < 0);
+	CHECK(parse_str("{\"cniVersion\":\"0.4.0\",\"name\":7}", CNI_CMD_ADD, NULL, &cfg, &err) <
+	      0);
 	CHECK_STR(cfg.cni_version, "0.4.0");
 	CHECK_INT(err.code, CNI_ERR_INVALID_CONFIG);
 	config_free(&cfg);
 	memset(&err, 0, sizeof(err));
-	CHECK(parse_str("{\"cniVersion\":\"9.9.9\",\"name\":\"n\"}", CNI_CMD_ADD, NULL, &cfg, &err) <
-	      0);
+	CHECK(parse_str("{\"cniVersion\":\"9.9.9\",\"name\":\"n\"}", CNI_CMD_ADD, NULL, &cfg,
+			&err) < 0);
 	CHECK_STR(cfg.cni_version, ""); /* unsupported: never answer in it */
 	CHECK_INT(err.code, CNI_ERR_INCOMPATIBLE_VERSION);
 	config_free(&cfg);
@@ -746,7 +750,8 @@ int main(int argc, char **argv)
 {
 	(void) argc;
 	if (unit_fixtures(argv[0], "config", fixtures) < 0) {
-		printf("cannot find tests/fixtures/config (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
+		printf("cannot find tests/fixtures/config (run from the top directory or set "
+		       "FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

@@ -31,8 +31,8 @@
 #include "rdmanet/ipaddr_garp.h"
 #include "unit.h"
 
-static char nl_dir[PATH_MAX];	/* .../tests/fixtures/ipoib-nl */
-static char cfg_dir[PATH_MAX];	/* .../tests/fixtures/config */
+static char nl_dir[PATH_MAX];  /* .../tests/fixtures/ipoib-nl */
+static char cfg_dir[PATH_MAX]; /* .../tests/fixtures/config */
 
 /* ---------------------------------------------------------------------------------------- */
 /* A netlink request as a flat list of attributes, nests included, named by their path. */
@@ -41,9 +41,9 @@ static char cfg_dir[PATH_MAX];	/* .../tests/fixtures/config */
 #define REQ_BYTES_MAX 4096
 
 struct req_attr {
-	char path[96];	/* "IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_IPOIB_PKEY" */
+	char path[96]; /* "IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_IPOIB_PKEY" */
 	const unsigned char *data;
-	unsigned len;	/* payload bytes */
+	unsigned len; /* payload bytes */
 	bool nest;
 };
 
@@ -61,10 +61,10 @@ enum level { LVL_TOP, LVL_LINKINFO, LVL_INFO_DATA };
 static const char *attr_name(enum level lvl, unsigned type, char *buf, size_t len)
 {
 	static const char *const top[] = {
-		[IFLA_ADDRESS] = "IFLA_ADDRESS",     [IFLA_IFNAME] = "IFLA_IFNAME",
-		[IFLA_MTU] = "IFLA_MTU",	     [IFLA_LINK] = "IFLA_LINK",
-		[IFLA_LINKINFO] = "IFLA_LINKINFO",   [IFLA_NET_NS_FD] = "IFLA_NET_NS_FD",
-		[IFLA_IFALIAS] = "IFLA_IFALIAS",     [IFLA_GROUP] = "IFLA_GROUP",
+		[IFLA_ADDRESS] = "IFLA_ADDRESS",   [IFLA_IFNAME] = "IFLA_IFNAME",
+		[IFLA_MTU] = "IFLA_MTU",           [IFLA_LINK] = "IFLA_LINK",
+		[IFLA_LINKINFO] = "IFLA_LINKINFO", [IFLA_NET_NS_FD] = "IFLA_NET_NS_FD",
+		[IFLA_IFALIAS] = "IFLA_IFALIAS",   [IFLA_GROUP] = "IFLA_GROUP",
 	};
 	static const char *const linkinfo[] = {
 		[IFLA_INFO_KIND] = "IFLA_INFO_KIND",
@@ -76,7 +76,7 @@ static const char *attr_name(enum level lvl, unsigned type, char *buf, size_t le
 		[IFLA_IPOIB_UMCAST] = "IFLA_IPOIB_UMCAST",
 	};
 	const char *const *names = lvl == LVL_TOP ? top : lvl == LVL_LINKINFO ? linkinfo : ipoib;
-	size_t n = lvl == LVL_TOP ? sizeof(top) / sizeof(top[0]) :
+	size_t n = lvl == LVL_TOP      ? sizeof(top) / sizeof(top[0]) :
 		   lvl == LVL_LINKINFO ? sizeof(linkinfo) / sizeof(linkinfo[0]) :
 					 sizeof(ipoib) / sizeof(ipoib[0]);
 
@@ -166,13 +166,14 @@ static const struct req_attr *req_find(const struct req *m, const char *path)
 	return NULL;
 }
 
-#define PATH_PKEY "IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_IPOIB_PKEY"
-#define PATH_MODE "IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_IPOIB_MODE"
+#define PATH_PKEY   "IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_IPOIB_PKEY"
+#define PATH_MODE   "IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_IPOIB_MODE"
 #define PATH_UMCAST "IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_IPOIB_UMCAST"
-#define PATH_DATA "IFLA_LINKINFO/IFLA_INFO_DATA"
-#define PATH_KIND "IFLA_LINKINFO/IFLA_INFO_KIND"
+#define PATH_DATA   "IFLA_LINKINFO/IFLA_INFO_DATA"
+#define PATH_KIND   "IFLA_LINKINFO/IFLA_INFO_KIND"
 
-/* The value of a u16 (2-byte) or u32 (4-byte) attribute; -1 when absent, -2 when of another size. */
+/* The value of a u16 (2-byte) or u32 (4-byte) attribute; -1 when absent, -2 when of another size.
+ */
 static long req_uint(const struct req *m, const char *path, unsigned size)
 {
 	const struct req_attr *a = req_find(m, path);
@@ -212,7 +213,8 @@ static int fixture_load(const char *name, struct req *m)
 	(void) snprintf(path, sizeof(path), "%s/%s.req.hex", nl_dir, name);
 	text = unit_read_file(path, &len);
 	if (!text) {
-		printf("  MISSING FIXTURE %s: %s (regenerate with tests/fixtures/ipoib-nl/capture.sh)\n",
+		printf("  MISSING FIXTURE %s: %s (regenerate with "
+		       "tests/fixtures/ipoib-nl/capture.sh)\n",
 		       path, strerror(errno));
 		unit_cur_failed = 1;
 		return -ENOENT;
@@ -221,7 +223,8 @@ static int fixture_load(const char *name, struct req *m)
 		text[--len] = '\0';
 	n = strspn(text, "0123456789abcdef");
 	if (n != len || !len || len % 2 || len / 2 > sizeof(bytes)) {
-		printf("  %s: not one line of lowercase hex (%zu of %zu characters)\n", path, n, len);
+		printf("  %s: not one line of lowercase hex (%zu of %zu characters)\n", path, n,
+		       len);
 		unit_cur_failed = 1;
 		free(text);
 		return -EBADMSG;
@@ -267,10 +270,10 @@ static int ipoib_cfg(const char *extra, struct config *cfg)
 }
 
 static const struct capture {
-	const char *name;	/* <name>.req.hex */
-	const char *json;	/* the same options as rdmanet config */
-	int pkey, mode, umcast;	/* what config_parse must make of them */
-	bool pkey_full_bit;	/* iproute2 sent the P_Key without 0x8000, rdmanet sends it with */
+	const char *name;       /* <name>.req.hex */
+	const char *json;       /* the same options as rdmanet config */
+	int pkey, mode, umcast; /* what config_parse must make of them */
+	bool pkey_full_bit;     /* iproute2 sent the P_Key without 0x8000, rdmanet sends it with */
 } captures[] = {
 	{ "pkey8001_datagram_umcast0",
 	  ",\"pkey\":\"0x8001\",\"ipoibMode\":\"datagram\",\"umcast\":false", 0x8001,
@@ -332,16 +335,18 @@ static int compare(const struct capture *c, const struct req *ip, const struct r
 		}
 		if (x->nest || y->nest) {
 			if (x->nest != y->nest) {
-				printf("  %s: %s is a nest in one request only\n", c->name, x->path);
+				printf("  %s: %s is a nest in one request only\n", c->name,
+				       x->path);
 				diffs++;
 			}
 			continue; /* the children are compared on their own */
 		}
 		if (x->len == y->len && !memcmp(x->data, y->data, x->len))
 			continue;
-		if (is_string(x->path) && x->len && y->len &&
-		    str_len(x) == str_len(y) && !memcmp(x->data, y->data, str_len(x))) {
-			printf("  note: %s: %s '%.*s' sent with%s a NUL by iproute2, with%s by rdmanet (NLA_STRING: the same for the kernel)\n",
+		if (is_string(x->path) && x->len && y->len && str_len(x) == str_len(y) &&
+		    !memcmp(x->data, y->data, str_len(x))) {
+			printf("  note: %s: %s '%.*s' sent with%s a NUL by iproute2, with%s by "
+			       "rdmanet (NLA_STRING: the same for the kernel)\n",
 			       c->name, x->path, (int) str_len(x), (const char *) x->data,
 			       x->data[x->len - 1] ? "out" : "", y->data[y->len - 1] ? "out" : "");
 			continue;
@@ -367,7 +372,8 @@ static int compare(const struct capture *c, const struct req *ip, const struct r
 		if (req_find(ip, y->path))
 			continue;
 		if (!strcmp(y->path, PATH_DATA) && y->len == 0) {
-			printf("  note: %s: rdmanet sends an empty IFLA_INFO_DATA, iproute2 none (equivalent for the kernel)\n",
+			printf("  note: %s: rdmanet sends an empty IFLA_INFO_DATA, iproute2 none "
+			       "(equivalent for the kernel)\n",
 			       c->name);
 			continue;
 		}
@@ -376,7 +382,8 @@ static int compare(const struct capture *c, const struct req *ip, const struct r
 		diffs++;
 	}
 	if (c->pkey_full_bit && !full_bit_seen) {
-		printf("  %s: expected the P_Keys to differ in exactly the full-membership bit 0x8000\n",
+		printf("  %s: expected the P_Keys to differ in exactly the "
+		       "full-membership bit 0x8000\n",
 		       c->name);
 		diffs++;
 	}
@@ -405,7 +412,8 @@ static void test_create_msg_matches_iproute2(void)
 		/* what iproute2 sent, as the README describes it */
 		CHECK_INT(ip.h.nlmsg_type, RTM_NEWLINK);
 		CHECK_INT(ip.h.nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE);
-		CHECK_STR(req_find(&ip, PATH_KIND) ? (const char *) req_find(&ip, PATH_KIND)->data : NULL,
+		CHECK_STR(req_find(&ip, PATH_KIND) ? (const char *) req_find(&ip, PATH_KIND)->data :
+						     NULL,
 			  "ipoib");
 		link = req_uint(&ip, "IFLA_LINK", 4);
 		CHECK(link > 0);
@@ -441,7 +449,8 @@ static void test_create_msg_matches_iproute2(void)
 			continue;
 		}
 		if (req_from_msg(&ours, msg) < 0) {
-			printf("  %s: rdmanet's request is not a well-formed netlink message\n", c->name);
+			printf("  %s: rdmanet's request is not a well-formed netlink message\n",
+			       c->name);
 			unit_cur_failed = 1;
 		} else {
 			CHECK_INT(ours.h.nlmsg_type, ip.h.nlmsg_type);
@@ -489,8 +498,8 @@ static void test_every_capture_compared(void)
 			    !strncmp(captures[i].name, de->d_name, l - 8))
 				break;
 		if (i == sizeof(captures) / sizeof(captures[0])) {
-			printf("  %s/%s is not compared by test_create_msg_matches_iproute2\n", nl_dir,
-			       de->d_name);
+			printf("  %s/%s is not compared by test_create_msg_matches_iproute2\n",
+			       nl_dir, de->d_name);
 			unit_cur_failed = 1;
 		}
 		seen++;
@@ -504,8 +513,14 @@ static void test_create_msg_inherits_from_parent(void)
 {
 	static struct req m;
 	struct iflink_info master = {
-		.ifindex = 7, .name = "ib0", .type = ARPHRD_INFINIBAND, .mtu = 65520, .link = 7,
-		.has_ipoib = true, .ipoib_pkey = 0x8003, .ipoib_mode = IPOIB_MODE_CONNECTED,
+		.ifindex = 7,
+		.name = "ib0",
+		.type = ARPHRD_INFINIBAND,
+		.mtu = 65520,
+		.link = 7,
+		.has_ipoib = true,
+		.ipoib_pkey = 0x8003,
+		.ipoib_mode = IPOIB_MODE_CONNECTED,
 		.ipoib_umcast = 1,
 	};
 	struct cni_err err = { 0 };
@@ -532,10 +547,12 @@ static void test_create_msg_inherits_from_parent(void)
 
 	/* configured values win over the parent's */
 	config_free(&cfg);
-	CHECK_INT(ipoib_cfg(",\"pkey\":\"0x8004\",\"ipoibMode\":\"connected\",\"umcast\":false,\"mtu\":9000",
+	CHECK_INT(ipoib_cfg(",\"pkey\":\"0x8004\",\"ipoibMode\":\"connected\",\"umcast\":false,"
+			    "\"mtu\":9000",
 			    &cfg),
 		  0);
-	msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, 5, "net1", iflink_marker("cid-1", "net1"));
+	msg = iflink_create_msg(&iflink_ipoib_ops, &cfg, &master, 5, "net1",
+				iflink_marker("cid-1", "net1"));
 	CHECK(msg != NULL);
 	if (msg && req_from_msg(&m, msg) == 0) {
 		CHECK_INT(req_uint(&m, PATH_PKEY, 2), 0x8004);
@@ -547,8 +564,9 @@ static void test_create_msg_inherits_from_parent(void)
 		CHECK_INT(req_uint(&m, "IFLA_GROUP", 4), iflink_marker("cid-1", "net1"));
 		CHECK((iflink_marker("cid-1", "net1") & 0xc0000000u) == 0x40000000u);
 		CHECK(iflink_marker("cid-1", "net1") != iflink_marker("cid-1", "net2"));
-		CHECK_STR(req_find(&m, "IFLA_IFNAME") ? (const char *) req_find(&m, "IFLA_IFNAME")->data :
-							NULL,
+		CHECK_STR(req_find(&m, "IFLA_IFNAME") ?
+				  (const char *) req_find(&m, "IFLA_IFNAME")->data :
+				  NULL,
 			  "net1");
 	} else {
 		CHECK(0);
@@ -560,8 +578,12 @@ static void test_create_msg_inherits_from_parent(void)
 /* The MTU asked for: configured, else the parent's in its own mode, else what the mode allows. */
 static void test_mtu_choice(void)
 {
-	struct iflink_info dgram = { .ifindex = 3, .name = "ib0", .type = ARPHRD_INFINIBAND,
-				     .mtu = 2044, .has_ipoib = true, .ipoib_pkey = 0xffff,
+	struct iflink_info dgram = { .ifindex = 3,
+				     .name = "ib0",
+				     .type = ARPHRD_INFINIBAND,
+				     .mtu = 2044,
+				     .has_ipoib = true,
+				     .ipoib_pkey = 0xffff,
 				     .ipoib_mode = IPOIB_MODE_DATAGRAM };
 	struct iflink_info cm = dgram;
 	struct config cfg;
@@ -591,14 +613,18 @@ static void test_pkey_parse(void)
 		const char *s;
 		int pkey;
 	} good[] = {
-		{ "0x8001", 0x8001 }, { "1", 0x8001 },	    { "32769", 0x8001 },
+		{ "0x8001", 0x8001 }, { "1", 0x8001 },      { "32769", 0x8001 },
 		{ "0x7fff", 0xffff }, { "0xffff", 0xffff }, { "0x0001", 0x8001 },
 		{ "0X8002", 0x8002 }, { "65535", 0xffff },  { "0x008001", 0x8001 },
 	};
 	static const char *const bad[] = {
-		"0", "0x8000", "0x0", "0x10000", "-1", "0x", "abc", "0x8001x", " 1", "",
-		"32768", "65536", "0x-1", "+1", "1 ", "0x8001 ", "0xg", "0x000008001", "1.0",
-		"0x8001\n", "99999999999999999999",
+		"0",       "0x8000",   "0x0",
+		"0x10000", "-1",       "0x",
+		"abc",     "0x8001x",  " 1",
+		"",        "32768",    "65536",
+		"0x-1",    "+1",       "1 ",
+		"0x8001 ", "0xg",      "0x000008001",
+		"1.0",     "0x8001\n", "99999999999999999999",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -664,9 +690,11 @@ static void test_config_fixtures(void)
 		{ "ipoib-pkey-hex.json", LINK_IPOIB, 0x8001, -1, -1, 0 },
 		{ "ipoib-pkey-decimal.json", LINK_IPOIB, 0x8002, -1, -1, 0 },
 		{ "ipoib-pkey-7fff-full-member.json", LINK_IPOIB, 0xffff, -1, -1, 0 },
-		{ "ipoib-connected-mtu-65520.json", LINK_IPOIB, -1, IPOIB_MODE_CONNECTED, -1, 65520 },
+		{ "ipoib-connected-mtu-65520.json", LINK_IPOIB, -1, IPOIB_MODE_CONNECTED, -1,
+		  65520 },
 		{ "ipoib-umcast-true.json", LINK_IPOIB, -1, -1, 1, 0 },
-		{ "ipoib-datagram-mtu-4092.json", LINK_IPOIB, 0x8001, IPOIB_MODE_DATAGRAM, 0, 4092 },
+		{ "ipoib-datagram-mtu-4092.json", LINK_IPOIB, 0x8001, IPOIB_MODE_DATAGRAM, 0,
+		  4092 },
 		{ "ipoib-auto-pkey.json", LINK_AUTO, 0x8005, -1, -1, 0 },
 		{ "ipoib-nulls.json", LINK_IPOIB, -1, -1, -1, 0 },
 	};
@@ -721,9 +749,16 @@ static int check(const struct iflink_info *master, const char *extra, struct cni
 
 static void test_check_master(void)
 {
-	struct iflink_info eth = { .ifindex = 2, .name = "ens1f0", .type = ARPHRD_ETHER, .mtu = 1500 };
-	struct iflink_info ib = { .ifindex = 3, .name = "ib0", .type = ARPHRD_INFINIBAND, .mtu = 2044,
-				  .link = 3, .has_ipoib = true, .ipoib_pkey = 0xffff,
+	struct iflink_info eth = {
+		.ifindex = 2, .name = "ens1f0", .type = ARPHRD_ETHER, .mtu = 1500
+	};
+	struct iflink_info ib = { .ifindex = 3,
+				  .name = "ib0",
+				  .type = ARPHRD_INFINIBAND,
+				  .mtu = 2044,
+				  .link = 3,
+				  .has_ipoib = true,
+				  .ipoib_pkey = 0xffff,
 				  .ipoib_mode = IPOIB_MODE_DATAGRAM };
 	struct iflink_info child = ib, cm = ib, bare = ib, other = ib;
 	struct cni_err err;
@@ -787,7 +822,9 @@ static void test_check_master(void)
  */
 static void test_auto_ethernet_refuses_ipoib_options(void)
 {
-	struct iflink_info eth = { .ifindex = 2, .name = "ens1f0", .type = ARPHRD_ETHER, .mtu = 1500 };
+	struct iflink_info eth = {
+		.ifindex = 2, .name = "ens1f0", .type = ARPHRD_ETHER, .mtu = 1500
+	};
 	static const char *const opts[] = { "\"pkey\":\"0x8001\"", "\"ipoibMode\":\"connected\"",
 					    "\"umcast\":true" };
 
@@ -805,7 +842,8 @@ static void test_auto_ethernet_refuses_ipoib_options(void)
 		CHECK_INT(cfg.link, LINK_AUTO);
 		ops = iflink_ops_select(&cfg, &eth, &err);
 		if (ops) {
-			printf("  link auto, Ethernet parent, %s: ops '%s' chosen, option ignored\n",
+			printf("  link auto, Ethernet parent, %s: ops '%s' "
+			       "chosen, option ignored\n",
 			       opts[i], ops->kind);
 			unit_cur_failed = 1;
 		} else {
@@ -817,12 +855,17 @@ static void test_auto_ethernet_refuses_ipoib_options(void)
 
 static void test_ops_select(void)
 {
-	struct iflink_info ib = { .ifindex = 3, .name = "ib0", .type = ARPHRD_INFINIBAND, .mtu = 2044 };
-	struct iflink_info eth = { .ifindex = 2, .name = "ens1f0", .type = ARPHRD_ETHER, .mtu = 1500 };
+	struct iflink_info ib = {
+		.ifindex = 3, .name = "ib0", .type = ARPHRD_INFINIBAND, .mtu = 2044
+	};
+	struct iflink_info eth = {
+		.ifindex = 2, .name = "ens1f0", .type = ARPHRD_ETHER, .mtu = 1500
+	};
 	struct cni_err err = { 0 };
 	struct config cfg;
 
-	CHECK_INT(parse_cfg("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"rdmanet\",\"master\":\"ib0\"}",
+	CHECK_INT(parse_cfg("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"rdmanet\","
+			    "\"master\":\"ib0\"}",
 			    &cfg),
 		  0);
 	CHECK(iflink_ops_select(&cfg, &ib, &err) == &iflink_ipoib_ops);
@@ -884,11 +927,11 @@ static void test_garp_packet(void)
 	CHECK_INT(h.ar_hln, 20);
 	CHECK_INT(h.ar_pln, 4);
 	CHECK_INT(ntohs(h.ar_op), ARPOP_REQUEST);
-	CHECK(!memcmp(pkt + 8, ib, 20));	   /* sender hardware address */
-	CHECK(!memcmp(pkt + 28, ip, 4));	   /* sender IP */
-	CHECK(!memcmp(pkt + 32, zero, 20));	   /* target hardware address: zero */
-	CHECK(!memcmp(pkt + 52, ip, 4));	   /* target IP = sender IP */
-	CHECK_INT(pkt[56], 0xaa);		   /* nothing written past the packet */
+	CHECK(!memcmp(pkt + 8, ib, 20));    /* sender hardware address */
+	CHECK(!memcmp(pkt + 28, ip, 4));    /* sender IP */
+	CHECK(!memcmp(pkt + 32, zero, 20)); /* target hardware address: zero */
+	CHECK(!memcmp(pkt + 52, ip, 4));    /* target IP = sender IP */
+	CHECK_INT(pkt[56], 0xaa);           /* nothing written past the packet */
 
 	memset(pkt, 0xaa, sizeof(pkt));
 	n = ipaddr_garp_packet(ARPHRD_ETHER, eth, sizeof(eth), ip, pkt, sizeof(pkt));
@@ -917,7 +960,8 @@ int main(int argc, char **argv)
 	(void) argc;
 	if (unit_fixtures(argv[0], "ipoib-nl", nl_dir) < 0 ||
 	    unit_fixtures(argv[0], "config", cfg_dir) < 0) {
-		printf("cannot find tests/fixtures/ipoib-nl and tests/fixtures/config (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
+		printf("cannot find tests/fixtures/ipoib-nl and tests/fixtures/config (run from "
+		       "the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

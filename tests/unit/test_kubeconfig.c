@@ -20,23 +20,26 @@
 #include "unit.h"
 
 #define MIN_BAD_FIXTURES 40
-#define YAML_TEST_KEYS 4096
+#define YAML_TEST_KEYS   4096
 
 /* the PEM the fixtures carry (fake bodies: only the framing is checked) */
-#define CA "-----BEGIN CERTIFICATE-----\nRklYVFVSRS1DQS1DRVJU\n-----END CERTIFICATE-----\n"
+#define CA  "-----BEGIN CERTIFICATE-----\nRklYVFVSRS1DQS1DRVJU\n-----END CERTIFICATE-----\n"
 #define CA2 "-----BEGIN CERTIFICATE-----\nRklYVFVSRS1DQTItQ0VSVA==\n-----END CERTIFICATE-----\n"
 #define CRT "-----BEGIN CERTIFICATE-----\nRklYVFVSRS1DTElFTlQtQ0VSVA==\n-----END CERTIFICATE-----\n"
 #define KEY "-----BEGIN PRIVATE KEY-----\nU0VDUkVULUtFWS1NQVRFUklBTA==\n-----END PRIVATE KEY-----\n"
-#define CA_B64 "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClJrbFlWRlZTUlMxRFFTMURSVkpVCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"
+#define CA_B64                                                                                     \
+	"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tClJrbFlWRlZTUlMxRFFTMURSVkpVCi0tLS0tRU5EIENFUlRJRklD" \
+	"QVRFLS0tLS0K"
 
-static char fixtures[PATH_MAX];	/* absolute .../tests/fixtures/kubeconfig */
-static char tmp[PATH_MAX];	/* a scratch directory, removed at the end */
+static char fixtures[PATH_MAX]; /* absolute .../tests/fixtures/kubeconfig */
+static char tmp[PATH_MAX];      /* a scratch directory, removed at the end */
 
 /* No message may carry a secret: the fixtures' tokens, passwords and keys all hold "SECRET". */
 static void no_secrets(const struct cni_err *e, const char *what)
 {
 	if (strstr(e->msg, "SECRET") || strstr(e->details, "SECRET")) {
-		printf("  %s: a secret leaked into the error: '%s' / '%s'\n", what, e->msg, e->details);
+		printf("  %s: a secret leaked into the error: '%s' / '%s'\n", what, e->msg,
+		       e->details);
 		unit_cur_failed = 1;
 	}
 }
@@ -117,7 +120,8 @@ static void test_base64_rfc4648_vectors(void)
 
 static void test_base64_all_bytes_round_trip(void)
 {
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned char raw[256];
 	char enc[400], *out = NULL;
 	size_t o = 0, len = 0;
@@ -142,21 +146,21 @@ static void test_base64_all_bytes_round_trip(void)
 
 static void test_base64_rejects(void)
 {
-	b64_bad("Zg");		/* length not a multiple of 4 */
+	b64_bad("Zg"); /* length not a multiple of 4 */
 	b64_bad("Zg=");
 	b64_bad("Zm9vY");
-	b64_bad("Z===");	/* three pads */
+	b64_bad("Z==="); /* three pads */
 	b64_bad("====");
-	b64_bad("Zg=a");	/* pad in the middle */
+	b64_bad("Zg=a"); /* pad in the middle */
 	b64_bad("Z=g=");
-	b64_bad("Zm9v====");	/* pad quad after data */
-	b64_bad("Zg==Zm9v");	/* pad before the end */
-	b64_bad("Zh==");	/* nonzero unused bits: 'h' = 100001 */
-	b64_bad("Zm9=");	/* '9' = 111101 */
-	b64_bad("Zm9v\n");	/* whitespace */
+	b64_bad("Zm9v===="); /* pad quad after data */
+	b64_bad("Zg==Zm9v"); /* pad before the end */
+	b64_bad("Zh==");     /* nonzero unused bits: 'h' = 100001 */
+	b64_bad("Zm9=");     /* '9' = 111101 */
+	b64_bad("Zm9v\n");   /* whitespace */
 	b64_bad("Zm9v Zm9v");
 	b64_bad(" Zm9v");
-	b64_bad("Zm-_");	/* the URL-safe alphabet is not base64 */
+	b64_bad("Zm-_"); /* the URL-safe alphabet is not base64 */
 	b64_bad("Zm9*");
 	b64_bad("Zm\x80v");
 }
@@ -207,11 +211,13 @@ static void test_yaml_structure(void)
 {
 	yaml_ok("a: b", "{\"a\":\"b\"}");
 	yaml_ok("a: b\nc: d\n", "{\"a\":\"b\",\"c\":\"d\"}");
-	yaml_ok("a:\n  b:\n    c: d\n  e: f\ng: h\n", "{\"a\":{\"b\":{\"c\":\"d\"},\"e\":\"f\"},\"g\":\"h\"}");
+	yaml_ok("a:\n  b:\n    c: d\n  e: f\ng: h\n",
+		"{\"a\":{\"b\":{\"c\":\"d\"},\"e\":\"f\"},\"g\":\"h\"}");
 	/* kubectl's sequences sit at the key's column; others indent them */
 	yaml_ok("a:\n- x\n- y\nb: 1\n", "{\"a\":[\"x\",\"y\"],\"b\":\"1\"}");
 	yaml_ok("a:\n  - x\n  - y\nb: 1\n", "{\"a\":[\"x\",\"y\"],\"b\":\"1\"}");
-	yaml_ok("l:\n- name: a\n  v:\n    k: 1\n- name: b\n", "{\"l\":[{\"name\":\"a\",\"v\":{\"k\":\"1\"}},{\"name\":\"b\"}]}");
+	yaml_ok("l:\n- name: a\n  v:\n    k: 1\n- name: b\n",
+		"{\"l\":[{\"name\":\"a\",\"v\":{\"k\":\"1\"}},{\"name\":\"b\"}]}");
 	yaml_ok("- a\n- b\n", "[\"a\",\"b\"]");
 	yaml_ok("- - a\n  - b\n- c\n", "[[\"a\",\"b\"],\"c\"]");
 	yaml_ok("-\n- a\n-\n", "[null,\"a\",null]");
@@ -219,7 +225,7 @@ static void test_yaml_structure(void)
 	yaml_ok("- a:\n  - 1\n  b: 2\n", "[{\"a\":[\"1\"],\"b\":\"2\"}]");
 	yaml_ok("a:\n  b\n", "{\"a\":\"b\"}");
 	yaml_ok("a:\nb:\n", "{\"a\":null,\"b\":null}");
-	yaml_ok("  a: 1\n  b: 2\n", "{\"a\":\"1\",\"b\":\"2\"}");	/* a top node may be indented */
+	yaml_ok("  a: 1\n  b: 2\n", "{\"a\":\"1\",\"b\":\"2\"}"); /* a top node may be indented */
 	yaml_ok("just a scalar", "\"just a scalar\"");
 	yaml_ok("", "null");
 	yaml_ok("# only a comment\n\n   \n", "null");
@@ -234,11 +240,13 @@ static void test_yaml_scalars(void)
 	yaml_ok("a: b:c", "{\"a\":\"b:c\"}");
 	yaml_ok("a b: c d", "{\"a b\":\"c d\"}");
 	yaml_ok("a: -1", "{\"a\":\"-1\"}");
-	yaml_ok("a: 1.5e3", "{\"a\":\"1.5e3\"}");	/* numbers stay text: no kubeconfig field is one */
-	yaml_ok("a: yes", "{\"a\":\"yes\"}");		/* YAML 1.2: only true/false are booleans */
+	yaml_ok("a: 1.5e3",
+		"{\"a\":\"1.5e3\"}");         /* numbers stay text: no kubeconfig field is one */
+	yaml_ok("a: yes", "{\"a\":\"yes\"}"); /* YAML 1.2: only true/false are booleans */
 	yaml_ok("a: true\nb: True\nc: TRUE\nd: false\ne: False\nf: FALSE",
 		"{\"a\":true,\"b\":true,\"c\":true,\"d\":false,\"e\":false,\"f\":false}");
-	yaml_ok("a: ~\nb: null\nc: Null\nd: NULL\ne:", "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}");
+	yaml_ok("a: ~\nb: null\nc: Null\nd: NULL\ne:",
+		"{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null}");
 	yaml_ok("a: \"true\"\nb: 'null'", "{\"a\":\"true\",\"b\":\"null\"}");
 	yaml_ok("a: {}\nb: []\nc: { }\nd: [ ]  # empty", "{\"a\":{},\"b\":[],\"c\":{},\"d\":[]}");
 	yaml_ok("a: 'it''s'", "{\"a\":\"it's\"}");
@@ -248,10 +256,12 @@ static void test_yaml_scalars(void)
 	yaml_ok("\"a:b\": c\n'd e': f", "{\"a:b\":\"c\",\"d e\":\"f\"}");
 	yaml_ok("\"k\" : v", "{\"k\":\"v\"}");
 	/* every escape Go's emitter writes */
-	yaml_ok("a: \"\\t\\n\\r\\\\\\\"\\/\\ \\e\\a\\b\\v\\f\"", "{\"a\":\"\\t\\n\\r\\\\\\\"/ \\u001b\\u0007\\b\\u000b\\f\"}");
+	yaml_ok("a: \"\\t\\n\\r\\\\\\\"\\/\\ \\e\\a\\b\\v\\f\"",
+		"{\"a\":\"\\t\\n\\r\\\\\\\"/ \\u001b\\u0007\\b\\u000b\\f\"}");
 	yaml_ok("a: \"\\x41\\u00e9\\U0001F600\\N\\_\\L\\P\"",
 		"{\"a\":\"A\xc3\xa9\xf0\x9f\x98\x80\xc2\x85\xc2\xa0\xe2\x80\xa8\xe2\x80\xa9\"}");
-	yaml_ok("a: \"\\L\\L\\L\\L\"", "{\"a\":\"\xe2\x80\xa8\xe2\x80\xa8\xe2\x80\xa8\xe2\x80\xa8\"}");
+	yaml_ok("a: \"\\L\\L\\L\\L\"",
+		"{\"a\":\"\xe2\x80\xa8\xe2\x80\xa8\xe2\x80\xa8\xe2\x80\xa8\"}");
 	yaml_ok("a: \"tab\there\"", "{\"a\":\"tab\\there\"}");
 }
 
@@ -259,14 +269,17 @@ static void test_yaml_documents(void)
 {
 	yaml_ok("---\na: 1\n", "{\"a\":\"1\"}");
 	yaml_ok("# c\n--- # c\na: 1\n", "{\"a\":\"1\"}");
-	yaml_ok("\xef\xbb\xbf" "a: 1\n", "{\"a\":\"1\"}");
+	yaml_ok("\xef\xbb\xbf"
+		"a: 1\n",
+		"{\"a\":\"1\"}");
 	yaml_ok("a: 1\r\nb:\r\n  - 2\r\n", "{\"a\":\"1\",\"b\":[\"2\"]}");
-	yaml_ok("a: 1", "{\"a\":\"1\"}");		/* no final newline */
-	yaml_ok("a: 1\rb: 2\r", "{\"a\":\"1\",\"b\":\"2\"}");	/* old Mac line ends */
+	yaml_ok("a: 1", "{\"a\":\"1\"}");                     /* no final newline */
+	yaml_ok("a: 1\rb: 2\r", "{\"a\":\"1\",\"b\":\"2\"}"); /* old Mac line ends */
 	yaml_ok("%YAML 1.1\n--- # c\na: 1\n...\n# after the end\n", "{\"a\":\"1\"}");
 	yaml_ok("--- a\n", "\"a\"");
 	/* JSON is YAML (its numbers stay text, as plain scalars do) */
-	yaml_ok("  {\"a\": [1, {\"b\": null}], \"c\": true}\n", "{\"a\":[\"1\",{\"b\":null}],\"c\":true}");
+	yaml_ok("  {\"a\": [1, {\"b\": null}], \"c\": true}\n",
+		"{\"a\":[\"1\",{\"b\":null}],\"c\":true}");
 	yaml_ok("\xef\xbb\xbf{\"a\":\"b\"}", "{\"a\":\"b\"}");
 }
 
@@ -274,14 +287,16 @@ static void test_yaml_documents(void)
 static void test_yaml_flow_and_more(void)
 {
 	/* flow collections: the issue's "context: {cluster: c, user: u}" */
-	yaml_ok("context: {cluster: c, user: u}", "{\"context\":{\"cluster\":\"c\",\"user\":\"u\"}}");
+	yaml_ok("context: {cluster: c, user: u}",
+		"{\"context\":{\"cluster\":\"c\",\"user\":\"u\"}}");
 	yaml_ok("clusters: [{name: a, cluster: {server: 'https://h:6443'}}]",
 		"{\"clusters\":[{\"name\":\"a\",\"cluster\":{\"server\":\"https://h:6443\"}}]}");
 	yaml_ok("a: [x, \"y\", 'z', [], {}, ~, true]",
 		"{\"a\":[\"x\",\"y\",\"z\",[],{},null,true]}");
-	yaml_ok("a: {b: [1,\n  2], c: {d: e}\n  }\n", "{\"a\":{\"b\":[\"1\",\"2\"],\"c\":{\"d\":\"e\"}}}");
+	yaml_ok("a: {b: [1,\n  2], c: {d: e}\n  }\n",
+		"{\"a\":{\"b\":[\"1\",\"2\"],\"c\":{\"d\":\"e\"}}}");
 	yaml_ok("- {a: 1}\n- [b]\n", "[{\"a\":\"1\"},[\"b\"]]");
-	yaml_ok("{a: 1, b: [x]}", "{\"a\":\"1\",\"b\":[\"x\"]}");	/* '{' first, not JSON */
+	yaml_ok("{a: 1, b: [x]}", "{\"a\":\"1\",\"b\":[\"x\"]}"); /* '{' first, not JSON */
 	/* block scalars, multi-line plain and quoted scalars */
 	yaml_ok("a: |\n  x\n  y\nb: 1\n", "{\"a\":\"x\\ny\\n\",\"b\":\"1\"}");
 	yaml_ok("a: |-\n  x\n", "{\"a\":\"x\"}");
@@ -291,10 +306,12 @@ static void test_yaml_flow_and_more(void)
 	/* anchors and aliases: an alias is a copy */
 	yaml_ok("a: &x b\nc: *x\n", "{\"a\":\"b\",\"c\":\"b\"}");
 	yaml_ok("a: &m {k: v}\nb: *m\n", "{\"a\":{\"k\":\"v\"},\"b\":{\"k\":\"v\"}}");
-	yaml_ok("a: &x 1\nb: &x 2\nc: *x\n", "{\"a\":\"1\",\"b\":\"2\",\"c\":\"2\"}");	/* the latest */
+	yaml_ok("a: &x 1\nb: &x 2\nc: *x\n",
+		"{\"a\":\"1\",\"b\":\"2\",\"c\":\"2\"}"); /* the latest */
 	yaml_ok("- &s [a, &t b]\n- *s\n- *t\n", "[[\"a\",\"b\"],[\"a\",\"b\"],\"b\"]");
 	/* tags: strings only */
-	yaml_ok("a: !!str true\nb: ! null\nc: !!str\n", "{\"a\":\"true\",\"b\":\"null\",\"c\":\"\"}");
+	yaml_ok("a: !!str true\nb: ! null\nc: !!str\n",
+		"{\"a\":\"true\",\"b\":\"null\",\"c\":\"\"}");
 	yaml_ok("a: !!map {b: c}\nd: !!seq [e]\n", "{\"a\":{\"b\":\"c\"},\"d\":[\"e\"]}");
 	/* tabs separate in flow context and inside values */
 	yaml_ok("a: b\tc\n", "{\"a\":\"b\\tc\"}");
@@ -312,13 +329,14 @@ static void test_yaml_rejects(void)
 	yaml_bad("a: b\n\tc: d\n",
 		 "line 2, column 1: found a tab character that violates indentation");
 	yaml_bad("a:\n  \tb: 1\n",
-		 "line 2, column 3: found character that cannot start any token, while scanning for the next token from line 2 (a tab: YAML indents and separates with spaces)");
+		 "line 2, column 3: found character that cannot start any token, while scanning "
+		 "for the next token from line 2 (a tab: YAML indents and separates with spaces)");
 	yaml_bad("-\ta\n", "line 1, column 2: found character that cannot start any token");
 	yaml_bad("a:\n  b: 1\n   c: 2\n",
 		 "line 3, column 5: mapping values are not allowed in this context");
 	yaml_bad("a: b: c\n", "line 1, column 5: mapping values are not allowed");
-	yaml_bad("a: \"b\n",
-		 "line 2, column 1: found unexpected end of stream, while scanning a quoted scalar from line 1");
+	yaml_bad("a: \"b\n", "line 2, column 1: found unexpected end of stream, while scanning a "
+			     "quoted scalar from line 1");
 	yaml_bad("a: 'b\n", "found unexpected end of stream, while scanning a quoted scalar");
 	yaml_bad("a: \"\\q\"\n", "line 1, column 5: found unknown escape character");
 	yaml_bad(": b\n", "line 1, column 1: did not find expected key");
@@ -326,8 +344,8 @@ static void test_yaml_rejects(void)
 	yaml_bad("a: \"\\ud800\"\n", "found invalid Unicode character escape code");
 	yaml_bad("a: b\n- c\n", "line 2, column 1: did not find expected key");
 	yaml_bad("- a\nb: c\n", "line 2, column 1: did not find expected '-' indicator");
-	yaml_bad("a: [\n",
-		 "line 2, column 1: did not find expected node content, while parsing a flow node from line 2");
+	yaml_bad("a: [\n", "line 2, column 1: did not find expected node content, while parsing a "
+			   "flow node from line 2");
 	yaml_bad("a: {b: c\n",
 		 "did not find expected ',' or '}', while parsing a flow mapping from line 1");
 	yaml_bad("a: {} x\n", "line 1, column 7: did not find expected key");
@@ -378,7 +396,8 @@ static void test_yaml_rejects(void)
 	memset(deep, '[', 32);
 	memset(deep + 32, ']', 32);
 	deep[64] = '\0';
-	yaml_ok(deep, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");	/* 32: fine */
+	yaml_ok(deep,
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"); /* 32: fine */
 	/* so are the keys of one mapping (duplicate detection is linear) */
 	o = 0;
 	for (int i = 0; i <= YAML_TEST_KEYS; i++) {
@@ -386,7 +405,7 @@ static void test_yaml_rejects(void)
 		o += (size_t) snprintf(many + o, sizeof(many) - o, "k%d: v\n", i);
 	}
 	yaml_bad(many, "line 4097: more than 4096 keys in one mapping");
-	many[last] = '\0';	/* exactly 4096 keys: fine */
+	many[last] = '\0'; /* exactly 4096 keys: fine */
 	{
 		cJSON *j = NULL;
 
@@ -403,11 +422,13 @@ static void test_yaml_alias_bounds(void)
 	size_t o = 0;
 
 	/* 10 levels of 10 aliases each: 10^10 values if expanded; refused early, and quickly */
-	o += (size_t) snprintf(text + o, sizeof(text) - o, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+	o += (size_t) snprintf(text + o, sizeof(text) - o,
+			       "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
 	for (int i = 1; i < 10; i++) {
 		o += (size_t) snprintf(text + o, sizeof(text) - o, "l%d: &l%d [", i, i);
 		for (int j = 0; j < 10; j++)
-			o += (size_t) snprintf(text + o, sizeof(text) - o, "%s*l%d", j ? ", " : "", i - 1);
+			o += (size_t) snprintf(text + o, sizeof(text) - o, "%s*l%d", j ? ", " : "",
+					       i - 1);
 		o += (size_t) snprintf(text + o, sizeof(text) - o, "]\n");
 	}
 	yaml_bad(text, "line 5: aliases expand to more than 16384 values");
@@ -504,7 +525,7 @@ static void test_good_relative_files(void)
 	CHECK_STR(c.ca_pem, CA);
 	CHECK_STR(c.cert_pem, CRT);
 	CHECK_STR(c.key_pem, KEY);
-	CHECK_STR(c.token, "SECRET-TOKEN-from-file");	/* spaces and newline trimmed */
+	CHECK_STR(c.token, "SECRET-TOKEN-from-file"); /* spaces and newline trimmed */
 	CHECK_STR(c.namespace_, "");
 	k8s_config_free(&c);
 }
@@ -558,7 +579,8 @@ static void test_good_kubectl_view(void)
 	CHECK_STR(c.server, "https://10.96.0.1:443");
 	CHECK_STR(c.namespace_, "rdma-system");
 	CHECK_STR(c.ca_pem, CA);
-	CHECK_STR(c.token, "SECRET-TOKEN-eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW0ifQ.c2ln");
+	CHECK_STR(c.token,
+		  "SECRET-TOKEN-eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW0ifQ.c2ln");
 	CHECK(!c.cert_pem && !c.key_pem && !c.insecure);
 	k8s_config_free(&c);
 }
@@ -584,10 +606,12 @@ static void test_good_cloud_token(void)
 	struct cni_err e;
 
 	CHECK_INT(load("good/cloud-token.yaml", &c, &e), 0);
-	CHECK_STR(c.server, "https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.example.test");
+	CHECK_STR(c.server,
+		  "https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.example.test");
 	CHECK_STR(c.namespace_, "kube-system");
 	CHECK_STR(c.ca_pem, CA);
-	CHECK_STR(c.token, "SECRET-TOKEN-eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJl");
+	CHECK_STR(c.token,
+		  "SECRET-TOKEN-eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJl");
 	k8s_config_free(&c);
 }
 
@@ -599,7 +623,7 @@ static void test_good_flow(void)
 
 	CHECK_INT(load("good/flow-context.yaml", &c, &e), 0);
 	CHECK_STR(c.server, "https://127.0.0.1:6443");
-	CHECK_STR(c.token, "SECRET-TOKEN-bad");	/* the old fixture's name for it */
+	CHECK_STR(c.token, "SECRET-TOKEN-bad"); /* the old fixture's name for it */
 	k8s_config_free(&c);
 
 	CHECK_INT(load("good/flow.yaml", &c, &e), 0);
@@ -612,7 +636,7 @@ static void test_good_flow(void)
 	CHECK_INT(load("good/flow-document.yaml", &c, &e), 0);
 	CHECK_STR(c.server, "https://[fd00::1]:6443");
 	CHECK(c.insecure);
-	CHECK_STR(c.token, "SECRET-TOKEN-from-file");	/* good/files/token, relative */
+	CHECK_STR(c.token, "SECRET-TOKEN-from-file"); /* good/files/token, relative */
 	k8s_config_free(&c);
 
 	CHECK_INT(load("good/crlf-flow.yaml", &c, &e), 0);
@@ -655,7 +679,8 @@ static void test_good_block_scalar(void)
 
 		memset(&e, 0, sizeof(e));
 		fails_with(k8s_kubeconfig_parse(text, strlen(text), NULL, &c, &e), &e, -EINVAL,
-			   CNI_ERR_INVALID_CONFIG, "'certificate-authority-data' is not valid base64");
+			   CNI_ERR_INVALID_CONFIG,
+			   "'certificate-authority-data' is not valid base64");
 	}
 }
 
@@ -663,7 +688,8 @@ static void test_good_block_scalar(void)
 static void test_parse_dir(void)
 {
 	static const char text[] =
-		"clusters:\n- name: c\n  cluster:\n    server: https://h\n    certificate-authority: pki/ca.crt\n"
+		"clusters:\n- name: c\n  cluster:\n    server: https://h\n    "
+		"certificate-authority: pki/ca.crt\n"
 		"contexts:\n- name: x\n  context:\n    cluster: c\ncurrent-context: x\n";
 	char dir[PATH_MAX + 32], cwd[PATH_MAX];
 	struct k8s_config c;
@@ -683,9 +709,10 @@ static void test_parse_dir(void)
 
 	CHECK_INT(k8s_kubeconfig_parse(text, strlen(text), "/nonexistent", &c, &e), -ENOENT);
 	CHECK_INT(e.code, CNI_ERR_IO);
-	CHECK(strstr(e.msg, "kubeconfig: cluster 'c': cannot read 'certificate-authority' file '/nonexistent/pki/ca.crt'") != NULL);
+	CHECK(strstr(e.msg, "kubeconfig: cluster 'c': cannot read 'certificate-authority' file "
+			    "'/nonexistent/pki/ca.crt'") != NULL);
 	CHECK_STR(e.details, "No such file or directory");
-	CHECK(!c.ca_pem && !c.server[0]);	/* nothing half-filled */
+	CHECK(!c.ca_pem && !c.server[0]); /* nothing half-filled */
 }
 
 /* Absolute paths are used as they are, wherever the kubeconfig lives. */
@@ -696,11 +723,15 @@ static void test_absolute_paths(void)
 	struct cni_err e = { 0 };
 
 	(void) snprintf(text, sizeof(text),
-			"apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
+			"apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    "
+			"server: https://h:1\n"
 			"    certificate-authority: %s/good/files/pki/ca.crt\n"
-			"contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
-			"users:\n- name: u\n  user:\n    client-certificate: \"%s/good/files/pki/client.crt\"\n"
-			"    client-key: '%s/good/files/pki/client.key'\n    tokenFile: %s/good/files/token\n",
+			"contexts:\n- name: x\n  context:\n    cluster: c\n    user: "
+			"u\ncurrent-context: x\n"
+			"users:\n- name: u\n  user:\n    client-certificate: "
+			"\"%s/good/files/pki/client.crt\"\n"
+			"    client-key: '%s/good/files/pki/client.key'\n    tokenFile: "
+			"%s/good/files/token\n",
 			fixtures, fixtures, fixtures, fixtures);
 	(void) snprintf(kc, sizeof(kc), "%s/abs.yaml", tmp);
 	write_file(kc, text, strlen(text));
@@ -762,7 +793,9 @@ static void test_bad_fixtures(void)
 	static struct expect ex[128];
 	size_t n = read_expect(ex, sizeof(ex) / sizeof(ex[0]));
 	char path[PATH_MAX + 80], where[PATH_MAX + 96], dir[PATH_MAX + 16];
-	struct dirent_list { char name[64]; } *files = NULL;
+	struct dirent_list {
+		char name[64];
+	} *files = NULL;
 	size_t n_files = 0;
 	FILE *ls;
 
@@ -777,12 +810,12 @@ static void test_bad_fixtures(void)
 
 		(void) snprintf(path, sizeof(path), "%s/bad/%.63s", fixtures, ex[i].file);
 		(void) snprintf(where, sizeof(where), "kubeconfig '%s': ", path);
-		memset(&c, 0x5a, sizeof(c));	/* garbage in: must come back zeroed */
+		memset(&c, 0x5a, sizeof(c)); /* garbage in: must come back zeroed */
 		r = k8s_kubeconfig_load(path, &c, &e);
 		if (r >= 0 || e.code != ex[i].code || !strstr(e.msg, ex[i].needle) ||
 		    strncmp(e.msg, where, strlen(where))) {
-			printf("  bad/%s: r=%d code=%d msg='%s'; want code %d and '%s'\n", ex[i].file, r,
-			       e.code, e.msg, ex[i].code, ex[i].needle);
+			printf("  bad/%s: r=%d code=%d msg='%s'; want code %d and '%s'\n",
+			       ex[i].file, r, e.code, e.msg, ex[i].code, ex[i].needle);
 			unit_cur_failed = 1;
 		}
 		no_secrets(&e, ex[i].file);
@@ -797,7 +830,8 @@ static void test_bad_fixtures(void)
 	if (!ls)
 		return;
 	files = calloc(256, sizeof(*files));
-	while (files && n_files < 256 && fgets(files[n_files].name, sizeof(files[n_files].name), ls)) {
+	while (files && n_files < 256 &&
+	       fgets(files[n_files].name, sizeof(files[n_files].name), ls)) {
 		char *nl = strchr(files[n_files].name, '\n');
 
 		if (nl)
@@ -826,7 +860,8 @@ static char *kubeconfig_text(const char *user_lines, size_t pad)
 {
 	static const char head[] =
 		"apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: https://h\n"
-		"contexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+		"contexts:\n- name: x\n  context:\n    cluster: c\n    user: "
+		"u\ncurrent-context: x\n"
 		"users:\n- name: u\n  user:\n";
 	size_t n = strlen(head) + strlen(user_lines);
 	char *t = malloc(n + pad + 1);
@@ -878,7 +913,8 @@ static void test_kubeconfig_size_bound(void)
 	CHECK(strstr(e.msg, path) != NULL);
 	memset(&e, 0, sizeof(e));
 	r = k8s_kubeconfig_parse(t, strlen(t), NULL, &c, &e);
-	fails_with(r, &e, -EINVAL, CNI_ERR_INVALID_CONFIG, "kubeconfig: is larger than 1048576 bytes");
+	fails_with(r, &e, -EINVAL, CNI_ERR_INVALID_CONFIG,
+		   "kubeconfig: is larger than 1048576 bytes");
 	free(t);
 }
 
@@ -901,7 +937,8 @@ static void test_pem_and_token_bounds(void)
 	memset(buf, 'A', big);
 	memcpy(buf, "-----BEGIN PRIVATE KEY-----\n", 28);
 	write_file(pem, buf, K8S_PEM_MAX);
-	(void) snprintf(lines, sizeof(lines), "    client-certificate: %s\n    client-key: %s\n", pem, pem);
+	(void) snprintf(lines, sizeof(lines), "    client-certificate: %s\n    client-key: %s\n",
+			pem, pem);
 	t = kubeconfig_text(lines, 0);
 	write_file(path, t, strlen(t));
 	free(t);
@@ -936,12 +973,15 @@ static void test_pem_and_token_bounds(void)
 		size_t o = (size_t) snprintf(t, 200000, "    client-certificate-data: ");
 
 		memset(t + o, 'Q', 90000);
-		(void) snprintf(t + o + 90000, 200000 - o - 90000, "\n    client-key-data: %s\n", CA_B64);
+		(void) snprintf(t + o + 90000, 200000 - o - 90000, "\n    client-key-data: %s\n",
+				CA_B64);
 		free(buf);
 		buf = kubeconfig_text(t, 0);
 		memset(&e, 0, sizeof(e));
 		CHECK_INT(k8s_kubeconfig_parse(buf, strlen(buf), NULL, &c, &e), -EINVAL);
-		CHECK(strstr(e.msg, "user 'u': 'client-certificate-data' is longer than 87384 bytes") != NULL);
+		CHECK(strstr(e.msg,
+			     "user 'u': 'client-certificate-data' is longer than 87384 bytes") !=
+		      NULL);
 		free(t);
 	}
 	free(buf);
@@ -959,7 +999,8 @@ static void test_load_errors(void)
 		   "cannot read kubeconfig '/nonexistent/kubeconfig'");
 	CHECK_STR(e.details, "No such file or directory");
 	memset(&e, 0, sizeof(e));
-	fails_with(k8s_kubeconfig_load(tmp, &c, &e), &e, -EISDIR, CNI_ERR_IO, "cannot read kubeconfig");
+	fails_with(k8s_kubeconfig_load(tmp, &c, &e), &e, -EISDIR, CNI_ERR_IO,
+		   "cannot read kubeconfig");
 	memset(&e, 0, sizeof(e));
 	fails_with(k8s_kubeconfig_load("/dev/null", &c, &e), &e, -EINVAL, CNI_ERR_IO,
 		   "kubeconfig '/dev/null' is not a regular file");
@@ -967,7 +1008,8 @@ static void test_load_errors(void)
 	(void) snprintf(path, sizeof(path), "%s/empty", tmp);
 	write_file(path, "", 0);
 	memset(&e, 0, sizeof(e));
-	fails_with(k8s_kubeconfig_load(path, &c, &e), &e, -EINVAL, CNI_ERR_INVALID_CONFIG, "is empty");
+	fails_with(k8s_kubeconfig_load(path, &c, &e), &e, -EINVAL, CNI_ERR_INVALID_CONFIG,
+		   "is empty");
 	/* the first error wins */
 	e.code = 42;
 	(void) snprintf(e.msg, sizeof(e.msg), "earlier");
@@ -1004,7 +1046,8 @@ static void test_token_checks(void)
 	k8s_config_free(&c);
 	free(t);
 	/* null and empty values are unset */
-	t = kubeconfig_text("    token: \"\"\n    tokenFile: ~\n    exec: null\n    auth-provider: {}\n", 0);
+	t = kubeconfig_text(
+		"    token: \"\"\n    tokenFile: ~\n    exec: null\n    auth-provider: {}\n", 0);
 	memset(&e, 0, sizeof(e));
 	CHECK_INT(k8s_kubeconfig_parse(t, strlen(t), NULL, &c, &e), 0);
 	CHECK(c.token == NULL);
@@ -1015,7 +1058,7 @@ static void test_token_checks(void)
 static void test_server_forms(void)
 {
 	static const struct {
-		const char *in, *want;	/* want NULL: refused, needle in the message */
+		const char *in, *want; /* want NULL: refused, needle in the message */
 		const char *needle;
 	} cases[] = {
 		{ "https://h", "https://h", NULL },
@@ -1028,8 +1071,10 @@ static void test_server_forms(void)
 		{ "https://", NULL, "has no host" },
 		{ "https:///x", NULL, "has no host" },
 		{ "https://:6443", NULL, "has no host" },
-		{ "https://h/a b", NULL, "'server' must be scheme://host[:port][/path], without spaces" },
-		{ "https://h\n    token: SECRET-TOKEN-folded", NULL, "without spaces, line breaks" },
+		{ "https://h/a b", NULL,
+		  "'server' must be scheme://host[:port][/path], without spaces" },
+		{ "https://h\n    token: SECRET-TOKEN-folded", NULL,
+		  "without spaces, line breaks" },
 		{ "https://h/#x", NULL, "without '#'" },
 		{ "https://h\\x", NULL, "without '\\'" },
 		{ "https://u@h", NULL, "must not carry user information" },
@@ -1043,8 +1088,10 @@ static void test_server_forms(void)
 
 		(void) snprintf(lines, sizeof(lines), "%s", cases[i].in);
 		(void) snprintf(text, sizeof(text),
-				"clusters:\n- name: c\n  cluster:\n    server: '%s'\ncontexts:\n- name: x\n"
-				"  context:\n    cluster: c\ncurrent-context: x\n", lines);
+				"clusters:\n- name: c\n  cluster:\n    server: "
+				"'%s'\ncontexts:\n- name: x\n"
+				"  context:\n    cluster: c\ncurrent-context: x\n",
+				lines);
 		r = k8s_kubeconfig_parse(text, strlen(text), NULL, &c, &e);
 		if (cases[i].want) {
 			CHECK_INT(r, 0);
@@ -1065,7 +1112,8 @@ static void test_server_forms(void)
 
 		memset(t + o, 'h', K8S_SERVER_MAX);
 		(void) snprintf(t + o + K8S_SERVER_MAX, 8192 - (size_t) o - K8S_SERVER_MAX,
-				"\ncontexts:\n- name: x\n  context:\n    cluster: c\ncurrent-context: x\n");
+				"\ncontexts:\n- name: x\n  context:\n    cluster: "
+				"c\ncurrent-context: x\n");
 		CHECK_INT(k8s_kubeconfig_parse(t, strlen(t), NULL, &c, &e), -EINVAL);
 		CHECK(strstr(e.msg, "cluster 'c': 'server' is longer than 511 bytes") != NULL);
 		free(t);
@@ -1117,7 +1165,7 @@ static void test_incluster(void)
 	CHECK_INT(k8s_incluster_load(sa, &c, &e), 0);
 	CHECK_STR(c.server, "https://[fd00:10:96::1]:443");
 	CHECK_STR(c.token, "SECRET-TOKEN-rotated");
-	CHECK_STR(c.namespace_, "");	/* no namespace file: the caller's default */
+	CHECK_STR(c.namespace_, ""); /* no namespace file: the caller's default */
 	k8s_config_free(&c);
 
 	sa_files(sa, "SECRET-TOKEN-sa", "Bad_NS\n");
@@ -1217,7 +1265,8 @@ int main(int argc, char **argv)
 {
 	(void) argc;
 	if (unit_fixtures(argv[0], "kubeconfig", fixtures) < 0) {
-		printf("cannot find tests/fixtures/kubeconfig (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
+		printf("cannot find tests/fixtures/kubeconfig (run from the top directory or set "
+		       "FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

@@ -82,10 +82,7 @@ static int fake_sub(int argc, char **argv)
 	return 7;
 }
 
-static const struct cni_subcommand fake_subcommands[] = {
-	{ "sub", fake_sub },
-	{ NULL }
-};
+static const struct cni_subcommand fake_subcommands[] = { { "sub", fake_sub }, { NULL } };
 
 /* No check, status or gc: those are "unsupported CNI_COMMAND". */
 static const struct cni_plugin fake_plugin = {

@@ -13,30 +13,30 @@
 #include "unit.h"
 
 #define OFF_MAX (~(pool_off_t) 0)
-#define P2(n) ((pool_off_t) 1 << (n))
+#define P2(n)   ((pool_off_t) 1 << (n))
 
 /* CHECK_INT truncates to 64 bits: offsets are compared in full and printed in decimal. */
-#define CHECK_OFF(a, b)                                                                 \
-	do {                                                                            \
-		pool_off_t _x = (a), _y = (b);                                          \
-		if (_x != _y) {                                                         \
-			char _sx[48], _sy[48];                                          \
-			(void) pool_off_format(_x, _sx, sizeof(_sx));                   \
-			(void) pool_off_format(_y, _sy, sizeof(_sy));                   \
-			printf("  %s:%d: %s: %s == %s, expected %s\n", __FILE__,        \
-			       __LINE__, unit_cur, #a, _sx, _sy);                       \
-			unit_cur_failed = 1;                                            \
-		}                                                                       \
+#define CHECK_OFF(a, b)                                                                    \
+	do {                                                                               \
+		pool_off_t _x = (a), _y = (b);                                             \
+		if (_x != _y) {                                                            \
+			char _sx[48], _sy[48];                                             \
+			(void) pool_off_format(_x, _sx, sizeof(_sx));                      \
+			(void) pool_off_format(_y, _sy, sizeof(_sy));                      \
+			printf("  %s:%d: %s: %s == %s, expected %s\n", __FILE__, __LINE__, \
+			       unit_cur, #a, _sx, _sy);                                    \
+			unit_cur_failed = 1;                                               \
+		}                                                                          \
 	} while (0)
 
 /* The why text must mention needle. */
-#define CHECK_WHY(why, needle)                                                          \
-	do {                                                                            \
-		if (!strstr((why), (needle))) {                                         \
-			printf("  %s:%d: %s: why '%s' lacks '%s'\n", __FILE__, __LINE__,  \
-			       unit_cur, (why), (needle));                              \
-			unit_cur_failed = 1;                                            \
-		}                                                                       \
+#define CHECK_WHY(why, needle)                                                                     \
+	do {                                                                                       \
+		if (!strstr((why), (needle))) {                                                    \
+			printf("  %s:%d: %s: why '%s' lacks '%s'\n", __FILE__, __LINE__, unit_cur, \
+			       (why), (needle));                                                   \
+			unit_cur_failed = 1;                                                       \
+		}                                                                                  \
 	} while (0)
 
 static char why[160];
@@ -83,9 +83,9 @@ static pool_off_t off_of(const struct pool_range *r, const char *ip)
 /* taken() sets */
 
 struct taken_set {
-	const pool_off_t *v;	/* single offsets */
+	const pool_off_t *v; /* single offsets */
 	size_t n;
-	pool_off_t lo, hi;	/* and one inclusive block, when has_block */
+	pool_off_t lo, hi; /* and one inclusive block, when has_block */
 	bool has_block;
 	bool all;
 	unsigned long calls;
@@ -112,11 +112,30 @@ static bool taken_fn(void *ctx, pool_off_t off)
 static void test_cidr_parse(void)
 {
 	static const char *const bad[] = {
-		"", "/24", "10.56.0.0", "10.56.0.0/", "10.56.0.0/33", "10.56.0.0/-1",
-		"10.56.0.0/+24", "10.56.0.0/ 24", "10.56.0.0/24 ", " 10.56.0.0/24", "10.56.0.0/024",
-		"010.56.0.0/24", "10.56.0/24", "10.56.0.0.0/24", "10.56.0.256/24", "10.56.0.0/2a",
-		"10.56.0.0/1000", "fd00::/129", "fd00:::/64", "fe80::1%eth0/64", "fd00::/64/64",
-		"10.56.0.0//24", "fd00::g/64", "10.56.0.0/4294967320",
+		"",
+		"/24",
+		"10.56.0.0",
+		"10.56.0.0/",
+		"10.56.0.0/33",
+		"10.56.0.0/-1",
+		"10.56.0.0/+24",
+		"10.56.0.0/ 24",
+		"10.56.0.0/24 ",
+		" 10.56.0.0/24",
+		"10.56.0.0/024",
+		"010.56.0.0/24",
+		"10.56.0/24",
+		"10.56.0.0.0/24",
+		"10.56.0.256/24",
+		"10.56.0.0/2a",
+		"10.56.0.0/1000",
+		"fd00::/129",
+		"fd00:::/64",
+		"fe80::1%eth0/64",
+		"fd00::/64/64",
+		"10.56.0.0//24",
+		"fd00::g/64",
+		"10.56.0.0/4294967320",
 	};
 	struct pool_cidr c;
 
@@ -330,7 +349,7 @@ static void test_v6_120_127_128(void)
 
 	INIT_OK(&r, "fd00::100/120", NULL, NULL);
 	CHECK_OFF(r.first, 1);
-	CHECK_OFF(r.last, 255);	/* no broadcast in IPv6 */
+	CHECK_OFF(r.last, 255); /* no broadcast in IPv6 */
 	CHECK_STR(ip_at(&r, 255), "fd00::1ff");
 
 	INIT_OK(&r, "fd00::2/127", NULL, NULL);
@@ -580,7 +599,7 @@ static void test_pick_full(void)
 
 	INIT_OK(&r, "10.56.0.0/24", NULL, NULL);
 	CHECK_INT(pool_pick(&r, 77, taken_fn, &all, &off), -ENOSPC);
-	CHECK_INT(all.calls, 254);	/* each usable offset asked once */
+	CHECK_INT(all.calls, 254); /* each usable offset asked once */
 	CHECK_OFF(off, 12345);
 
 	/* full but for the excluded ones: those are not even asked about */
@@ -588,7 +607,7 @@ static void test_pick_full(void)
 	CHECK_INT(gw(&r, "10.56.0.254"), 0);
 	all.calls = 0;
 	CHECK_INT(pool_pick(&r, 200, taken_fn, &all, &off), -ENOSPC);
-	CHECK_INT(all.calls, 126);	/* 128..253 */
+	CHECK_INT(all.calls, 126); /* 128..253 */
 }
 
 static void test_pick_wraparound(void)
@@ -598,7 +617,7 @@ static void test_pick_wraparound(void)
 	struct taken_set t = { busy, 3 };
 	pool_off_t off;
 
-	INIT_OK(&r, "10.56.0.0/29", NULL, NULL);	/* 1..6 */
+	INIT_OK(&r, "10.56.0.0/29", NULL, NULL); /* 1..6 */
 	CHECK_INT(pool_pick(&r, 4, taken_fn, &t, &off), 0);
 	CHECK_OFF(off, 1);
 	CHECK_INT(pool_pick(&r, 2, taken_fn, &t, &off), 0);
@@ -668,7 +687,7 @@ static void test_pick_jumps_exclusions(void)
 	t.has_block = true;
 	t.lo = t.hi = P2(56);
 	CHECK_INT(pool_pick(&r, P2(63) + 12345, taken_fn, &t, &off), 0);
-	CHECK_OFF(off, P2(56) + 1);	/* jumped to the end, wrapped, skipped the taken one */
+	CHECK_OFF(off, P2(56) + 1); /* jumped to the end, wrapped, skipped the taken one */
 	CHECK_INT(t.calls, 2);
 
 	/* overlapping and adjacent exclusions, jumped in turn */
@@ -726,12 +745,24 @@ static void test_off_format(void)
 static void test_off_parse(void)
 {
 	static const char *const bad[] = {
-		"", "-1", "+1", " 1", "1 ", "01", "00", "1a", "0x10", "1.0", "1e3", "١",
-		"340282366920938463463374607431768211456",	/* 2^128 */
+		"",
+		"-1",
+		"+1",
+		" 1",
+		"1 ",
+		"01",
+		"00",
+		"1a",
+		"0x10",
+		"1.0",
+		"1e3",
+		"١",
+		"340282366920938463463374607431768211456", /* 2^128 */
 		"340282366920938463463374607431768211460",
 		"999999999999999999999999999999999999999",
-		"1000000000000000000000000000000000000000",	/* 40 digits */
-		"\t1", "1\n",
+		"1000000000000000000000000000000000000000", /* 40 digits */
+		"\t1",
+		"1\n",
 	};
 	pool_off_t off = 0;
 
@@ -895,7 +926,7 @@ static void test_name_matches_inet_ntop(void)
 static void test_name_limits(void)
 {
 	char net[300], out[POOL_NAME_MAX + 8];
-	unsigned char a[16] = { 10, 56, 0, 1 };	/* "10.56.0.1": 9 characters */
+	unsigned char a[16] = { 10, 56, 0, 1 }; /* "10.56.0.1": 9 characters */
 	struct pool_range r;
 
 	/* 243 + '-' + 9 = 253 characters: the most there may be */
@@ -913,7 +944,7 @@ static void test_name_limits(void)
 	CHECK_STR(out, "10.56.0.1");
 	CHECK_INT(pool_reservation_name(AF_UNIX, a, NULL, out, sizeof(out)), -EINVAL);
 
-	INIT_OK(&r, "10.56.0.0/16", NULL, NULL);	/* "10.56.0.0-16": 12 characters */
+	INIT_OK(&r, "10.56.0.0/16", NULL, NULL); /* "10.56.0.0-16": 12 characters */
 	net[240] = '\0';
 	CHECK_INT(pool_name(&r, net, out, sizeof(out)), 0);
 	CHECK_INT(strlen(out), 253);

@@ -33,7 +33,7 @@
 #include "unit.h"
 
 #define NLDEV(cmd) RDMA_NL_GET_TYPE(RDMA_NL_NLDEV, cmd)
-#define ATTR_MAX (RDMA_NLDEV_ATTR_MAX - 1) /* as src/rdma/rdmadev.c parses */
+#define ATTR_MAX   (RDMA_NLDEV_ATTR_MAX - 1) /* as src/rdma/rdmadev.c parses */
 
 static char fixtures[PATH_MAX]; /* .../tests/fixtures/rdma-nl */
 
@@ -367,16 +367,24 @@ static const char *const all_fixtures[] = {
 
 /* Every reply: what the parsers are fed by the truncation and type tests. */
 static const char *const all_replies[] = {
-	"dev_dump.reply.1.hex",		"dev_dump.reply.2.hex",
-	"dev_dump.reply.3.hex",		"dev_set_netns.reply.hex",
-	"dev_show.reply.1.hex",		"dev_show.reply.2.hex",
-	"dev_show.reply.3.hex",		"dev_show.reply.4.hex",
-	"dev_show_rxe0.reply.1.hex",	"dev_show_rxe0.reply.2.hex",
-	"link_show.reply.1.hex",	"link_show.reply.2.hex",
-	"link_show.reply.3.hex",	"link_show.reply.4.hex",
+	"dev_dump.reply.1.hex",
+	"dev_dump.reply.2.hex",
+	"dev_dump.reply.3.hex",
+	"dev_set_netns.reply.hex",
+	"dev_show.reply.1.hex",
+	"dev_show.reply.2.hex",
+	"dev_show.reply.3.hex",
+	"dev_show.reply.4.hex",
+	"dev_show_rxe0.reply.1.hex",
+	"dev_show_rxe0.reply.2.hex",
+	"link_show.reply.1.hex",
+	"link_show.reply.2.hex",
+	"link_show.reply.3.hex",
+	"link_show.reply.4.hex",
 	"system_set_netns_exclusive.reply.hex",
 	"system_set_netns_exclusive_ebusy.reply.hex",
-	"system_show.reply.1.hex",	"system_show.reply.2.hex",
+	"system_show.reply.1.hex",
+	"system_show.reply.2.hex",
 };
 
 static void test_fixtures_present(void)
@@ -521,7 +529,8 @@ static void test_msg_dev_dump_as_rdma_tool(void)
 		complete_like_send_auto(msg);
 		CHECK_INT(nlmsg_hdr(msg)->nlmsg_type, NLDEV(RDMA_NLDEV_CMD_GET));
 		CHECK_INT(nlmsg_hdr(msg)->nlmsg_flags, 0x0305); /* README */
-		check_same_request("rdmadev_msg_dev_dump", nlmsg_hdr(msg), (struct nlmsghdr *) want);
+		check_same_request("rdmadev_msg_dev_dump", nlmsg_hdr(msg),
+				   (struct nlmsghdr *) want);
 	}
 	if (msg)
 		nlmsg_free(msg);
@@ -676,7 +685,8 @@ static void test_parse_dev_capture(void)
 		(void) snprintf(guid, sizeof(guid), "%04x:%04x:%04x:%04x",
 				(unsigned) (d.node_guid >> 48) & 0xffff,
 				(unsigned) (d.node_guid >> 32) & 0xffff,
-				(unsigned) (d.node_guid >> 16) & 0xffff, (unsigned) d.node_guid & 0xffff);
+				(unsigned) (d.node_guid >> 16) & 0xffff,
+				(unsigned) d.node_guid & 0xffff);
 		CHECK_STR(guid, devs[i].guid_str);
 	}
 }
@@ -702,7 +712,7 @@ static void check_port(const struct rdmadev_port *p, const struct port_want *w)
 	CHECK(p->has_ndev_attr);
 	CHECK_INT(p->ndev_index, w->ndev_index);
 	CHECK_STR(p->ndev_name, w->ndev_name);
-	CHECK_INT(p->state, 4);	     /* IB_PORT_ACTIVE */
+	CHECK_INT(p->state, 4);      /* IB_PORT_ACTIVE */
 	CHECK_INT(p->phys_state, 5); /* LinkUp */
 }
 
@@ -754,7 +764,8 @@ static void test_parse_port_without_netdev(void)
 		return;
 	mb_init(&m, NLDEV(RDMA_NLDEV_CMD_PORT_GET), NLM_F_MULTI);
 	nlmsg_for_each_attr(a, h, 0, rem) {
-		if (nla_type(a) != RDMA_NLDEV_ATTR_NDEV_INDEX && nla_type(a) != RDMA_NLDEV_ATTR_NDEV_NAME)
+		if (nla_type(a) != RDMA_NLDEV_ATTR_NDEV_INDEX &&
+		    nla_type(a) != RDMA_NLDEV_ATTR_NDEV_NAME)
 			mb_attr(&m, (uint16_t) nla_type(a), nla_data(a), (size_t) nla_len(a));
 	}
 	parse_hostile("port without NDEV_*", m.b, m.len, &p);
@@ -870,10 +881,10 @@ static bool has(const unsigned char *b, size_t cut, int type)
 	return e && cut >= e;
 }
 
-#define KEEP(attr, field)                                                                       \
-	do {                                                                                    \
-		if (has(b, cut, attr))                                                          \
-			memcpy(&want->field, &full->field, sizeof(want->field));                \
+#define KEEP(attr, field)                                                        \
+	do {                                                                     \
+		if (has(b, cut, attr))                                           \
+			memcpy(&want->field, &full->field, sizeof(want->field)); \
 	} while (0)
 
 /*
@@ -939,7 +950,8 @@ static void test_truncated_replies(void)
 			continue;
 		parse_once(b, &full);
 		if (h->nlmsg_type == NLDEV(RDMA_NLDEV_CMD_GET) && (full.r_dev || full.r_port))
-			CHECK(0); /* the whole message must parse for the prefixes to mean anything */
+			CHECK(0); /* the whole message must parse for the prefixes to mean anything
+				   */
 		/* a header whose nlmsg_len is shorter than a header */
 		for (size_t cut = 0; cut < NLMSG_HDRLEN; cut++) {
 			unsigned char hdr[NLMSG_HDRLEN];
@@ -947,12 +959,14 @@ static void test_truncated_replies(void)
 
 			memcpy(hdr, b, sizeof(hdr));
 			((struct nlmsghdr *) hdr)->nlmsg_len = (uint32_t) cut;
-			(void) snprintf(what, sizeof(what), "%s nlmsg_len %zu", all_replies[i], cut);
+			(void) snprintf(what, sizeof(what), "%s nlmsg_len %zu", all_replies[i],
+					cut);
 			guard_case = what;
 			parse_once(hdr, &p);
 			guard_case = "";
 			if (p.r_sys != -EBADMSG || p.r_dev != -EBADMSG || p.r_port != -EBADMSG) {
-				printf("  %s: sys %d dev %d port %d\n", what, p.r_sys, p.r_dev, p.r_port);
+				printf("  %s: sys %d dev %d port %d\n", what, p.r_sys, p.r_dev,
+				       p.r_port);
 				unit_cur_failed = 1;
 			}
 			n_cases++;
@@ -964,16 +978,18 @@ static void test_truncated_replies(void)
 			parse_hostile(what, b, cut, &p);
 			expect_cut(b, cut, &full, &want);
 			n_cases++;
-			if (p.r_sys != want.r_sys || p.r_dev != want.r_dev || p.r_port != want.r_port ||
-			    (!p.r_sys && p.mode != want.mode) ||
+			if (p.r_sys != want.r_sys || p.r_dev != want.r_dev ||
+			    p.r_port != want.r_port || (!p.r_sys && p.mode != want.mode) ||
 			    (!p.r_dev && memcmp(&p.dev, &want.dev, sizeof(p.dev))) ||
 			    (!p.r_port && memcmp(&p.port, &want.port, sizeof(p.port)))) {
-				printf("  %s: sys %d dev %d ('%s' ports %u type %u guid %llx proto '%s') "
+				printf("  %s: sys %d dev %d ('%s' ports %u type %u "
+				       "guid %llx proto '%s') "
 				       "port %d (%u/%u '%s' ndev %d/%d '%s' state %u/%u)\n",
-				       what, p.r_sys, p.r_dev, p.dev.name, p.dev.n_ports, p.dev.node_type,
-				       (unsigned long long) p.dev.node_guid, p.dev.protocol, p.r_port,
-				       p.port.dev_index, p.port.port, p.port.dev_name, p.port.has_ndev_attr,
-				       p.port.ndev_index, p.port.ndev_name, p.port.state, p.port.phys_state);
+				       what, p.r_sys, p.r_dev, p.dev.name, p.dev.n_ports,
+				       p.dev.node_type, (unsigned long long) p.dev.node_guid,
+				       p.dev.protocol, p.r_port, p.port.dev_index, p.port.port,
+				       p.port.dev_name, p.port.has_ndev_attr, p.port.ndev_index,
+				       p.port.ndev_name, p.port.state, p.port.phys_state);
 				unit_cur_failed = 1;
 			}
 		}
@@ -1004,15 +1020,17 @@ static void test_wrong_type(void)
 			parse_once(b, &p);
 			if (sys_want == 0 && strcmp(files[i], "system_show.reply.1.hex"))
 				sys_want = -EOPNOTSUPP; /* the right type, but no mode in it */
-			if (t == NLDEV(RDMA_NLDEV_CMD_GET) && strcmp(files[i], "system_show.reply.1.hex"))
+			if (t == NLDEV(RDMA_NLDEV_CMD_GET) &&
+			    strcmp(files[i], "system_show.reply.1.hex"))
 				dev_want = port_want = 0;
 			/* a device message has DEV_INDEX and PORT_INDEX too */
-			if (t == NLDEV(RDMA_NLDEV_CMD_PORT_GET) && strcmp(files[i], "system_show.reply.1.hex"))
+			if (t == NLDEV(RDMA_NLDEV_CMD_PORT_GET) &&
+			    strcmp(files[i], "system_show.reply.1.hex"))
 				port_want = 0;
 			if (p.r_sys != sys_want || p.r_dev != dev_want || p.r_port != port_want) {
 				if (bad++ < 10)
-					printf("  %s as type 0x%04x: sys %d dev %d port %d\n", files[i], t,
-					       p.r_sys, p.r_dev, p.r_port);
+					printf("  %s as type 0x%04x: sys %d dev %d port %d\n",
+					       files[i], t, p.r_sys, p.r_dev, p.r_port);
 				unit_cur_failed = 1;
 			}
 		}
@@ -1262,7 +1280,8 @@ static void test_bad_attribute_lengths(void)
 		mb_u32(&m, RDMA_NLDEV_ATTR_DEV_INDEX, 0);
 		mb_attr_raw(&m, RDMA_NLDEV_ATTR_DEV_NAME, lies[i], "rxe0", 4);
 		parse_hostile(what, m.b, m.len, &p);
-		CHECK_INT(p.r_dev, lies[i] > NLA_HDRLEN && lies[i] <= NLA_HDRLEN + 4 ? 0 : -EBADMSG);
+		CHECK_INT(p.r_dev,
+			  lies[i] > NLA_HDRLEN && lies[i] <= NLA_HDRLEN + 4 ? 0 : -EBADMSG);
 
 		/* an optional attribute lies at the end: the required ones before it count */
 		(void) snprintf(what, sizeof(what), "port, NDEV_NAME nla_len %u", lies[i]);
@@ -1309,8 +1328,8 @@ static void test_format_gid(void)
 {
 	static const unsigned char v4[16] = { [10] = 0xff, [11] = 0xff, 192, 168, 10, 5 };
 	static const unsigned char zero[16];
-	static const unsigned char ll[16] = { 0xfe, 0x80, [8] = 0x78, 0x70, 0x93, 0xff,
-					      0xfe, 0x0c, 0x32, 0xea };
+	static const unsigned char ll[16] = { 0xfe, 0x80, [8] = 0x78, 0x70, 0x93,
+					      0xff, 0xfe, 0x0c,       0x32, 0xea };
 	static const unsigned char doc[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 	unsigned char ones[16], rnd[16];
 	uint32_t x = 12345;
@@ -1333,8 +1352,8 @@ static void test_format_gid(void)
 			rnd[k] = (unsigned char) (x >> 16);
 		}
 		for (int k = 0; k < 16; k += 2)
-			n += (size_t) snprintf(want + n, sizeof(want) - n, "%s%02x%02x", k ? ":" : "",
-					       rnd[k], rnd[k + 1]);
+			n += (size_t) snprintf(want + n, sizeof(want) - n, "%s%02x%02x",
+					       k ? ":" : "", rnd[k], rnd[k + 1]);
 		check_gid(rnd, want);
 	}
 }
@@ -1346,7 +1365,8 @@ int main(int argc, char **argv)
 	(void) signal(SIGSEGV, on_segv);
 	(void) signal(SIGBUS, on_segv);
 	if (unit_fixtures(argv[0], "rdma-nl", fixtures) < 0) {
-		printf("cannot find tests/fixtures/rdma-nl (run from the top directory or set FIXTURES_DIR to a tests/fixtures)\n");
+		printf("cannot find tests/fixtures/rdma-nl (run from the top directory or set "
+		       "FIXTURES_DIR to a tests/fixtures)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

@@ -159,8 +159,8 @@ static void test_link_base(void)
 /* Removes what the tests made, deepest first. */
 static void cleanup(void)
 {
-	static const char *const files[] = { "rate", "two", "bare", "empty", "long", "numa_node",
-					      "driver", "plain" };
+	static const char *const files[] = { "rate", "two",       "bare",   "empty",
+					     "long", "numa_node", "driver", "plain" };
 	static const char *const dirs[] = { "net/.hidden", "net/ens1f0", "net" };
 	char path[PATH_MAX];
 

@@ -11,51 +11,51 @@
 static int unit_passed, unit_failed, unit_cur_failed;
 static const char *unit_cur;
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			printf("  %s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__,   \
-			       unit_cur, #cond);                                        \
-			unit_cur_failed = 1;                                            \
-		}                                                                       \
+#define CHECK(cond)                                                                             \
+	do {                                                                                    \
+		if (!(cond)) {                                                                  \
+			printf("  %s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, unit_cur, \
+			       #cond);                                                          \
+			unit_cur_failed = 1;                                                    \
+		}                                                                               \
 	} while (0)
-#define CHECK_STR(a, b)                                                                 \
-	do {                                                                            \
-		const char *_a = (a), *_b = (b);                                        \
-		if (!_a || !_b || strcmp(_a, _b)) {                                     \
-			printf("  %s:%d: %s: '%s' != '%s'\n", __FILE__, __LINE__,       \
-			       unit_cur, _a ? _a : "(null)", _b ? _b : "(null)");       \
-			unit_cur_failed = 1;                                            \
-		}                                                                       \
+#define CHECK_STR(a, b)                                                                     \
+	do {                                                                                \
+		const char *_a = (a), *_b = (b);                                            \
+		if (!_a || !_b || strcmp(_a, _b)) {                                         \
+			printf("  %s:%d: %s: '%s' != '%s'\n", __FILE__, __LINE__, unit_cur, \
+			       _a ? _a : "(null)", _b ? _b : "(null)");                     \
+			unit_cur_failed = 1;                                                \
+		}                                                                           \
 	} while (0)
-#define CHECK_INT(a, b)                                                                 \
-	do {                                                                            \
-		long long _a = (long long) (a), _b = (long long) (b);                   \
-		if (_a != _b) {                                                         \
-			printf("  %s:%d: %s: %s == %lld, expected %lld\n", __FILE__,    \
-			       __LINE__, unit_cur, #a, _a, _b);                         \
-			unit_cur_failed = 1;                                            \
-		}                                                                       \
-	} while (0)
-
-#define RUN(fn)                                                                         \
-	do {                                                                            \
-		unit_cur = #fn;                                                         \
-		unit_cur_failed = 0;                                                    \
-		fn();                                                                   \
-		if (unit_cur_failed) {                                                  \
-			unit_failed++;                                                  \
-			printf("not ok - %s\n", #fn);                                   \
-		} else {                                                                \
-			unit_passed++;                                                  \
-			printf("ok - %s\n", #fn);                                       \
-		}                                                                       \
+#define CHECK_INT(a, b)                                                                        \
+	do {                                                                                   \
+		long long _a = (long long) (a), _b = (long long) (b);                          \
+		if (_a != _b) {                                                                \
+			printf("  %s:%d: %s: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
+			       unit_cur, #a, _a, _b);                                          \
+			unit_cur_failed = 1;                                                   \
+		}                                                                              \
 	} while (0)
 
-#define UNIT_DONE()                                                                     \
-	do {                                                                            \
-		printf("%d passed, %d failed\n", unit_passed, unit_failed);             \
-		return unit_failed ? 1 : 0;                                             \
+#define RUN(fn)                                       \
+	do {                                          \
+		unit_cur = #fn;                       \
+		unit_cur_failed = 0;                  \
+		fn();                                 \
+		if (unit_cur_failed) {                \
+			unit_failed++;                \
+			printf("not ok - %s\n", #fn); \
+		} else {                              \
+			unit_passed++;                \
+			printf("ok - %s\n", #fn);     \
+		}                                     \
+	} while (0)
+
+#define UNIT_DONE()                                                         \
+	do {                                                                \
+		printf("%d passed, %d failed\n", unit_passed, unit_failed); \
+		return unit_failed ? 1 : 0;                                 \
 	} while (0)
 
 /* A whole file, NUL-terminated (fixtures); NULL when unreadable. The caller frees it. */

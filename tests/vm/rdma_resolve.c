@@ -53,8 +53,8 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss)
 static const char *addr_str(const struct sockaddr *sa, char *buf, size_t len)
 {
 	const void *a = sa->sa_family == AF_INET6 ?
-		(const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr :
-		(const void *) &((const struct sockaddr_in *) sa)->sin_addr;
+				(const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr :
+				(const void *) &((const struct sockaddr_in *) sa)->sin_addr;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return "-";
