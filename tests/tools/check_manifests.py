@@ -274,7 +274,7 @@ if ds:
     # pkg-config, the libraries and pkg-config modules the Makefile links, the libibverbs headers.
     # A name missing from these maps fails the check until it is added here.
     tool_pkg = {"curl": "curl", "cmake": "cmake", "dpkg-source": "dpkg-dev", "cc": "gcc",
-                "ar": "gcc"}
+                "ar": "gcc", "make": "make"}
     lib_pkg = {"nl-3": "libnl-3-dev", "ssl": "libssl-dev", "crypto": "libssl-dev",
                "z": "zlib1g-dev", "pthread": "libc6-dev"}
     pc_pkg = {"libnl-3.0": "libnl-3-dev", "yaml-0.1": "libyaml-dev"}
