@@ -59,12 +59,23 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
 IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c \
-             src/ipam_reconcile.c
+             src/ipam_reconcile.c src/ipam_usage.c src/metrics.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
 # libyaml (kubeconfig.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
 # rdmanet-ipam only: rdmanet never links them.
 IPAM_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs yaml-0.1) -Wl,-Bdynamic \
              $(DEPS)/lib/libcurl.a -Wl,-Bstatic -lssl -lcrypto -lz -Wl,-Bdynamic -lpthread
+# What rdmanet_ipam_build_info reports: VERSION (the image tag of deploy/) and the git revision
+# built (make VERSION=... REVISION=... where there is no .git, as in deploy/Dockerfile).
+VERSION  ?= 0.1
+REVISION ?= $(or $(shell git rev-parse --short=12 HEAD 2>/dev/null),unknown)
+$(BUILD)/src/metrics.o: CFLAGS += -DRDMANET_VERSION='"$(VERSION)"' -DRDMANET_REVISION='"$(REVISION)"'
+$(BUILD)/src/metrics.o: $(BUILD)/version.stamp
+# rewritten only when VERSION or REVISION changed, so metrics.o is rebuilt then and only then
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION) $(REVISION)' | cmp -s - $@ || echo '$(VERSION) $(REVISION)' >$@
+FORCE:
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -203,7 +214,7 @@ clean: clean-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all tests unit check bench bench-ipam bench-install install clean distclean
+.PHONY: all tests unit check bench bench-ipam bench-install install clean distclean FORCE
 
 # config-check: runs a network config through rdmanet's and rdmanet-ipam's own parsers, for
 # tests/integ/test_manifests.sh (every NetworkAttachmentDefinition under conf-examples/).
