@@ -59,11 +59,12 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # The IPAM side (Kubernetes client on libcurl, range arithmetic): never linked into rdmanet,
 # whose start-up must not pay libcurl's ~5 ms of loader time.
 IPAM_SRCS := src/pool.c src/kubeconfig.c src/k8s.c src/ipam_config.c src/ipam_k8s.c \
-             src/ipam_reconcile.c src/ipam_usage.c src/metrics.c
+             src/ipam_reconcile.c src/ipam_usage.c src/metrics.c src/metrics_http.c
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
-# libyaml (kubeconfig.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
-# rdmanet-ipam only: rdmanet never links them.
+# libyaml (kubeconfig.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, libmicrohttpd
+# (the reconciler's /metrics), all static; in rdmanet-ipam only: rdmanet never links them.
 IPAM_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs yaml-0.1) -Wl,-Bdynamic \
+             $(DEPS)/lib/libmicrohttpd.a \
              $(DEPS)/lib/libcurl.a -Wl,-Bstatic -lssl -lcrypto -lz -Wl,-Bdynamic -lpthread
 # What rdmanet_ipam_build_info reports: VERSION (the image tag of deploy/) and the git revision
 # built (make VERSION=... REVISION=... where there is no .git, as in deploy/Dockerfile).

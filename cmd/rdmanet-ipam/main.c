@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
 #include "rdmanet/ipam_config.h"
@@ -18,6 +19,7 @@
 #include "rdmanet/ipam_reconcile.h"
 #include "rdmanet/k8s.h"
 #include "rdmanet/log.h"
+#include "rdmanet/metrics.h"
 
 #include "../main_common.h"
 
@@ -103,9 +105,12 @@ static int usage(FILE *f)
 {
 	(void) fputs("usage: rdmanet-ipam reconcile [--kubeconfig FILE] [--namespace NS] [--dry-run]\n"
 		     "                             [--interval SECONDS] [--grace SECONDS]\n"
+		     "                             [--metrics-port PORT [--metrics-bind ADDRESS]]\n"
 		     "Releases IPPool allocations of pods that are gone and deletes reservations no\n"
 		     "pool entry holds (whereabouts' own, which name no container: whose pod is gone).\n"
-		     "Without --kubeconfig, the in-cluster service account is used.\n",
+		     "Without --kubeconfig, the in-cluster service account is used. With --interval,\n"
+		     "--metrics-port serves Prometheus metrics at http://ADDRESS:PORT/metrics\n"
+		     "(ADDRESS: [::] and 0.0.0.0 by default).\n",
 		     f);
 	return 2;
 }
@@ -133,8 +138,10 @@ static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, uns
 	struct ipam_reconcile_stats st = { 0 };
 	struct ipam_reconcile_opts o = { .grace_s = grace_s, .dry_run = dry_run };
 	char ns[K8S_NAMESPACE_MAX + 1];
+	long long t0 = clock_now_ms();
 	int r;
 
+	metrics_pass_begin(&o);
 	r = connect_api(cfg, &kc, &k, ns, &err);
 	if (r >= 0) {
 		o.ns = ns_opt ? ns_opt : ns;
@@ -142,6 +149,7 @@ static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, uns
 	}
 	k8s_client_free(k);
 	k8s_config_free(&kc);
+	metrics_pass_end(r, (double) (clock_now_ms() - t0) / 1000, &st);
 	if (r < 0) {
 		log_error("reconcile: %s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
 		return r;
@@ -160,6 +168,8 @@ static int reconcile_main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "grace", required_argument, NULL, 'g' },
+		{ "metrics-port", required_argument, NULL, 'P' },
+		{ "metrics-bind", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -168,6 +178,9 @@ static int reconcile_main(int argc, char **argv)
 	unsigned interval = 0, grace = 60;
 	bool dry_run = false;
 	struct sigaction sa = { .sa_handler = on_stop };
+	struct metrics_http_opts mo = { 0 };
+	struct metrics_http *mh = NULL;
+	struct cni_err err = { 0 };
 	int c, r;
 
 	log_set_context("rdmanet-ipam", NULL, NULL);
@@ -199,6 +212,18 @@ static int reconcile_main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'P':
+			if (metrics_http_parse_port(optarg, &mo) < 0) {
+				(void) fprintf(stderr, "rdmanet-ipam reconcile: --metrics-port wants 1..65535\n");
+				return 2;
+			}
+			break;
+		case 'B':
+			if (metrics_http_parse_bind(optarg, &mo) < 0) {
+				(void) fprintf(stderr, "rdmanet-ipam reconcile: --metrics-bind wants an IPv4 or IPv6 address\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			(void) usage(stdout);
 			return 0;
@@ -208,8 +233,18 @@ static int reconcile_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage(stderr);
+	if ((mo.bind[0] && !mo.port) || (mo.port && !interval)) {
+		(void) fprintf(stderr, "rdmanet-ipam reconcile: --metrics-bind needs --metrics-port, "
+			       "and --metrics-port --interval\n");
+		return 2;
+	}
 	if (!interval)
 		return reconcile_once(&cfg, ns, grace, dry_run) < 0 ? 1 : 0;
+	k8s_observe(metrics_api_request);
+	if (mo.port && metrics_http_start(&mo, &mh, &err) < 0) {
+		log_error("reconcile: %s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
+		return 1;
+	}
 	/* a Deployment: every interval seconds until SIGTERM, errors included */
 	(void) sigemptyset(&sa.sa_mask);
 	(void) sigaction(SIGTERM, &sa, NULL);
@@ -226,6 +261,7 @@ static int reconcile_main(int argc, char **argv)
 			;
 	}
 	log_info("reconcile: stopping on signal");
+	metrics_http_stop(mh);
 	return 0;
 }
 

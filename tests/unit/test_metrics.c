@@ -135,10 +135,39 @@ static void test_render(void)
 	free(text);
 }
 
+static void test_options(void)
+{
+	struct metrics_http_opts o = { 0 };
+
+	CHECK_INT(metrics_http_parse_port("9469", &o), 0);
+	CHECK_INT(o.port, 9469);
+	CHECK_INT(metrics_http_parse_port("65535", &o), 0);
+	CHECK_INT(metrics_http_parse_port("0", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_port("65536", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_port("123456", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_port("-1", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_port("", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_port(" 80", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_bind("0.0.0.0", &o), 0);
+	CHECK_STR(o.bind, "0.0.0.0");
+	CHECK_INT(metrics_http_parse_bind("[::]", &o), 0);
+	CHECK_STR(o.bind, "::");
+	CHECK_INT(metrics_http_parse_bind("fd00::1", &o), 0);
+	CHECK_STR(o.bind, "fd00::1");
+	CHECK_INT(metrics_http_parse_bind("localhost", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_bind("[10.0.0.1]", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_bind("[::1", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_bind("[]", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_bind("", &o), -EINVAL);
+	CHECK_INT(metrics_http_parse_bind("fe80::1%eth0", &o), -EINVAL);
+	CHECK_STR(o.bind, "fd00::1");
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN(test_usage);
 	RUN(test_render);
+	RUN(test_options);
 	UNIT_DONE();
 }
