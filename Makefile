@@ -186,7 +186,8 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h) | $(DEPS_STAMP)
 
 # what a target needs beyond FUZZ_LIBSRCS (fuzz_ipam_k8s stands in for k8s.c itself)
 $(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s.o
-$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o
+$(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam_reconcile.o \
+		$(FUZZ_BUILD)/obj/src/ipam_usage.o
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LDLIBS)
