@@ -53,16 +53,28 @@ PLUGIN_LIBS := -Wl,-Bstatic -lnl-3 -Wl,-Bdynamic $(CJSON_LIBS) -lpthread
 LIB_PARTS := base cni plugin net rdma doctor
 LIB_SRCS := $(sort $(foreach p,$(LIB_PARTS),$(wildcard src/$(p)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-# rdmanet-ipam alone: ipam (ranges, config, store, allocation, commands, reconcile) and k8s
-# (credentials, the API client on libcurl). Never linked into rdmanet, whose start-up must not
-# pay libcurl's loader time.
-IPAM_PARTS := ipam k8s
+# rdmanet-ipam alone: ipam (ranges, config, store, allocation, commands, reconcile), k8s
+# (credentials, the API client on libcurl) and metrics (the reconciler's /metrics). Never linked
+# into rdmanet, whose start-up must not pay libcurl's loader time.
+IPAM_PARTS := ipam k8s metrics
 IPAM_SRCS := $(sort $(foreach p,$(IPAM_PARTS),$(wildcard src/$(p)/*.c)))
 IPAM_OBJS := $(IPAM_SRCS:%.c=$(BUILD)/%.o)
-# libyaml (yamltree.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, all static; in
-# rdmanet-ipam only: rdmanet never links them.
+# libyaml (yamltree.c), libcurl with OpenSSL (libssl-dev's archives) and zlib, libmicrohttpd
+# (metrics_http.c), all static; in rdmanet-ipam only: rdmanet never links them.
 IPAM_LIBS := -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs yaml-0.1) -Wl,-Bdynamic \
+             $(DEPS)/lib/libmicrohttpd.a \
              $(DEPS)/lib/libcurl.a -Wl,-Bstatic -lssl -lcrypto -lz -Wl,-Bdynamic -lpthread
+# What rdmanet_ipam_build_info reports: VERSION (the image tag of deploy/) and the git revision
+# built (make VERSION=... REVISION=... where there is no .git, as in deploy/Dockerfile).
+VERSION  ?= 0.1
+REVISION ?= $(or $(shell git rev-parse --short=12 HEAD 2>/dev/null),unknown)
+$(BUILD)/src/metrics/metrics.o: CFLAGS += -DRDMANET_VERSION='"$(VERSION)"' -DRDMANET_REVISION='"$(REVISION)"'
+$(BUILD)/src/metrics/metrics.o: $(BUILD)/version.stamp
+# rewritten only when VERSION or REVISION changed, so metrics.o is rebuilt then and only then
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION) $(REVISION)' | cmp -s - $@ || echo '$(VERSION) $(REVISION)' >$@
+FORCE:
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -175,7 +187,8 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h) | $(DEPS_STAMP)
 # what a target needs beyond FUZZ_LIBSRCS (fuzz_ipam_k8s stands in for k8s.c itself)
 $(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s/k8s.o
 $(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam/ipam_store.o $(FUZZ_BUILD)/obj/src/ipam/ipam_alloc.o \
-		$(FUZZ_BUILD)/obj/src/ipam/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam/ipam_reconcile.o
+		$(FUZZ_BUILD)/obj/src/ipam/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam/ipam_reconcile.o \
+		$(FUZZ_BUILD)/obj/src/ipam/ipam_usage.o
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LDLIBS)
@@ -204,7 +217,7 @@ clean: clean-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all tests unit check bench bench-ipam bench-install install clean distclean
+.PHONY: all tests unit check bench bench-ipam bench-install install clean distclean FORCE
 
 # config-check: runs a network config through rdmanet's and rdmanet-ipam's own parsers, for
 # tests/integ/test_manifests.sh (every NetworkAttachmentDefinition under conf-examples/).

@@ -2,7 +2,8 @@
 # third-party.sh - the libraries built into rdmanet and rdmanet-ipam from Debian's own source
 # packages, pinned in third_party/sources.lock (README: host compatibility).
 #
-#   scripts/third-party.sh build DIR    # static libcurl and cJSON into DIR/{include,lib} (make does this)
+#   scripts/third-party.sh build DIR    # static libcurl, cJSON, libmicrohttpd into DIR/{include,lib}
+#                                       # (make does this)
 #   scripts/third-party.sh update       # re-pin every package to the newest version apt's archive has
 #   scripts/third-party.sh check        # exit 0 when every pinned .dsc is still in the archive
 #
@@ -19,6 +20,10 @@
 # threaded resolver; no other protocol, no HTTP/2, no cookies, HSTS, alt-svc, DoH, netrc, IDN, PSL,
 # GSSAPI, NTLM/digest, MIME, no built-in CA path (rdmanet-ipam picks the CA itself), and it never
 # reads the node's openssl.cnf, so TLS behaves the same on every node.
+#
+# libmicrohttpd serves the reconciler's /metrics (rdmanet-ipam only): plain HTTP, no HTTPS (Debian's
+# own package links GnuTLS, which no static archive of a glibc-only binary could carry), no
+# authentication, PostProcessor or Upgrade code; static only.
 #
 # update: apt's own machinery reads the Sources indexes of the archives apt is configured with
 # (InRelease signatures checked against the archive keyring, as for any package) through a private
@@ -108,6 +113,23 @@ build_curl() { # SRC
 	cp "$src"/include/curl/*.h "$DIR/include/curl/"
 }
 
+build_libmicrohttpd() { # SRC
+	local src=$1 bld=$DIR/work/libmicrohttpd-build
+	rm -rf "$bld"
+	mkdir -p "$bld" "$DIR/lib" "$DIR/include"
+	# the release tarball's configure, out of tree (Debian's one patch touches no build file)
+	(cd "$bld" && "$src/configure" --prefix="$bld/inst" --disable-shared --enable-static \
+		--with-pic --disable-https --without-gnutls --disable-curl --disable-doc \
+		--disable-examples --disable-nls --disable-postprocessor --disable-bauth \
+		--disable-dauth --disable-httpupgrade --with-threads=posix --enable-itc=eventfd \
+		CFLAGS="-O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2") >"$bld.log" 2>&1 ||
+		{ tail -40 "$bld.log" >&2; die "libmicrohttpd: configure failed (log: $bld.log)"; }
+	make -C "$bld/src/microhttpd" -j "$NPROC" >>"$bld.log" 2>&1 ||
+		{ tail -40 "$bld.log" >&2; die "libmicrohttpd: build failed (log: $bld.log)"; }
+	cp "$bld/src/microhttpd/.libs/libmicrohttpd.a" "$DIR/lib/libmicrohttpd.a"
+	cp "$src/src/include/microhttpd.h" "$DIR/include/microhttpd.h"
+}
+
 build_cjson() { # SRC
 	local src=$1
 	mkdir -p "$DIR/lib" "$DIR/include/cjson" "$DIR/work/cjson-obj"
@@ -128,7 +150,7 @@ cmd_build() {
 	flock 9	# plain and sanitizer builds may ask at once
 	# up to date: refresh the stamp for make, which compares it with the lock file
 	[ "$(cat "$DIR/.built" 2>/dev/null)" = "$stamp" ] && { touch "$DIR/.built"; return 0; }
-	for c in curl cmake dpkg-source cc ar; do
+	for c in curl cmake dpkg-source cc ar make; do
 		command -v $c >/dev/null || die "$c is missing (scripts/deps.sh installs what the build needs)"
 	done
 	rm -f "$DIR/.built"
@@ -140,6 +162,7 @@ cmd_build() {
 		case $name in
 		curl) build_curl "$DIR/work/$name" ;;
 		cjson) build_cjson "$DIR/work/$name" ;;
+		libmicrohttpd) build_libmicrohttpd "$DIR/work/$name" ;;
 		*) die "$LOCK: no build recipe for '$name'" ;;
 		esac
 	done < <(pins)

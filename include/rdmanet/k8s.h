@@ -78,6 +78,9 @@ int k8s_request(struct k8s_client *k, const char *method, const char *path, cons
 int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 		     const char *content_type, const char *body, long *status, struct cJSON **resp);
 const char *k8s_errmsg(const struct k8s_client *k);
+/* fn (NULL: none) sees every request sent, with its method and HTTP status (0: no answer);
+ * process-wide, for the reconciler's metrics. Set it before any client runs. */
+void k8s_observe(void (*fn)(const char *method, long status));
 /* New connections (TCP + TLS handshakes) the client has opened so far; 1 when all its requests
  * shared one. */
 unsigned k8s_client_connections(const struct k8s_client *k);

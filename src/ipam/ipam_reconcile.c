@@ -354,6 +354,12 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 		log_warn("IPPool '%s' skipped: %s", pname ? pname : "?", why);
 		return 0;
 	}
+	if (o->pool_seen) {
+		struct ipam_pool_usage u;
+
+		ipam_pool_usage(pool, &cfg.ranges[0], cfg.quiet_s, now, &u);
+		o->pool_seen(o->arg, &u);
+	}
 	x->cfg = &cfg;
 	cJSON_ArrayForEach(e, entries) {
 		const struct pool_range *rg = &cfg.ranges[0];
@@ -396,6 +402,8 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 	/* each call rereads the pool and releases up to IPAM_RELEASE_MAX of those still there */
 	for (size_t done = 0; done < d.n && !o->dry_run && r >= 0; done += IPAM_RELEASE_MAX)
 		r = ipam_alloc_release(x, &cfg.ranges[0], drop_selected, &d, err);
+	if (r >= 0 && !o->dry_run)
+		st->freed += (unsigned) d.n;
 	strset_free(&d);
 	x->cfg = NULL;
 	return r;
@@ -417,6 +425,7 @@ static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const st
 	const char *because;
 	struct addrs as;
 	char reason[128];
+	int r;
 
 	if (!podref || !podref[0]) {
 		log_warn("keep reservation '%s': it names neither a container nor a pod; "
@@ -439,7 +448,10 @@ static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const st
 	st->orphans++;
 	if (o->dry_run)
 		return 0;
-	return ipam_store_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
+	r = ipam_store_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
+	if (r >= 0)
+		st->deleted++;
+	return r;
 }
 
 int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
@@ -518,6 +530,7 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 						     err);
 			if (r < 0)
 				goto out;
+			st->deleted++;
 		}
 	}
 	r = 0;

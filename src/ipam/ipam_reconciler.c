@@ -2,7 +2,8 @@
 /*
  * ipam_reconciler.c - `rdmanet-ipam reconcile`: its options, then one pass of ipam_reconcile()
  * (a CronJob, or by hand) or, with --interval, a pass every interval seconds until SIGTERM (the
- * reconciler Deployment). A failed pass in the loop is logged and the loop goes on.
+ * reconciler Deployment). A failed pass in the loop is logged and the loop goes on. With
+ * --metrics-port, the loop's passes are served as Prometheus metrics (src/metrics/).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rdmanet/clock.h"
 #include "rdmanet/err.h"
 #include "rdmanet/ipam_config.h"
 #include "rdmanet/ipam_connect.h"
@@ -21,6 +23,7 @@
 #include "rdmanet/ipam_reconciler.h"
 #include "rdmanet/k8s.h"
 #include "rdmanet/log.h"
+#include "rdmanet/metrics.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -35,9 +38,12 @@ static int usage(FILE *f)
 	(void) fputs(
 		"usage: rdmanet-ipam reconcile [--kubeconfig FILE] [--namespace NS] [--dry-run]\n"
 		"                             [--interval SECONDS] [--grace SECONDS]\n"
+		"                             [--metrics-port PORT [--metrics-bind ADDRESS]]\n"
 		"Releases IPPool allocations of pods that are gone and deletes reservations no\n"
 		"pool entry holds (whereabouts' own, which name no container: whose pod is gone).\n"
-		"Without --kubeconfig, the in-cluster service account is used.\n",
+		"Without --kubeconfig, the in-cluster service account is used. With --interval,\n"
+		"--metrics-port serves Prometheus metrics at http://ADDRESS:PORT/metrics\n"
+		"(ADDRESS: [::] and 0.0.0.0 by default).\n",
 		f);
 	return 2;
 }
@@ -65,8 +71,10 @@ static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, uns
 	struct ipam_reconcile_stats st = { 0 };
 	struct ipam_reconcile_opts o = { .grace_s = grace_s, .dry_run = dry_run };
 	char ns[K8S_NAMESPACE_MAX + 1];
+	long long t0 = clock_now_ms();
 	int r;
 
+	metrics_pass_begin(&o);
 	r = ipam_connect(cfg, &kc, &k, ns, &err);
 	if (r >= 0) {
 		o.ns = ns_opt ? ns_opt : ns;
@@ -74,6 +82,7 @@ static int reconcile_once(const struct ipam_config *cfg, const char *ns_opt, uns
 	}
 	k8s_client_free(k);
 	k8s_config_free(&kc);
+	metrics_pass_end(r, (double) (clock_now_ms() - t0) / 1000, &st);
 	if (r < 0) {
 		log_error("reconcile: %s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
 		return r;
@@ -92,6 +101,8 @@ static int reconciler(int argc, char **argv)
 					      { "dry-run", no_argument, NULL, 'd' },
 					      { "interval", required_argument, NULL, 'i' },
 					      { "grace", required_argument, NULL, 'g' },
+					      { "metrics-port", required_argument, NULL, 'P' },
+					      { "metrics-bind", required_argument, NULL, 'B' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
 	struct ipam_config cfg = { .api_timeout_ms = 10000, .log_level = -1 };
@@ -99,6 +110,9 @@ static int reconciler(int argc, char **argv)
 	unsigned interval = 0, grace = 60;
 	bool dry_run = false;
 	struct sigaction sa = { .sa_handler = on_stop };
+	struct metrics_http_opts mo = { 0 };
+	struct metrics_http *mh = NULL;
+	struct cni_err err = { 0 };
 	int c, r;
 
 	log_set_context("rdmanet-ipam", NULL, NULL);
@@ -132,6 +146,21 @@ static int reconciler(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'P':
+			if (metrics_http_parse_port(optarg, &mo) < 0) {
+				(void) fprintf(stderr, "rdmanet-ipam reconcile: "
+						       "--metrics-port wants 1..65535\n");
+				return 2;
+			}
+			break;
+		case 'B':
+			if (metrics_http_parse_bind(optarg, &mo) < 0) {
+				(void) fprintf(stderr,
+					       "rdmanet-ipam reconcile: --metrics-bind wants an "
+					       "IPv4 or IPv6 address\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			(void) usage(stdout);
 			return 0;
@@ -141,8 +170,19 @@ static int reconciler(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage(stderr);
+	if ((mo.bind[0] && !mo.port) || (mo.port && !interval)) {
+		(void) fprintf(stderr,
+			       "rdmanet-ipam reconcile: --metrics-bind needs --metrics-port, "
+			       "and --metrics-port --interval\n");
+		return 2;
+	}
 	if (!interval)
 		return reconcile_once(&cfg, ns, grace, dry_run) < 0 ? 1 : 0;
+	k8s_observe(metrics_api_request);
+	if (mo.port && metrics_http_start(&mo, &mh, &err) < 0) {
+		log_error("reconcile: %s%s%s", err.msg, err.details[0] ? ": " : "", err.details);
+		return 1;
+	}
 	/* a Deployment: every interval seconds until SIGTERM, errors included */
 	(void) sigemptyset(&sa.sa_mask);
 	(void) sigaction(SIGTERM, &sa, NULL);
@@ -159,6 +199,7 @@ static int reconciler(int argc, char **argv)
 			;
 	}
 	log_info("reconcile: stopping on signal");
+	metrics_http_stop(mh);
 	return 0;
 }
 

@@ -50,6 +50,7 @@ struct k8s_client {
 };
 
 static bool curl_ready;
+static void (*observer)(const char *method, long status);
 
 DEFINE_CLEANUP(struct k8s_client *, k8s_client_free)
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
@@ -567,6 +568,8 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 	if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
 		k->connections += (unsigned) conns;
 	(void) curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us);
+	if (observer)
+		observer(method, code);
 	/* the path only: the server is in the kubeconfig, credentials never reach a log */
 	if (cc == CURLE_OK)
 		log_debug("%s %s: HTTP %ld, %zu bytes, %ld ms%s", method, path, code, k->body_len,
@@ -629,6 +632,11 @@ int k8s_response(struct k8s_client *k, const char *method, const char *url, long
 	if (resp)
 		*resp = TAKE_PTR(json);
 	return r;
+}
+
+void k8s_observe(void (*fn)(const char *method, long status))
+{
+	observer = fn;
 }
 
 int k8s_request(struct k8s_client *k, const char *method, const char *path, const char *body,

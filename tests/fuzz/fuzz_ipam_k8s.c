@@ -213,6 +213,14 @@ const char *k8s_errmsg(const struct k8s_client *k)
 	return k ? k->msg : "";
 }
 
+/* reconcile's report of each pool it read (what the metrics show): walked in full */
+static void pool_seen(void *arg, const struct ipam_pool_usage *u)
+{
+	(void) arg;
+	invariant(u->name && u->range && u->size >= 1, "pool usage without name, range or size");
+	invariant(strlen(u->name) + strlen(u->range) < (1u << 24), "pool usage strings unbounded");
+}
+
 static const char *const ops[] = { "add", "del", "check", "gc", "status", "reconcile" };
 
 static void check_add(const struct ipam_config *cfg, const struct cni_result *res)
@@ -343,7 +351,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default: {
 		struct ipam_reconcile_opts o = { .ns = "kube-system",
 						 .grace_s = 60,
-						 .dry_run = which & 1 };
+						 .dry_run = which & 1,
+						 .pool_seen = pool_seen };
 		struct ipam_reconcile_stats st;
 
 		r = ipam_reconcile(&k, &o, &st, &err);

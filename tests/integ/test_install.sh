@@ -8,7 +8,8 @@
 # rdmanet-ipam VERSION, a usage error, `reconcile --dry-run` and an ADD/DEL through rdmanet
 # against the test API server over HTTPS (tests/k8s/apiserver.py, outside the chroot on
 # 127.0.0.1): libcurl and OpenSSL built into the binary, loading nothing but libc.so.6 (LD_DEBUG),
-# verifying the server with the kubeconfig's CA and refusing it with another CA.
+# verifying the server with the kubeconfig's CA and refusing it with another CA; the reconciler
+# serving /metrics there (libmicrohttpd built in, and in rdmanet-ipam only).
 # test_hostcompat.sh checks the same files against a Debian 11 root.
 # run-with: shipped build (tests/run-all.sh runs this suite with build/, not the sanitizer build)
 set -u
@@ -60,6 +61,12 @@ for b in $BINS; do
 	[ -z "$hooks" ] && ok "$b (built and installed) carries no test hook" ||
 		nok "$b (built and installed) carries no test hook" "$hooks"
 done
+
+# libmicrohttpd (the reconciler's /metrics) is linked into rdmanet-ipam, never into rdmanet
+mhd() { nm "$BUILD/$1" 2>/dev/null | grep -c ' T MHD_start_daemon$'; }
+[ "$(mhd rdmanet)" = 0 ] && [ "$(mhd rdmanet-ipam)" = 1 ] &&
+	ok "libmicrohttpd is in rdmanet-ipam only (symbols of the build)" ||
+	nok "libmicrohttpd is in rdmanet-ipam only" "rdmanet $(mhd rdmanet), rdmanet-ipam $(mhd rdmanet-ipam)"
 
 # An older version's rdmanet-lib/ (libraries, a symbolic link, a subfolder) is removed by the
 # next install, which leaves the rest of the folder alone.
@@ -203,6 +210,21 @@ else
 			sort -u | tr '\n' ' ')
 		[ "$loaded" = "libc.so.6 " ] && ok "... loading nothing but libc.so.6 (LD_DEBUG=files, dlopen included)" ||
 			nok "... loading nothing but libc.so.6" "${loaded:-no LD_DEBUG output}"
+
+		MP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		chroot "$R" /opt/cni/bin/rdmanet-ipam reconcile --kubeconfig $K --dry-run --interval 1 \
+			--metrics-port "$MP" --metrics-bind 127.0.0.1 >"$T/metrics.log" 2>&1 &
+		mpid=$!
+		got=
+		for _ in $(seq 50); do
+			got=$(curl -s -m 2 "http://127.0.0.1:$MP/metrics") &&
+				grep -q '^rdmanet_ipam_reconcile_passes_total{result="success"} [1-9]' <<<"$got" && break
+			sleep 0.1
+		done
+		kill -TERM "$mpid"; wait "$mpid"; rc=$?
+		grep -q '^rdmanet_ipam_reconcile_passes_total{result="success"} [1-9]' <<<"$got" && [ $rc = 0 ] &&
+			ok "rdmanet-ipam reconcile --metrics-port in the chroot: /metrics answers after a pass, SIGTERM ends it" ||
+			nok "rdmanet-ipam reconcile serves /metrics in the chroot" "rc=$rc: $(tail -3 "$T/metrics.log") ${got:0:200}"
 
 		before=$(admin /_test/stats)
 		out=$(chroot "$R" /opt/cni/bin/rdmanet-ipam reconcile --kubeconfig /etc/cni/net.d/wrong-ca.kubeconfig --dry-run 2>&1)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_manifests.sh - everything an operator applies or copies: every YAML file under deploy/ and
-# conf-examples/ parses; kinds, names, workloads, the DaemonSet, the reconciler, RBAC (exactly
+# conf-examples/ parses; kinds, names, workloads, the DaemonSet, the reconciler (and its metrics
+# Service, the example ServiceMonitor, metric names in the docs), RBAC (exactly
 # the rights README lists), structural CRDs; each NetworkAttachmentDefinition's spec.config
 # passes rdmanet's and rdmanet-ipam's own config parsers (tests/tools/config_check.c, as Multus
 # passes the config: with deviceID for a NAD with a resourceName); ranges disjoint; pods name

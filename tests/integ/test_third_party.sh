@@ -5,7 +5,8 @@
 # the cjson source package from the build's download cache (build-deps/dl, filled by `make`):
 # a good lock builds libcjson.a and a second run does nothing; a wrong pin of the .dsc, a file
 # that does not match the .dsc, a .dsc naming a path, and an unreachable archive each fail with
-# a message saying what to do, and leave no stamp behind (so make tries again).
+# a message saying what to do, and leave no stamp behind (so make tries again). libmicrohttpd as
+# make built it links no TLS library.
 . "$(dirname "$0")/lib.sh"
 integ_isolate "$@"
 cd "$ROOT" || exit 1
@@ -102,6 +103,13 @@ check "no mirror configured in apt: an error naming RDMANET_DEBIAN_SITE, nothing
 run "$name $version debian/pool/../../etc/$dsc $sum" "$T/dotdot"
 check "a pinned path with '..' is refused before any download" \
 	eval '[ "$RC" != 0 ] && grep -q "not a plain archive path" <<<"$OUT" && ! grep -q "/etc/" "$T/http.log"'
+
+# libmicrohttpd (the reconciler's /metrics) as make built it: plain HTTP, no GnuTLS to link
+MHD=$DEPS/lib/libmicrohttpd.a
+check "libmicrohttpd.a (from build-deps) holds MHD_start_daemon" \
+	eval 'nm "$MHD" 2>/dev/null | grep -q " T MHD_start_daemon$"'
+check "... and refers to no GnuTLS or libgcrypt symbol (built without HTTPS)" \
+	eval '! nm -u "$MHD" 2>/dev/null | grep -Eiq "gnutls|gcry"'
 
 kill "${PIDS[0]}" 2>/dev/null; wait "${PIDS[0]}" 2>/dev/null; PIDS=()
 run "$name $version $url $sum" "$T/offline"

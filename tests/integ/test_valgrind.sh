@@ -4,7 +4,8 @@
 # and failure paths: rdmanet ADD/CHECK/DEL/STATUS/GC/VERSION on a veth master with host-local,
 # hostdev ADD/DEL, bad config, missing master, IPAM failures, RDMANET_TEST_FAIL_STEP at several
 # steps, `doctor` and `doctor --json`; rdmanet-ipam ADD/CHECK/DEL/GC/STATUS, `reconcile --dry-run`,
-# the API refusing (403) and the API down, against the test API server. Each run must exit with
+# the API refusing (403) and the API down, against the test API server; the reconcile loop
+# serving /metrics until SIGTERM. Each run must exit with
 # its normal status (never valgrind's 99), with 0 errors, no leak, and no file descriptor of its
 # own other than 0-2 open at exit. The IPAM children of rdmanet (Go binaries, fake scripts) are not
 # traced; rdmanet-ipam is traced when run directly. Skipped under the sanitizer build (ASan and
@@ -256,6 +257,21 @@ OUT=$("$VG_IPAM" reconcile --kubeconfig "$T/ro.kubeconfig" --dry-run 2>"$T/stder
 vg_ok "rdmanet-ipam reconcile refused (403)" 1
 OUT=$("$VG_IPAM" reconcile --no-such-option 2>"$T/stderr"); RC=$?; ERRLOG=$(cat "$T/stderr")
 vg_ok "rdmanet-ipam reconcile with a bad option" 2
+
+# the reconcile loop serving /metrics (libmicrohttpd's thread): scrapes, a 404, a 405 and a
+# client gone mid-request, then SIGTERM: the endpoint's thread, sockets and buffers all released
+MP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$VG_IPAM" reconcile --kubeconfig "$T/kubeconfig" --namespace kube-system --dry-run --interval 1 \
+	--metrics-port "$MP" --metrics-bind 127.0.0.1 >"$T/loop.out" 2>"$T/stderr" &
+loop=$!
+scraped() { curl -s -m 5 "http://127.0.0.1:$MP/metrics" | grep -q '^rdmanet_ipam_reconcile_passes_total{result="success"} [1-9]'; }
+wait_for 60 scraped
+check "reconcile --metrics-port under valgrind: /metrics answers after a pass" scraped
+codes=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MP/x")$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x "http://127.0.0.1:$MP/metrics")
+check "... 404 and 405 ($codes)" test "$codes" = 404405
+printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n' | timeout 1 curl -s -m 1 telnet://127.0.0.1:$MP >/dev/null 2>&1
+kill -TERM "$loop"; wait "$loop"; RC=$?; OUT=$(cat "$T/loop.out"); ERRLOG=$(cat "$T/stderr")
+vg_ok "rdmanet-ipam reconcile --interval 1 --metrics-port, stopped by SIGTERM" 0
 
 echo "# $NRUNS runs under valgrind"
 finish

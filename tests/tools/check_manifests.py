@@ -8,7 +8,8 @@ Prints one "ok - ..." or "not ok - ...: why" line per check (the shell counts th
 every YAML file parses; apiVersion/kind pairs Kubernetes serves for our objects; metadata.name;
 workloads (selector = template labels, containers with name and image, service accounts,
 volumes, headless Services of Indexed Jobs); the DaemonSet (hostPath mounts, installer paths,
-readiness probe, tolerations, unprivileged) and the reconciler; RBAC against what README lists
+readiness probe, tolerations, unprivileged) and the reconciler, its metrics port, Service and
+example ServiceMonitor, and every metric name the docs use; RBAC against what README lists
 and nothing more; CRDs structural and holding the fields rdmanet-ipam writes; every
 NetworkAttachmentDefinition's spec.config through rdmanet's and rdmanet-ipam's parsers
 (CONFIG_CHECK, as Multus would pass it), disjoint ranges, the 8-rail networks at the default
@@ -60,6 +61,9 @@ KNOWN = {
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): False,
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): False,
     ("k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition"): True,
+    # the Prometheus operator's, in deploy/monitoring-example.yaml only
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): True,
+    ("monitoring.coreos.com/v1", "PrometheusRule"): True,
 }
 KUSTOMIZATION = ("kustomize.config.k8s.io/v1beta1", "Kustomization")
 WORKLOADS = {"DaemonSet", "Deployment", "StatefulSet", "Job"}
@@ -274,7 +278,7 @@ if ds:
     # pkg-config, the libraries and pkg-config modules the Makefile links, the libibverbs headers.
     # A name missing from these maps fails the check until it is added here.
     tool_pkg = {"curl": "curl", "cmake": "cmake", "dpkg-source": "dpkg-dev", "cc": "gcc",
-                "ar": "gcc"}
+                "ar": "gcc", "make": "make"}
     lib_pkg = {"nl-3": "libnl-3-dev", "ssl": "libssl-dev", "crypto": "libssl-dev",
                "z": "zlib1g-dev", "pthread": "libc6-dev"}
     pc_pkg = {"libnl-3.0": "libnl-3-dev", "yaml-0.1": "libyaml-dev"}
@@ -324,6 +328,64 @@ if rec:
           cmd and cmd[0] == installer_env.get("RDMANET_SRC_DIR", "/opt/cni/bin") + "/rdmanet-ipam", cmd)
     check("reconciler: runs as non-root",
           (spec.get("securityContext") or {}).get("runAsNonRoot") is True, spec.get("securityContext"))
+
+# ------------------------------------------------------------------ the reconciler's metrics
+def metric_names():
+    """The families src/metrics/metrics.c renders, with a histogram's series."""
+    with open("src/metrics/metrics.c") as fh:
+        src = fh.read()
+    names = set()
+    for name, typ in re.findall(r'family\(f, "(\w+)", "(\w+)"', src):
+        names.add("rdmanet_ipam_" + name)
+        if typ == "histogram":
+            names |= {f"rdmanet_ipam_{name}_{s}" for s in ("bucket", "sum", "count")}
+    names |= {"rdmanet_ipam_" + n for n in re.findall(r'pool_family\(f, \d, "(\w+)"', src)}
+    return names
+
+
+if rec:
+    spec, tmeta = pod_spec(rec[0])
+    c = spec["containers"][0]
+    cmd = (c.get("command") or []) + (c.get("args") or [])
+    mport = int(cmd[cmd.index("--metrics-port") + 1]) if "--metrics-port" in cmd else None
+    cports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
+    check("reconciler: --metrics-port is its container port named metrics",
+          mport and cports.get("metrics") == mport, (mport, cports))
+    rlabels = tmeta.get("labels") or {}
+    dslabels = (pod_spec(ds[0])[1].get("labels") or {}) if ds else {}
+    msvc = [d for _, d in by_kind("Service", "deploy/") if any(
+        p.get("targetPort") in ("metrics", mport) for p in (d.get("spec") or {}).get("ports") or [])]
+    sel = ((msvc or [{}])[0].get("spec") or {}).get("selector") or {}
+    check("deploy/: a Service for the metrics port selects the reconciler's pods (not the DaemonSet's)",
+          len(msvc) == 1 and sel and all(rlabels.get(k) == v for k, v in sel.items())
+          and not all(dslabels.get(k) == v for k, v in sel.items()), (sel, rlabels))
+    with open("deploy/kustomization.yaml") as fh:
+        kres = (yaml.safe_load(fh) or {}).get("resources") or []
+    sm = [(f, d) for f, d in by_kind("ServiceMonitor")]
+    check("deploy/: an example ServiceMonitor, in a file of its own kustomization.yaml leaves out",
+          len(sm) == 1 and sm[0][0].startswith("deploy/") and os.path.basename(sm[0][0]) not in kres
+          and all(d.get("kind") in ("ServiceMonitor", "PrometheusRule")
+                  for f, d in api if f == sm[0][0]), (sm and sm[0][0], kres))
+    if sm and msvc:
+        smspec = sm[0][1].get("spec") or {}
+        slabels = (msvc[0].get("metadata") or {}).get("labels") or {}
+        want = (smspec.get("selector") or {}).get("matchLabels") or {}
+        pnames = {p.get("name") for p in (msvc[0].get("spec") or {}).get("ports") or []}
+        check("ServiceMonitor: selects the metrics Service in kube-system, by its port's name",
+              want and all(slabels.get(k) == v for k, v in want.items())
+              and NS in ((smspec.get("namespaceSelector") or {}).get("matchNames") or [])
+              and all(e.get("port") in pnames and e.get("path", "/metrics") == "/metrics"
+                      for e in smspec.get("endpoints") or [{}]), (want, slabels, pnames))
+    known = metric_names()
+    used = {}
+    for f in glob.glob("deploy/*") + ["README.md", "docs/operator-guide.md"]:
+        with open(f) as fh:
+            for n in re.findall(r"\brdmanet_ipam_\w+", fh.read()):
+                used.setdefault(n, f)
+    check(f"metric names in deploy/, README and the operator guide are ones src/metrics/metrics.c "
+          f"renders ({len(known)} known, {len(used)} named)",
+          len(known) >= 14 and used and all(n in known for n in used),
+          {n: f for n, f in used.items() if n not in known})
 
 # ------------------------------------------------------------------ RBAC
 roles = {(ns_of(d), name_of(d)): d for _, d in by_kind("Role", "deploy/")}
@@ -654,9 +716,11 @@ for f, d in rail_pods:
 with open("deploy/kustomization.yaml") as fh:
     kz = yaml.safe_load(fh)
 listed = kz.get("resources") or []
-check("deploy/kustomization.yaml lists every manifest in deploy/",
+# *-example.yaml: objects of CRDs not every cluster has (the Prometheus operator's), applied alone
+check("deploy/kustomization.yaml lists every manifest in deploy/ but the *-example.yaml ones",
       sorted(listed) == sorted(os.path.basename(p) for p in files
-                               if p.startswith("deploy/") and not p.endswith("kustomization.yaml")),
+                               if p.startswith("deploy/") and not p.endswith("kustomization.yaml")
+                               and not p.endswith("-example.yaml")),
       listed)
 
 # ------------------------------------------------------------------ docs
