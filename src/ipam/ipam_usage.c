@@ -2,8 +2,8 @@
 /*
  * ipam_usage.c - how full an IPPool is, from the object a reconcile pass has already read: its
  * range's size, the entries of spec.allocations, and the addresses resting after a release
- * (the "rdmanet.io/released-<offset>" notes ipam_k8s.c writes, holding the unix time of the
- * release). No API request of its own.
+ * (the RELEASED_PREFIX notes of ipam_store.h, holding the unix time of the release). No API
+ * request of its own.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -12,9 +12,8 @@
 #include <cjson/cJSON.h>
 
 #include "rdmanet/ipam_reconcile.h"
+#include "rdmanet/ipam_store.h"
 #include "rdmanet/pool.h"
-
-#define RELEASED_PREFIX "rdmanet.io/released-" /* as ipam_k8s.c writes it */
 
 static const cJSON *member(const cJSON *o, const char *a, const char *b)
 {
