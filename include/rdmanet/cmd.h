@@ -55,7 +55,7 @@ int cmd_rules_delete(struct netlink *pod, const struct cni_env *env, int ifindex
 struct rdma_plan {
 	bool active;  /* an RDMA device goes with this attachment */
 	bool warning; /* rdma.mode auto found none: a plain netdev */
-	bool move;    /* exclusive mode + hostdev: the device follows the pod */
+	bool move;    /* exclusive mode + a whole device: its RDMA device follows the pod */
 	bool roce;    /* Ethernet link layer: GIDs carry IPs */
 	enum rdmadev_netns_mode mode;
 	struct rdmadev dev;
@@ -70,9 +70,10 @@ struct rdma_plan {
 /*
  * Finds the RDMA device behind netdev (in the host netns), reads the netns mode and checks
  * what the config requires: mode, port ACTIVE, a free GID entry for child kinds; refuses a
- * child kind in exclusive mode. Changes nothing.
+ * child kind in exclusive mode. whole_device: the pod gets the netdev itself (the kind's
+ * ops->device), so its RDMA device can follow it. Changes nothing.
  */
-int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bool hostdev,
+int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bool whole_device,
 		  const char *bus_id, struct rdma_plan *plan, struct cni_err *err);
 /* Exclusive mode: moves plan's device into the netns behind nsfd. */
 int cmd_rdma_move_in(const struct rdma_plan *plan, int nsfd, struct cni_err *err);

@@ -65,7 +65,7 @@ static int check_mode(const struct config *cfg, const struct rdma_plan *plan, st
 	return 0;
 }
 
-int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bool hostdev,
+int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bool whole_device,
 		  const char *bus_id, struct rdma_plan *plan, struct cni_err *err)
 {
 	_cleanup_(netlink_close) struct netlink nl = { 0 };
@@ -158,7 +158,7 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 		 verbs_port_state_name(plan->port.state), netdev->name,
 		 plan->mode == RDMADEV_NETNS_SHARED ? "shared" : "exclusive");
 
-	if (plan->mode == RDMADEV_NETNS_EXCLUSIVE && !hostdev)
+	if (plan->mode == RDMADEV_NETNS_EXCLUSIVE && !whole_device)
 		return err_set(err, -EPERM, RDMANET_ERR_RDMA, NULL,
 			       "the node's RDMA subsystem is in exclusive netns mode, where RDMA "
 			       "device '%s' of '%s' lives in one network namespace only: moving it "
@@ -174,7 +174,7 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 	 * to a pod would destroy the host's RDMA device. Exclusive mode tries the device move
 	 * first, which such drivers refuse with EOPNOTSUPP.
 	 */
-	if (hostdev && !plan->move && is_software(plan->driver))
+	if (whole_device && !plan->move && is_software(plan->driver))
 		return err_set(err, -EOPNOTSUPP, RDMANET_ERR_RDMA, NULL,
 			       "RDMA device '%s' is a software device (%s) bound to netdev '%s': "
 			       "moving '%s' into a pod would destroy it. Attach pods to '%s' with "
@@ -207,7 +207,8 @@ int cmd_rdma_plan(const struct config *cfg, const struct iflink_info *netdev, bo
 				       "doctor`), or 'pkey' is wrong",
 				       (unsigned) cfg->pkey, plan->dev.name, plan->port.port);
 	}
-	if (plan->roce && !hostdev && !rdmadev_gid_has_free(plan->dev.name, plan->port.port, 2)) {
+	if (plan->roce && !whole_device &&
+	    !rdmadev_gid_has_free(plan->dev.name, plan->port.port, 2)) {
 		unsigned used = 0, total = 0;
 
 		(void) rdmadev_gid_usage(plan->dev.name, plan->port.port, &used, &total);
