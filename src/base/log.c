@@ -15,6 +15,7 @@
 static struct {
 	enum log_level level;
 	int fd;
+	pid_t pid; /* of the process that set the context; 0: ask getpid() each line */
 	char prog[32];
 	char cid[80];
 	char ifname[20];
@@ -24,6 +25,7 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void log_set_context(const char *prog, const char *containerid, const char *ifname)
 {
+	log_state.pid = getpid(); /* once: nothing forks and logs without exec */
 	if (prog)
 		(void) snprintf(log_state.prog, sizeof(log_state.prog), "%s", prog);
 	(void) snprintf(log_state.cid, sizeof(log_state.cid), "%.12s",
@@ -89,7 +91,8 @@ __attribute__((format(printf, 3, 0))) static void log_line(enum log_level level,
 	(void) gmtime_r(&now.tv_sec, &tm);
 	(void) strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%d] %s cid=%s ifname=%s: ", ts,
-		     now.tv_nsec / 1000000, log_state.prog, (int) getpid(), level_names[level],
+		     now.tv_nsec / 1000000, log_state.prog,
+		     (int) (log_state.pid ? log_state.pid : getpid()), level_names[level],
 		     log_state.cid[0] ? log_state.cid : "-",
 		     log_state.ifname[0] ? log_state.ifname : "-");
 	if (n < 0 || (size_t) n >= sizeof(line))
