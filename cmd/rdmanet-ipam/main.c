@@ -2,6 +2,8 @@
 /* rdmanet-ipam - CNI IPAM plugin storing allocations in the Kubernetes API (whereabouts CRDs). */
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "rdmanet/cni.h"
 #include "rdmanet/ipam_config.h"
 #include "rdmanet/ipam_connect.h"
@@ -34,6 +36,8 @@ static int load(struct cni_call *c, struct cni_err *err)
 		(void) snprintf(c->version, sizeof(c->version), "%s", s->cfg.cni_version);
 	if (r < 0)
 		return r;
+	(void) snprintf(c->network, sizeof(c->network), "%s",
+			cJSON_GetStringValue(cJSON_GetObjectItem(s->cfg.root, "name")) ?: "");
 	cni_plugin_logging(s->cfg.log_level, s->cfg.log_file, "log_file");
 
 	if (env->args.pod_namespace[0] && env->args.pod_name[0])
@@ -60,6 +64,25 @@ static void unload(struct cni_call *c)
 	k8s_client_free(s->k);
 	k8s_config_free(&s->kc);
 	ipam_config_free(&s->cfg);
+}
+
+/* The record's API part: round trips to the API server, their time, the slowest one. */
+static void record(struct cni_call *c, char *buf, size_t len)
+{
+	struct ipam_call *s = c->ctx;
+	struct k8s_stats st;
+	char v[32];
+
+	k8s_client_stats(s->k, &st);
+	(void) snprintf(v, sizeof(v), "%u", st.requests);
+	cni_record_field(buf, len, "api_calls", v);
+	(void) snprintf(v, sizeof(v), "%lld.%03lld", st.us / 1000, st.us % 1000);
+	cni_record_field(buf, len, "api_ms", v);
+	(void) snprintf(v, sizeof(v), "%lld.%03lld", st.max_us / 1000, st.max_us % 1000);
+	cni_record_field(buf, len, "api_max_ms", v);
+	cni_record_field(buf, len, "api_max", st.max_req[0] ? st.max_req : "-");
+	(void) snprintf(v, sizeof(v), "%u", s->x.conflicts);
+	cni_record_field(buf, len, "conflicts", v);
 }
 
 static int add(struct cni_call *c, struct cni_err *err)
@@ -105,6 +128,7 @@ static const struct cni_plugin rdmanet_ipam = {
 	.subcommands = subcommands,
 	.load = load,
 	.unload = unload,
+	.record = record,
 	.add = add,
 	.del = del,
 	.check = check,

@@ -9,6 +9,7 @@
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
 #include "rdmanet/doctor.h"
+#include "rdmanet/ipam_exec.h"
 #include "rdmanet/log.h"
 #include "rdmanet/plugin_main.h"
 
@@ -22,6 +23,7 @@ static int load(struct cni_call *c, struct cni_err *err)
 		(void) snprintf(c->version, sizeof(c->version), "%s", cfg->cni_version);
 	if (r < 0)
 		return r;
+	(void) snprintf(c->network, sizeof(c->network), "%s", cfg->name);
 	cni_plugin_logging(cfg->log_level, cfg->log_file, "logFile");
 	log_debug("%s network '%s' master '%s'", cni_command_name(c->env.cmd), cfg->name,
 		  cfg->master);
@@ -31,6 +33,20 @@ static int load(struct cni_call *c, struct cni_err *err)
 static void unload(struct cni_call *c)
 {
 	config_free(c->ctx);
+}
+
+/* The record's IPAM part: the delegated plugin's runs (a rollback's DEL included), their time. */
+static void record(struct cni_call *c, char *buf, size_t len)
+{
+	struct ipam_exec_stats st;
+	char v[32];
+
+	(void) c;
+	ipam_exec_stats_get(&st);
+	(void) snprintf(v, sizeof(v), "%lld.%03lld", st.us / 1000, st.us % 1000);
+	cni_record_field(buf, len, "ipam_ms", v);
+	(void) snprintf(v, sizeof(v), "%u", st.runs);
+	cni_record_field(buf, len, "ipam_runs", v);
 }
 
 static int add(struct cni_call *c, struct cni_err *err)
@@ -95,6 +111,7 @@ static const struct cni_plugin rdmanet = {
 	.subcommands = subcommands,
 	.load = load,
 	.unload = unload,
+	.record = record,
 	.add = add,
 	.del = del,
 	.check = check,

@@ -10,6 +10,9 @@ struct doctor_opts {
 	bool help;      /* -h, --help: print doctor_usage, nothing else */
 	char **ifnames; /* netdevs to follow to their RDMA port, GIDs and MTU */
 	int n_ifnames;
+	const char *log_files[4]; /* --log-file: read for recent failures, besides the configs' */
+	int n_log_files;
+	const char *cni_conf_dir; /* --cni-conf-dir; NULL: /etc/cni/net.d */
 };
 
 /* Where rdma_ucm's device node is: the doctor reports whether it is there. */

@@ -74,3 +74,11 @@ void doctor_rule_rail_mtu(struct doctor_findings *f, const struct doctor_rail *r
 			  const struct iflink_info *parent);
 /* Several rails of one pod: shared subnets without policy routing, ARP and rp_filter sysctls. */
 void doctor_rule_rails(struct doctor_findings *f, const struct doctor_rail *r, unsigned n);
+
+/* The call logs: one that cannot be read (r: -errno; source: where its path came from); the
+ * failures among the calls it recorded since (its first record's time); none found in dir (r:
+ * listing it). */
+void doctor_rule_call_log(struct doctor_findings *f, const char *path, const char *source, int r);
+void doctor_rule_call_failures(struct doctor_findings *f, const char *path, unsigned calls,
+			       unsigned failures, const char *since);
+void doctor_rule_no_call_log(struct doctor_findings *f, const char *dir, int r);

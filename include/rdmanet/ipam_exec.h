@@ -24,3 +24,10 @@ int ipam_exec_add(const struct config *cfg, const struct cni_env *env, struct cn
 /* 1 when the plugin's VERSION lists version, 0 when not, -errno when it cannot be asked. */
 int ipam_supports(const struct config *cfg, const struct cni_env *env, const char *version,
 		  struct cni_err *err);
+
+/* The IPAM plugin runs of this process so far (VERSION queries included): how many, how long. */
+struct ipam_exec_stats {
+	unsigned runs;
+	long long us; /* wall time from spawning each to reaping it, summed */
+};
+void ipam_exec_stats_get(struct ipam_exec_stats *out);

@@ -84,6 +84,15 @@ void k8s_observe(void (*fn)(const char *method, long status));
 /* New connections (TCP + TLS handshakes) the client has opened so far; 1 when all its requests
  * shared one. */
 unsigned k8s_client_connections(const struct k8s_client *k);
+/* The requests a client has sent so far and their times as libcurl measured them (connect, TLS,
+ * transfer): for the end-of-call record. */
+struct k8s_stats {
+	unsigned requests;    /* sent, answered or not */
+	long long us, max_us; /* all of them summed; the slowest */
+	char max_req[160];    /* the slowest: "METHOD /path" (cut) */
+};
+/* k NULL: all zero. */
+void k8s_client_stats(const struct k8s_client *k, struct k8s_stats *out);
 /* Releases libcurl's global state once no client is left (at exit; optional). */
 void k8s_global_cleanup(void);
 

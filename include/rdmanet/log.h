@@ -14,6 +14,12 @@ int log_level_parse(const char *name);
 int log_open_file(const char *path);
 void log_close(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A record for operators to aggregate (the end-of-call duration line): labelled info, written to
+ * the log file whatever the level, to stderr only at level info or debug (the runtime's stderr
+ * stays as quiet as before at the default warn).
+ */
+void log_record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)

@@ -185,6 +185,13 @@ static char **ipam_environ(enum cni_command cmd, const struct cni_env *env,
 	return envp;
 }
 
+static struct ipam_exec_stats stats;
+
+void ipam_exec_stats_get(struct ipam_exec_stats *out)
+{
+	*out = stats;
+}
+
 /* Spawns plugin with the caller's environment and this call's CNI variables. */
 static int run_plugin(const char *plugin, const char *type, enum cni_command cmd,
 		      const struct cni_env *env, const char *in, size_t in_len, unsigned timeout_ms,
@@ -198,10 +205,11 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def, none;
-	long long deadline;
+	long long deadline, start_us;
 	pid_t pid;
 
 	*out = NULL;
+	start_us = clock_now_us();
 	envp = ipam_environ(cmd, env, store, &r);
 	if (!envp)
 		return err_set(err, r, RDMANET_ERR_IPAM, NULL,
@@ -245,6 +253,8 @@ static int run_plugin(const char *plugin, const char *type, enum cni_command cmd
 	if (r < 0 || io.too_big)
 		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 			;
+	stats.runs++;
+	stats.us += clock_now_us() - start_us;
 	if (r == -ETIMEDOUT) {
 		free(io.out);
 		return err_set(err, r, CNI_ERR_TRY_AGAIN, NULL,

@@ -4,6 +4,7 @@
  * answer VERSION, hand the command to the plugin's handler, print the result or the error JSON,
  * choose the exit status. With the subcommands' own output, the only place that writes stdout.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/cni.h"
 #include "rdmanet/config.h"
 #include "rdmanet/err.h"
@@ -53,6 +55,48 @@ void cni_plugin_logging(int level, const char *file, const char *field)
 	}
 }
 
+void cni_record_field(char *buf, size_t len, const char *key, const char *value)
+{
+	size_t n = strnlen(buf, len), at;
+	bool plain = *value;
+
+	for (const char *v = value; *v && plain; v++)
+		plain = isalnum((unsigned char) *v) || strchr("-_.:/@+,", *v);
+	at = n +
+	     (size_t) snprintf(buf + n, n < len ? len - n : 0, " %s=%s", key, plain ? value : "\"");
+	for (const char *v = value; !plain && *v && at + 3 < len; v++) {
+		if (*v == '"' || *v == '\\')
+			buf[at++] = '\\';
+		buf[at++] = *v;
+	}
+	if (!plain && at + 1 < len)
+		buf[at++] = '"';
+	if (at >= len || (!plain && at + 1 >= len)) { /* did not fit: drop the field */
+		buf[n < len ? n : len - 1] = '\0';
+		return;
+	}
+	buf[at] = '\0';
+}
+
+/* The call's record: what ran, how it ended, how long it took, the plugin's own fields. */
+static void record(const struct cni_call *c, const struct cni_err *err, bool failed,
+		   long long start_us, const char *extra)
+{
+	long long us = clock_now_us() - start_us;
+	char who[512] = "", msg[512] = "";
+
+	cni_record_field(who, sizeof(who), "network", c->network[0] ? c->network : "-");
+	cni_record_field(who, sizeof(who), "container",
+			 c->env.containerid && *c->env.containerid ? c->env.containerid : "-");
+	cni_record_field(who, sizeof(who), "ifname",
+			 c->env.ifname && *c->env.ifname ? c->env.ifname : "-");
+	if (failed)
+		cni_record_field(msg, sizeof(msg), "msg", err->msg);
+	log_record("call cmd=%s result=%s code=%d ms=%lld.%03lld%s%s%s",
+		   cni_command_name(c->env.cmd), failed ? "error" : "ok", failed ? err->code : 0,
+		   us / 1000, us % 1000, who, extra, msg);
+}
+
 /* The command's handler; ADD's result printed in the config's version. */
 static int dispatch(const struct cni_plugin *p, struct cni_call *c, struct cni_err *err)
 {
@@ -93,6 +137,8 @@ int cni_plugin_main(int argc, char **argv, const struct cni_plugin *p, void *ctx
 {
 	_cleanup_free_ char *in = NULL;
 	struct cni_call c = { .ctx = ctx };
+	long long start_us;
+	char extra[512] = "";
 	struct cni_err err = { 0 };
 	size_t len = 0;
 	int r;
@@ -102,6 +148,7 @@ int cni_plugin_main(int argc, char **argv, const struct cni_plugin *p, void *ctx
 		if (!strcmp(argv[1], s->name))
 			return s->run(argc - 1, argv + 1);
 
+	start_us = clock_now_us();
 	log_set_context(p->name, getenv("CNI_CONTAINERID"), getenv("CNI_IFNAME"));
 	r = cni_read_stdin(&in, &len);
 	if (r == -E2BIG)
@@ -123,12 +170,13 @@ int cni_plugin_main(int argc, char **argv, const struct cni_plugin *p, void *ctx
 	r = p->load(&c, &err);
 	if (r >= 0)
 		r = dispatch(p, &c, &err);
+	if (p->record)
+		p->record(&c, extra, sizeof(extra));
 	p->unload(&c);
 	cni_result_free(&c.res);
 	if (r < 0)
-		r = fail(&err, c.version);
-	else
-		r = 0;
+		(void) fail(&err, c.version);
+	record(&c, &err, r < 0, start_us, extra);
 	log_close();
-	return r;
+	return r < 0;
 }

@@ -25,10 +25,27 @@
 #include "rdmanet/netns.h"
 
 const char doctor_usage[] =
-	"usage: rdmanet doctor [--netns PATH] [--json] [IFNAME...]\n"
+	"usage: rdmanet doctor [--netns PATH] [--json] [--log-file PATH]... [--cni-conf-dir DIR]\n"
+	"                      [IFNAME...]\n"
 	"  Diagnoses RDMA on this node, or in the network namespace PATH (/run/netns/NAME,\n"
 	"  /proc/PID/ns/net) seen with its own /sys. IFNAMEs are netdevs to follow to their RDMA\n"
-	"  port, GIDs and MTU. Exit status: 0 no errors found, 1 errors found, 2 usage error.\n";
+	"  port, GIDs and MTU. The node's recent CNI failures come from the log files of the\n"
+	"  rdmanet networks in DIR (default /etc/cni/net.d: logFile, ipam.log_file) and from each\n"
+	"  --log-file (up to 4). Exit status: 0 no errors found, 1 errors found, 2 usage error.\n";
+
+/* --NAME VALUE or --NAME=VALUE at argv[*i]: the value, NULL when a is not --NAME. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	const char *v;
+
+	if (strncmp(a, name, n) || (a[n] && a[n] != '='))
+		return NULL;
+	v = a[n] ? a + n + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+	*missing = !v || !v[0];
+	return v ? v : "";
+}
 
 DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
@@ -37,9 +54,27 @@ int doctor_parse_args(int argc, char **argv, struct doctor_opts *o, char *msg, s
 	memset(o, 0, sizeof(*o));
 	o->ifnames = argv; /* IFNAMEs are collected in place */
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v;
+		bool missing = false;
 
-		if (!strcmp(a, "--json")) {
+		if ((v = opt_value(argc, argv, &i, "--log-file", &missing))) {
+			if (missing || v[0] != '/') {
+				(void) snprintf(msg, len, "--log-file needs an absolute path");
+				return -EINVAL;
+			}
+			if (o->n_log_files >= (int) ARRAY_SIZE(o->log_files)) {
+				(void) snprintf(msg, len, "at most %zu --log-file options",
+						ARRAY_SIZE(o->log_files));
+				return -EINVAL;
+			}
+			o->log_files[o->n_log_files++] = v;
+		} else if ((v = opt_value(argc, argv, &i, "--cni-conf-dir", &missing))) {
+			if (missing) {
+				(void) snprintf(msg, len, "--cni-conf-dir needs a path");
+				return -EINVAL;
+			}
+			o->cni_conf_dir = v;
+		} else if (!strcmp(a, "--json")) {
 			o->json = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			o->help = true;

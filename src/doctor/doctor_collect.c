@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/doctor_calllog.h"
 #include "rdmanet/doctor_collect.h"
 #include "rdmanet/iflink.h"
 #include "rdmanet/ipaddr.h"
@@ -529,4 +530,5 @@ void doctor_collect(struct doctor *d)
 		cJSON_ArrayForEach(x, cJSON_GetObjectItem(d->root, "rails"))
 			interface(d, cJSON_GetStringValue(cJSON_GetObjectItem(x, "name")), ifs);
 	}
+	doctor_calllog(d->o, d->root, &d->findings);
 }

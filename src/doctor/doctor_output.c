@@ -118,6 +118,37 @@ static void text_rail(FILE *f, const cJSON *x)
 		(void) fprintf(f, "  label: %s\n", str(x, "rdma"));
 }
 
+static void text_calllog(FILE *f, const cJSON *x)
+{
+	const cJSON *c, *codes = cJSON_GetObjectItem(x, "failuresByCode");
+	const char *sep = ": ";
+
+	(void) fprintf(f, "\nCNI calls logged in %s (%s):\n", str(x, "path"), str(x, "source"));
+	if (!flag(x, "readable")) {
+		(void) fprintf(f, "  cannot read it: %s\n", str(x, "error"));
+		return;
+	}
+	if (!num(x, "calls")) {
+		(void) fputs("  no call records\n", f);
+		return;
+	}
+	(void) fprintf(f, "  %.0f calls from %s to %s%s, %.0f failed", num(x, "calls"),
+		       str(x, "from"), str(x, "to"),
+		       num(x, "bytesSkipped") > 0 ? " (the file's last MiB)" : "",
+		       num(x, "failures"));
+	cJSON_ArrayForEach(c, codes) {
+		(void) fprintf(f, "%scode %s x%.0f", sep, c->string, cJSON_GetNumberValue(c));
+		sep = ", ";
+	}
+	(void) fputc('\n', f);
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(x, "recentFailures")))
+		(void) fputs("  recent failures (newest last):\n", f);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(x, "recentFailures"))
+		(void) fprintf(f, "    %s %s %s code %.0f container %s ifname %s: %s\n",
+			       str(c, "time"), str(c, "plugin"), str(c, "cmd"), num(c, "code"),
+			       str(c, "container"), str(c, "ifname"), str(c, "msg"));
+}
+
 static void text(FILE *f, const cJSON *r, unsigned problems)
 {
 	const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(r, "netnsMode"));
@@ -151,6 +182,8 @@ static void text(FILE *f, const cJSON *r, unsigned problems)
 		text_rail(f, x);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "interfaces"))
 		text_interface(f, x);
+	cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "callLogs"))
+		text_calllog(f, x);
 	(void) fputs("\nfindings:\n", f);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItem(r, "findings")) {
 		(void) fprintf(f, "  %-5s  %s\n", str(x, "severity"), str(x, "what"));

@@ -377,3 +377,41 @@ void doctor_rule_rails(struct doctor_findings *f, const struct doctor_rail *r, u
 				       r[i].li.name);
 	}
 }
+
+void doctor_rule_call_log(struct doctor_findings *f, const char *path, const char *source, int r)
+{
+	if (r == -ENOENT)
+		doctor_finding(f, DOCTOR_INFO,
+			       "log file '%s' (%s) does not exist yet\nno CNI call of that network "
+			       "has run on this node since it was configured\n",
+			       path, source);
+	else
+		doctor_finding(f, DOCTOR_WARN,
+			       "cannot read log file '%s' (%s): %s\nthe node's recent CNI failures "
+			       "in it are not shown\nrun the doctor as root, or fix the path in "
+			       "the "
+			       "network's config",
+			       path, source, strerror(-r));
+}
+
+void doctor_rule_call_failures(struct doctor_findings *f, const char *path, unsigned calls,
+			       unsigned failures, const char *since)
+{
+	if (failures)
+		doctor_finding(f, DOCTOR_WARN,
+			       "%u of %u CNI calls logged in '%s' since %s failed\nthe recent "
+			       "failures above (--json: callLogs) give each call's code and "
+			       "message\n"
+			       "look each code up in the troubleshooting table; the log has the "
+			       "lines before each failure",
+			       failures, calls, path, since);
+}
+
+void doctor_rule_no_call_log(struct doctor_findings *f, const char *dir, int r)
+{
+	doctor_finding(f, DOCTOR_INFO,
+		       "no rdmanet log file to read recent failures from\nno rdmanet network in "
+		       "%s%s%s%s sets logFile or ipam.log_file, and no --log-file was given\nset "
+		       "logFile in the network's config, or pass --log-file PATH",
+		       dir, r < 0 ? " (" : "", r < 0 ? strerror(-r) : "", r < 0 ? ")" : "");
+}

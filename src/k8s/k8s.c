@@ -47,6 +47,7 @@ struct k8s_client {
 	char curl_err[CURL_ERROR_SIZE];
 	char msg[K8S_MSG_MAX];
 	char ca_store[PATH_MAX]; /* the system CA file or directory used; "": the kubeconfig's CA */
+	struct k8s_stats stats;
 };
 
 static bool curl_ready;
@@ -284,6 +285,14 @@ static int timeout_left(struct k8s_client *k, long *ms)
 const char *k8s_errmsg(const struct k8s_client *k)
 {
 	return k ? k->msg : "";
+}
+
+void k8s_client_stats(const struct k8s_client *k, struct k8s_stats *out)
+{
+	if (k)
+		*out = k->stats;
+	else
+		*out = (struct k8s_stats){ 0 };
 }
 
 unsigned k8s_client_connections(const struct k8s_client *k)
@@ -568,6 +577,12 @@ int k8s_request_type(struct k8s_client *k, const char *method, const char *path,
 	if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK && conns > 0)
 		k->connections += (unsigned) conns;
 	(void) curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us);
+	k->stats.requests++;
+	k->stats.us += (long long) us;
+	if ((long long) us >= k->stats.max_us) {
+		k->stats.max_us = (long long) us;
+		(void) snprintf(k->stats.max_req, sizeof(k->stats.max_req), "%s %s", method, path);
+	}
 	if (observer)
 		observer(method, code);
 	/* the path only: the server is in the kubeconfig, credentials never reach a log */

@@ -300,6 +300,26 @@ static void test_bad_env(void)
 	free(out);
 }
 
+static void test_record_field(void)
+{
+	char buf[64] = "", small[16] = "";
+
+	/* plain words bare; spaces, quotes, backslashes and "" quoted and escaped */
+	cni_record_field(buf, sizeof(buf), "a", "x-1_2.3:4/5");
+	CHECK_STR(buf, " a=x-1_2.3:4/5");
+	buf[0] = '\0';
+	cni_record_field(buf, sizeof(buf), "msg", "say \"hi\" \\o/");
+	CHECK_STR(buf, " msg=\"say \\\"hi\\\" \\\\o/\"");
+	buf[0] = '\0';
+	cni_record_field(buf, sizeof(buf), "e", "");
+	CHECK_STR(buf, " e=\"\"");
+	/* a bare value that does not fit is dropped, a quoted one cut and still closed */
+	cni_record_field(small, sizeof(small), "k", "0123456789abcdef");
+	CHECK_STR(small, "");
+	cni_record_field(small, sizeof(small), "m", "a b c d e f g h i");
+	CHECK_STR(small, " m=\"a b c d e\"");
+}
+
 int main(void)
 {
 	RUN(test_subcommand);
@@ -311,6 +331,7 @@ int main(void)
 	RUN(test_load_fails);
 	RUN(test_no_handler);
 	RUN(test_bad_env);
+	RUN(test_record_field);
 	free(logged);
 	UNIT_DONE();
 }
