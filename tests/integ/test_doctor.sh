@@ -7,6 +7,11 @@
 # are covered in tests/vm.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
+# doctor also reads the call logs of the node's rdmanet networks (/etc/cni/net.d): an empty one
+# here (this mount namespace only), so that what this machine has configured changes nothing
+if [ -d /etc/cni/net.d ]; then
+	mount -t tmpfs doctor-confs /etc/cni/net.d || die "setup" "cannot mount /etc/cni/net.d"
+fi
 
 # doc ARG...: runs `rdmanet doctor ARG...`; OUT (stdout), RC, ERRLOG (stderr).
 doc() {
