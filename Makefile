@@ -8,6 +8,13 @@ STRIP    ?= strip
 
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
+# A build folder remembers the options it was made with ($(BUILD)/build.mk), so that a later
+# `make BUILD=build-san install` (tests/vm/run.sh, test_install) builds with the same ones.
+ifneq ($(BUILD),)
+ifeq ($(origin SANITIZER),undefined)
+-include $(BUILD)/build.mk
+endif
+endif
 SANITIZER ?=
 
 ifneq ($(SANITIZER),)
@@ -83,9 +90,15 @@ all: $(BUILD)/rdmanet $(BUILD)/rdmanet-ipam
 $(DEPS_STAMP): third_party/sources.lock scripts/third-party.sh
 	scripts/third-party.sh build $(DEPS)
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/%.o: %.c $(BUILD)/build.mk | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# rewritten only when the options change, so that objects are rebuilt then and only then
+$(BUILD)/build.mk: FORCE
+	@mkdir -p $(dir $@)
+	@printf 'SANITIZER := %s\nTESTING := %s\n' '$(SANITIZER)' '$(TESTING)' | cmp -s - $@ || \
+		printf 'SANITIZER := %s\nTESTING := %s\n' '$(SANITIZER)' '$(TESTING)' >$@
 
 $(BUILD)/librdmanet.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
