@@ -3,7 +3,9 @@
 # (tests/k8s/apiserver.py, real TLS on 127.0.0.1): an exhausted pool gets one Warning
 # PoolExhausted Event (involvedObject the IPPool, with its uid) whatever the number of failed
 # ADDs of a node, counted and patched at most every 10 s; a token without events rights gets the
-# same CNI error and no Event.
+# same CNI error and no Event. A reconcile pass posts one Normal LeaksReleased Event per pool it
+# changed (leaked allocations released, orphan reservations deleted, with their addresses); a
+# dry run and a pass with nothing to do post none, and one without the rights passes all the same.
 . "$(dirname "$0")/lib.sh"
 integ_setup "$@"
 integ_ipam
@@ -12,29 +14,36 @@ command -v curl >/dev/null || die "setup" "curl missing"
 ADMIN=admin-5e1c9a7b3d2f4e6a8c0b
 TOK=events-2b4d6f8a0c1e3a5c7e9b
 TOK_NOEV=noev-9a8b7c6d5e4f3a2b1c0d
+TOK_REC=recon-1f3e5d7c9b0a2f4e6d8c
 # the rights of deploy/rbac.yaml: rdmanet (the nodes) may create and patch events
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
           "allow": ["*:ippools", "*:overlappingrangeipreservations", "create:events", "patch:events"]},
  "$TOK_NOEV": {"user": "system:serviceaccount:kube-system:old",
-          "allow": ["*:ippools", "*:overlappingrangeipreservations"]}}
+          "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]},
+ "$TOK_REC": {"user": "system:serviceaccount:kube-system:rdmanet-reconcile",
+          "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods",
+                    "create:events"]}}
 EOF
-integ_apiserver "$ADMIN"
+integ_apiserver "$ADMIN" --namespace apps
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system
 k8s_kubeconfig "$T/noev.kubeconfig" "$TOK_NOEV" kube-system
+k8s_kubeconfig "$T/recon.kubeconfig" "$TOK_REC" kube-system
 api() { curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" "https://127.0.0.1:$PORT$1"; }
 NSP=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/kube-system
 EVP=/api/v1/namespaces/kube-system/events
-# events POOL [REASON]: the Events on that IPPool, as kubectl get events --field-selector asks
+# events POOL [REASON]: the Events on that IPPool (in $EVNS), as kubectl get events
+# --field-selector asks
+EVNS=kube-system
 events() {
-	api "$EVP?fieldSelector=involvedObject.kind%3DIPPool,involvedObject.name%3D$1${2:+,reason%3D$2}" |
+	api "/api/v1/namespaces/$EVNS/events?fieldSelector=involvedObject.kind%3DIPPool,involvedObject.name%3D$1${2:+,reason%3D$2}" |
 		jq -c '.items'
 }
 
-conf() { # RANGE [KUBECONFIG]
+conf() { # RANGE [KUBECONFIG] [NAMESPACE]
 	jq -nc --arg r "$1" --arg k "${2:-$T/kubeconfig}" --arg log "$T/ipam.log" \
-		'{cniVersion:"1.0.0",name:"rdma",type:"rdmanet",
-		  ipam:{type:"rdmanet-ipam",range:$r,kubernetes:{kubeconfig:$k},
+		--arg ns "${3:-kube-system}" '{cniVersion:"1.0.0",name:"rdma",type:"rdmanet",
+		  ipam:{type:"rdmanet-ipam",range:$r,kubernetes:{kubeconfig:$k},namespace:$ns,
 		        log_file:$log,log_level:"debug",release_quiet_seconds:0}}'
 }
 PLUGIN=$IPAM
@@ -129,5 +138,57 @@ check "an Event POST without an answer: the ADD still fails with 109, in ${ms} m
 	eval 'failed_with 109 && [ "$ms" -lt 4000 ]'
 curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" -X POST \
 	-d '{"reset":true}' "https://127.0.0.1:$PORT/_test/faults" >/dev/null
+
+# ---- reconcile: one Normal Event per pool it changed, in namespace apps
+EVNS=apps
+ANS=/apis/whereabouts.cni.cncf.io/v1alpha1/namespaces/apps
+C4=$(conf 10.94.0.0/29 "$T/kubeconfig" apps)
+P4=10.94.0.0-29
+ipam ADD l1 "$C4"
+IPL=$(jq -r '.ips[0].address' <<<"$OUT" | cut -d/ -f1)
+# an orphan reservation at another address of the pool (an ADD killed before its pool write)
+IPO=10.94.0.$(( ${IPL##*.} == 6 ? 5 : 6 ))
+curl -s --cacert "$T/pki/ca.crt" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+	-X POST "https://127.0.0.1:$PORT$ANS/overlappingrangeipreservations" -d \
+	'{"apiVersion":"whereabouts.cni.cncf.io/v1alpha1","kind":"OverlappingRangeIPReservation",
+	  "metadata":{"name":"'"$IPO"'"},"spec":{"containerid":"killed","podref":"default/pod-killed","ifname":"net1"}}' >/dev/null
+reconcile() {
+	OUT=$("$IPAM" reconcile --namespace apps --grace 0 "$@" 2>"$T/stderr")
+	RC=$?
+	ERRLOG=$(cat "$T/stderr")
+}
+reconcile --kubeconfig "$T/recon.kubeconfig" --dry-run
+check "a dry run finds the leak and the orphan" \
+	eval '[ "$RC" = 0 ] && grep -q "released=1 orphan-reservations=1 .*dry-run=yes" <<<"$OUT"'
+check "... and posts no Event" test "$(events $P4)" = "[]"
+reconcile --kubeconfig "$T/recon.kubeconfig"
+check "a pass releases the leaked allocation $IPL and deletes the orphan reservation $IPO" \
+	eval '[ "$RC" = 0 ] && grep -q "released=1 orphan-reservations=1 .*dry-run=no" <<<"$OUT"'
+UID4=$(api "$ANS/ippools/$P4" | jq -r .metadata.uid)
+EV=$(events $P4 | jq -c '.[0]')
+check "... one Normal LeaksReleased Event on IPPool $P4 (uid, namespace apps)" \
+	jqt --arg u "$UID4" --arg p "$P4" '.type == "Normal" and .reason == "LeaksReleased" and .count == 1 and
+	  .involvedObject == {apiVersion: "whereabouts.cni.cncf.io/v1alpha1", kind: "IPPool", name: $p,
+	                      namespace: "apps", uid: $u} and .metadata.namespace == "apps"' <<<"$EV"
+check "... its message: counts and addresses ($(jq -r .message <<<"$EV"))" \
+	jqt --arg m "rdmanet-ipam reconcile released 1 leaked allocation ($IPL) and deleted 1 orphan reservation ($IPO)" \
+	'.message == $m' <<<"$EV"
+reconcile --kubeconfig "$T/recon.kubeconfig"
+check "a second pass finds nothing and posts nothing" \
+	eval '[ "$RC" = 0 ] && grep -q "released=0 orphan-reservations=0" <<<"$OUT" && [ "$(events $P4 | jq length)" = 1 ]'
+# a list of more than 8: bounded
+for i in $(seq 10); do ipam ADD m$i "$(conf 10.95.0.0/28 "$T/kubeconfig" apps)"; done
+reconcile --kubeconfig "$T/recon.kubeconfig"
+check "10 leaks in one pool: one Event listing 8 addresses and 2 more" \
+	jqt 'length == 1 and (.[0].message | test("^rdmanet-ipam reconcile released 10 leaked allocations \\(([0-9.]+, ){7}[0-9.]+ and 2 more\\)$"))' \
+	<<<"$(events 10.95.0.0-28)"
+# without the rights on events: the pass does its work and says so in its summary, exit 0
+ipam ADD l2 "$C4"
+reconcile --kubeconfig "$T/noev.kubeconfig"
+check "a reconciler without events rights still releases (exit 0, released=1)" \
+	eval '[ "$RC" = 0 ] && grep -q "released=1 " <<<"$OUT"'
+check "... and warns that the Event could not be posted" \
+	grep -q "cannot post Event LeaksReleased on IPPool '$P4': .*403.*ignoring" <<<"$ERRLOG"
+check "... no Event was stored" test "$(events $P4 | jq length)" = 1
 
 finish

@@ -434,7 +434,7 @@ for sa, who in ((ds_sa, "the DaemonSet (rdmanet-ipam on the nodes)"), (rec_sa, "
               v == IPAM_VERBS, sorted(v))
 # Events on the IPPools (README, rdmanet-ipam): the nodes create and patch (aggregation), the
 # reconciler only creates; nobody reads them, and never cluster-wide
-EVENT_VERBS = {ds_sa: {"create", "patch"}, rec_sa: set()}
+EVENT_VERBS = {ds_sa: {"create", "patch"}, rec_sa: {"create"}}
 for sa, who in ((ds_sa, "the DaemonSet (rdmanet-ipam on the nodes)"), (rec_sa, "the reconciler")):
     v = grants(bound(sa, "Role"), "", "events")
     check(f"RBAC: {who} ({sa}) may {'/'.join(sorted(EVENT_VERBS[sa]))} events in {NS}, no more",
@@ -461,8 +461,9 @@ with open("README.md") as fh:
     readme = fh.read()
 check("README points at deploy/rbac.yaml and deploy/crds.yaml",
       "deploy/rbac.yaml" in readme and "deploy/crds.yaml" in readme, "")
-check("README lists the events rights of deploy/rbac.yaml: create and patch (nodes)",
-      "`create` and `patch` of `events`" in readme, "")
+check("README lists the events rights of deploy/rbac.yaml: create and patch (nodes), create "
+      "(reconciler)",
+      "`create` and `patch` of `events`" in readme and "`create` of `events`" in readme, "")
 
 # ------------------------------------------------------------------ CRDs
 crds = [d for _, d in by_kind("CustomResourceDefinition")]
