@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,9 +149,9 @@ static int patch(struct k8s_client *k, const struct ipam_event *ev, const char *
 static int done(struct k8s_client *k, const struct ipam_event *ev, int r, const char *what)
 {
 	k8s_deadline_set(k, 0);
-	if (r == -ENOMEM)
-		log_warn("cannot %s Event %s on IPPool '%s': out of memory, ignoring", what,
-			 ev->reason, ev->pool);
+	if (r == -ENOMEM || r == -ENAMETOOLONG)
+		log_warn("cannot %s Event %s on IPPool '%s': %s, ignoring", what, ev->reason,
+			 ev->pool, strerror(-r));
 	else if (r < 0)
 		log_warn("cannot %s Event %s on IPPool '%s': %s, ignoring", what, ev->reason,
 			 ev->pool, k8s_errmsg(k));
@@ -226,7 +225,7 @@ int ipam_event_repeat(struct k8s_client *k, const char *dir, const struct ipam_e
 		return 0;
 	}
 	if (series_read(fd, &s) && now >= s.first && now - s.first < IPAM_EVENT_SERIES_S &&
-	    s.count < UINT32_MAX) {
+	    s.count < UINT_MAX) {
 		s.count++;
 		if (now >= s.sent && now - s.sent < IPAM_EVENT_INTERVAL_S) {
 			series_write(fd, &s);
