@@ -23,6 +23,7 @@ struct ipam_event {
 	const char *ns, *pool, *uid;
 	bool warning; /* type Warning, else Normal */
 	const char *reason, *message;
+	long long deadline; /* CLOCK_MONOTONIC ms the caller's budget ends (0: none): no later */
 };
 
 /* POSTs a new Event <pool>.<hex of the time in ns> with count 1. 0 or -errno (logged). */

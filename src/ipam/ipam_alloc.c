@@ -260,10 +260,10 @@ static int unrecord(struct ipam_ctx *x, const struct pool_range *rg, const char 
 
 /*
  * A Warning Event on the pool (ipam_events.h: aggregated per node, best effort): the ADD's error
- * stays what it is, whatever becomes of the Event.
+ * stays what it is, whatever becomes of the Event, which ends with the ADD's budget at the latest.
  */
 static void exhausted_event(struct ipam_ctx *x, const struct pool_range *rg, const char *name,
-			    const struct pool_view *v)
+			    const struct pool_view *v, long long deadline)
 {
 	const cJSON *uid =
 		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(v->obj,
@@ -277,6 +277,7 @@ static void exhausted_event(struct ipam_ctx *x, const struct pool_range *rg, con
 		.warning = true,
 		.reason = IPAM_EVENT_EXHAUSTED,
 		.message = msg,
+		.deadline = deadline,
 	};
 
 	ipam_store_cidr_text(&rg->net, cidr, sizeof(cidr));
@@ -454,7 +455,7 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 	k8s_deadline_set(x->k, 0);
 	pool_unlock(&lock, done && !unsure ? ipam_store_view_rv(&v) : NULL);
 	if (exhausted)
-		exhausted_event(x, rg, name, &v);
+		exhausted_event(x, rg, name, &v, deadline);
 	ipam_store_view_reset(&v);
 	if (!done)
 		return r < 0 ? r : -EIO;

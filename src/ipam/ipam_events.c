@@ -146,6 +146,14 @@ static int patch(struct k8s_client *k, const struct ipam_event *ev, const char *
 	return send_json(k, "PATCH", path, K8S_MERGE_PATCH, o);
 }
 
+/* The requests of one call end IPAM_EVENT_TIMEOUT_MS from now, or with the caller's budget. */
+static void start(struct k8s_client *k, const struct ipam_event *ev)
+{
+	long long end = clock_now_ms() + IPAM_EVENT_TIMEOUT_MS;
+
+	k8s_deadline_set(k, ev->deadline && ev->deadline < end ? ev->deadline : end);
+}
+
 static int done(struct k8s_client *k, const struct ipam_event *ev, int r, const char *what)
 {
 	k8s_deadline_set(k, 0);
@@ -166,7 +174,7 @@ int ipam_event_post(struct k8s_client *k, const struct ipam_event *ev)
 	time_t now = time(NULL);
 
 	ipam_event_name(ev->pool, now_ns(), name, sizeof(name));
-	k8s_deadline_set(k, clock_now_ms() + IPAM_EVENT_TIMEOUT_MS);
+	start(k, ev);
 	return done(k, ev, post(k, ev, name, 1, now, now), "post");
 }
 
@@ -233,7 +241,7 @@ int ipam_event_repeat(struct k8s_client *k, const char *dir, const struct ipam_e
 				  ev->reason, ev->pool, s.count, now - s.sent);
 			return 0;
 		}
-		k8s_deadline_set(k, clock_now_ms() + IPAM_EVENT_TIMEOUT_MS);
+		start(k, ev);
 		what = "update";
 		r = patch(k, ev, s.name, s.count, (time_t) now);
 		if (r == -ENOENT) { /* expired (the API server's TTL) or deleted: a new one */
@@ -246,7 +254,7 @@ int ipam_event_repeat(struct k8s_client *k, const char *dir, const struct ipam_e
 		ipam_event_name(ev->pool, now_ns(), s.name, sizeof(s.name));
 		s.first = now;
 		s.count = 1;
-		k8s_deadline_set(k, clock_now_ms() + IPAM_EVENT_TIMEOUT_MS);
+		start(k, ev);
 		what = "post";
 		r = post(k, ev, s.name, 1, (time_t) now, (time_t) now);
 	}
