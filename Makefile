@@ -201,7 +201,7 @@ $(FUZZ_BUILD)/obj/%.o: %.c $(wildcard include/rdmanet/*.h) | $(DEPS_STAMP)
 $(FUZZ_BUILD)/fuzz_k8s_response: $(FUZZ_BUILD)/obj/src/k8s/k8s.o
 $(FUZZ_BUILD)/fuzz_ipam_k8s: $(FUZZ_BUILD)/obj/src/ipam/ipam_store.o $(FUZZ_BUILD)/obj/src/ipam/ipam_alloc.o \
 		$(FUZZ_BUILD)/obj/src/ipam/ipam_k8s.o $(FUZZ_BUILD)/obj/src/ipam/ipam_reconcile.o \
-		$(FUZZ_BUILD)/obj/src/ipam/ipam_usage.o
+		$(FUZZ_BUILD)/obj/src/ipam/ipam_usage.o $(FUZZ_BUILD)/obj/src/ipam/ipam_events.o
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIBOBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_LDLIBS)

@@ -14,6 +14,8 @@ struct cJSON;
 
 #define RELEASED_PREFIX "rdmanet.io/released-" /* + offset: unix time of the release */
 #define RELEASED_MAX    1024
+/* this node's pool locks and Event series (testhook_lock_dir() overrides it in test builds) */
+#define IPAM_LOCK_DIR "/run/rdmanet-ipam"
 
 /* Random bits for jitter and for picking: getrandom(), else the clock and the pid. */
 unsigned long long ipam_store_random_u64(void);

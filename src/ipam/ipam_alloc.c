@@ -38,15 +38,15 @@
 #include "rdmanet/cleanup.h"
 #include "rdmanet/clock.h"
 #include "rdmanet/ipam_alloc.h"
+#include "rdmanet/ipam_events.h"
 #include "rdmanet/ipam_store.h"
 #include "rdmanet/log.h"
 #include "rdmanet/testhook.h"
 
 #define SKIP_MAX 256
-#define LOCK_DIR "/run/rdmanet-ipam" /* testhook_lock_dir() overrides (test builds) */
 
 /*
- * Writers of one pool on this node take turns: an flock on LOCK_DIR/<pool>.lock, held from the
+ * Writers of one pool on this node take turns: an flock on IPAM_LOCK_DIR/<pool>.lock, held from the
  * first read of the pool to its write. Without it, 64 ADDs of one node meet at the API server,
  * where all but one of each round of pool writes is refused (409) and read and written again.
  * Writers of other nodes still meet there; the resourceVersion guard and backoff handle them.
@@ -65,7 +65,7 @@ static int pool_lock(const char *name, long long deadline)
 	int fd;
 
 	if (!dir)
-		dir = LOCK_DIR;
+		dir = IPAM_LOCK_DIR;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	if (snprintf(path, sizeof(path), "%s/%s.lock", dir, name) >= (int) sizeof(path))
@@ -258,6 +258,41 @@ static int unrecord(struct ipam_ctx *x, const struct pool_range *rg, const char 
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A Warning Event on the pool (ipam_events.h: aggregated per node, best effort): the ADD's error
+ * stays what it is, whatever becomes of the Event, which ends with the ADD's budget at the latest.
+ */
+static void exhausted_event(struct ipam_ctx *x, const struct pool_range *rg, const char *name,
+			    const struct pool_view *v, long long deadline)
+{
+	const cJSON *uid =
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(v->obj,
+										  "metadata"),
+						 "uid");
+	char cidr[64], span[48], msg[IPAM_EVENT_MESSAGE_MAX];
+	struct ipam_event ev = {
+		.ns = x->ns,
+		.pool = name,
+		.uid = cJSON_IsString(uid) ? uid->valuestring : NULL,
+		.warning = true,
+		.reason = IPAM_EVENT_EXHAUSTED,
+		.message = msg,
+		.deadline = deadline,
+	};
+
+	ipam_store_cidr_text(&rg->net, cidr, sizeof(cidr));
+	if (pool_off_format(pool_span(rg), span, sizeof(span)) < 0)
+		(void) snprintf(span, sizeof(span), "?");
+	(void) snprintf(msg, sizeof(msg),
+			"no free address in %s (%s addresses in the range, %zu allocated) for pod "
+			"'%.320s' "
+			"(container '%.64s', node %s): widen the range or release leaked "
+			"allocations (rdmanet-ipam reconcile)",
+			cidr, span, v->n_taken, x->who->podref[0] ? x->who->podref : "?",
+			x->who->containerid, ipam_event_host());
+	(void) ipam_event_repeat(x->k, testhook_lock_dir(), &ev);
+}
+
 int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni_ip *ip,
 		     struct cni_err *err)
 {
@@ -270,7 +305,7 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 	unsigned attempt, tries = 0, n_stale = 0;
 	struct cni_err last = { 0 }; /* the latest transient failure, tried again */
 	int r = 0, lock = -1;
-	bool lock_tried = false;
+	bool lock_tried = false, exhausted = false;
 
 	ipam_store_cidr_text(&rg->net, cidr, sizeof(cidr));
 	if (pool_name(rg, x->cfg->network_name, name, sizeof(name)) < 0)
@@ -348,6 +383,7 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 					    "range or release leaked allocations "
 					    "(rdmanet-ipam reconcile)",
 					    cidr, name);
+				exhausted = true;
 				break;
 			}
 		}
@@ -418,6 +454,8 @@ int ipam_alloc_range(struct ipam_ctx *x, const struct pool_range *rg, struct cni
 	}
 	k8s_deadline_set(x->k, 0);
 	pool_unlock(&lock, done && !unsure ? ipam_store_view_rv(&v) : NULL);
+	if (exhausted)
+		exhausted_event(x, rg, name, &v, deadline);
 	ipam_store_view_reset(&v);
 	if (!done)
 		return r < 0 ? r : -EIO;

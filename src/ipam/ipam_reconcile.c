@@ -27,6 +27,7 @@
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/ipam_config.h"
+#include "rdmanet/ipam_events.h"
 #include "rdmanet/ipam_alloc.h"
 #include "rdmanet/ipam_k8s.h"
 #include "rdmanet/ipam_reconcile.h"
@@ -332,10 +333,92 @@ static int pool_parse(const cJSON *pool, struct ipam_config *cfg, char *why, siz
 	return 0;
 }
 
+/* What a pass did to one pool, for its Event: counts and the first NOTE_IPS addresses. */
+#define NOTE_IPS 8
+struct pool_note {
+	const char *name, *uid; /* borrowed from the pass's pool list */
+	struct pool_range rg;
+	bool parsed;
+	unsigned n[2]; /* leaked allocations released, orphan reservations deleted */
+	char ip[2][NOTE_IPS][INET6_ADDRSTRLEN];
+};
+
+static void note_add(struct pool_note *n, int kind, const char *ip)
+{
+	if (n->n[kind] < NOTE_IPS)
+		(void) snprintf(n->ip[kind][n->n[kind]], sizeof(n->ip[0][0]), "%.45s", ip);
+	n->n[kind]++;
+}
+
+/* An orphan reservation deleted counts for the first pool whose range holds its address. */
+static void note_orphan(struct pool_note *notes, size_t n_notes, const char *resv)
+{
+	struct addrs as = { 0 }; /* an IPv4 address fills 4 bytes of 16 */
+	pool_off_t off;
+
+	resv_addrs(resv, &as);
+	for (size_t i = 0; i < n_notes; i++)
+		for (unsigned j = 0; j < as.n && notes[i].parsed; j++)
+			if (as.v[j].family == notes[i].rg.net.family &&
+			    pool_offset(&notes[i].rg, as.v[j].a, &off) >= 0) {
+				char ip[INET6_ADDRSTRLEN] = "?";
+
+				(void) inet_ntop(as.v[j].family, as.v[j].a, ip, sizeof(ip));
+				note_add(&notes[i], 1, ip);
+				return;
+			}
+	log_debug("reservation '%s' deleted: no pool of this pass holds its address, no Event",
+		  resv);
+}
+
+/* "N what (a, b, ... and M more)" */
+static void note_list(const struct pool_note *n, int kind, const char *what, char *out, size_t len)
+{
+	size_t k = 0;
+
+	k += (size_t) snprintf(out, len, "%u %s%s (", n->n[kind], what, n->n[kind] == 1 ? "" : "s");
+	for (unsigned i = 0; i < n->n[kind] && i < NOTE_IPS && k < len; i++)
+		k += (size_t) snprintf(out + k, len - k, "%s%s", i ? ", " : "", n->ip[kind][i]);
+	if (k < len && n->n[kind] > NOTE_IPS)
+		k += (size_t) snprintf(out + k, len - k, " and %u more", n->n[kind] - NOTE_IPS);
+	if (k < len)
+		(void) snprintf(out + k, len - k, ")");
+}
+
+/* One Normal LeaksReleased Event per pool the pass changed; best effort. */
+static void notes_post(struct k8s_client *k, const char *ns, const struct pool_note *notes,
+		       size_t n_notes)
+{
+	for (size_t i = 0; i < n_notes; i++) {
+		const struct pool_note *n = &notes[i];
+		char msg[IPAM_EVENT_MESSAGE_MAX],
+			a[IPAM_EVENT_MESSAGE_MAX / 2] = "", b[IPAM_EVENT_MESSAGE_MAX / 2] = "";
+		struct ipam_event ev = {
+			.ns = ns,
+			.pool = n->name,
+			.uid = n->uid,
+			.reason = IPAM_EVENT_RELEASED,
+			.message = msg,
+		};
+
+		if (!n->n[0] && !n->n[1])
+			continue;
+		if (n->n[0])
+			note_list(n, 0, "leaked allocation", a, sizeof(a));
+		if (n->n[1])
+			note_list(n, 1, "orphan reservation", b, sizeof(b));
+		(void) snprintf(msg, sizeof(msg), "rdmanet-ipam reconcile %s%s%s%s%s",
+				n->n[0] ? "released " : "", a, n->n[0] && n->n[1] ? " and " : "",
+				n->n[1] ? "deleted " : "", b);
+		(void) ipam_event_post(k, &ev);
+	}
+}
+
 /* Releases what it should in one pool; records every entry's reservation in held. */
 static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct pod_index *ix,
 			  const struct ipam_reconcile_opts *o, struct strset *held,
-			  struct ipam_reconcile_stats *st, struct cni_err *err)
+			  struct pool_note *note, struct ipam_reconcile_stats *st,
+			  struct cni_err *err)
 {
 	struct ipam_config cfg = {
 		.overlapping = true, .quiet_s = 60, .retry_budget_ms = 30000, .log_level = -1
@@ -344,10 +427,12 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 	const cJSON *allocs = field(pool, "spec", "allocations"), *e;
 	const cJSON *entries = cJSON_IsObject(allocs) ? allocs : NULL;
 	struct strset d = { 0 };
-	char why[256];
+	char why[256], ips[NOTE_IPS][INET6_ADDRSTRLEN];
 	time_t now = time(NULL);
 	int r = 0;
 
+	note->name = pname;
+	note->uid = str(field(pool, "metadata", "uid"));
 	st->pools++;
 	st->allocations += (unsigned) cJSON_GetArraySize(entries);
 	if (pool_parse(pool, &cfg, why, sizeof(why)) < 0) {
@@ -360,6 +445,8 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 		ipam_pool_usage(pool, &cfg.ranges[0], cfg.quiet_s, now, &u);
 		o->pool_seen(o->arg, &u);
 	}
+	note->rg = cfg.ranges[0];
+	note->parsed = true;
 	x->cfg = &cfg;
 	cJSON_ArrayForEach(e, entries) {
 		const struct pool_range *rg = &cfg.ranges[0];
@@ -396,14 +483,19 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
 			strset_free(&d);
 			return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
 		}
+		if (d.n <= NOTE_IPS)
+			memcpy(ips[d.n - 1], ip, sizeof(ip));
 		st->released++;
 	}
 	strset_sort(&d);
 	/* each call rereads the pool and releases up to IPAM_RELEASE_MAX of those still there */
 	for (size_t done = 0; done < d.n && !o->dry_run && r >= 0; done += IPAM_RELEASE_MAX)
 		r = ipam_alloc_release(x, &cfg.ranges[0], drop_selected, &d, err);
-	if (r >= 0 && !o->dry_run)
+	if (r >= 0 && !o->dry_run) {
 		st->freed += (unsigned) d.n;
+		for (size_t i = 0; i < d.n; i++)
+			note_add(note, 0, i < NOTE_IPS ? ips[i] : "");
+	}
 	strset_free(&d);
 	x->cfg = NULL;
 	return r;
@@ -417,6 +509,7 @@ static int reconcile_pool(struct ipam_ctx *x, const cJSON *pool, const struct po
  */
 static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const struct pod_index *ix,
 				 const struct ipam_reconcile_opts *o, time_t now,
+				 struct pool_note *notes, size_t n_notes,
 				 struct ipam_reconcile_stats *st, struct cni_err *err)
 {
 	const char *name = str(field(resv, "metadata", "name"));
@@ -449,8 +542,10 @@ static int reconcile_resv_by_pod(struct ipam_ctx *x, const cJSON *resv, const st
 	if (o->dry_run)
 		return 0;
 	r = ipam_store_unreserve_uid(x, name, str(field(resv, "metadata", "uid")), err);
-	if (r >= 0)
+	if (r >= 0) {
 		st->deleted++;
+		note_orphan(notes, n_notes, name);
+	}
 	return r;
 }
 
@@ -461,6 +556,8 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	struct ipam_ctx x = { .k = k };
 	struct pod_index ix = { 0 };
 	struct strset held = { 0 };
+	_cleanup_free_ struct pool_note *notes = NULL;
+	size_t n_notes = 0;
 	char path[K8S_PATH_MAX];
 	const cJSON *it;
 	time_t now;
@@ -475,10 +572,13 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 	r = k8s_list(k, "/api/v1/pods", PAGE, &pods);
 	if (r < 0)
 		return ipam_store_api_fail(k, r, err, "list pods");
-	if (pods_index(pods, &ix) < 0)
+	notes = calloc((size_t) cJSON_GetArraySize(pools) + 1, sizeof(*notes));
+	if (!notes || pods_index(pods, &ix) < 0) {
+		free(ix.v);
 		return err_set(err, -ENOMEM, RDMANET_ERR_INTERNAL, NULL, "out of memory");
+	}
 	cJSON_ArrayForEach(it, pools) {
-		r = reconcile_pool(&x, it, &ix, o, &held, st, err);
+		r = reconcile_pool(&x, it, &ix, o, &held, &notes[n_notes++], st, err);
 		if (r < 0)
 			goto out;
 	}
@@ -503,7 +603,7 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 		if (!name)
 			continue;
 		if (!cid || !cid[0]) {
-			r = reconcile_resv_by_pod(&x, it, &ix, o, now, st, err);
+			r = reconcile_resv_by_pod(&x, it, &ix, o, now, notes, n_notes, st, err);
 			if (r < 0)
 				goto out;
 			continue;
@@ -531,10 +631,14 @@ int ipam_reconcile(struct k8s_client *k, const struct ipam_reconcile_opts *o,
 			if (r < 0)
 				goto out;
 			st->deleted++;
+			note_orphan(notes, n_notes, name);
 		}
 	}
 	r = 0;
 out:
+	/* what was done is reported, also when the pass then failed */
+	if (!o->dry_run)
+		notes_post(k, o->ns, notes, n_notes);
 	free(ix.v);
 	strset_free(&held);
 	return r;

@@ -12,7 +12,7 @@ ADMIN=admin-9c1e7a2b4d6f8e0a1b2c
 TOK=ipam-0f9e8d7c6b5a49382716
 TOK_WRONG=wrong-1a2b3c4d5e6f7a8b9c0d
 cat >"$T/tokens.json" <<EOF
-{"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations"]}}
+{"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet", "allow": ["*:ippools", "*:overlappingrangeipreservations", "create:events", "patch:events"]}}
 EOF
 integ_apiserver "$ADMIN"
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system

@@ -17,10 +17,11 @@ command -v curl >/dev/null || die "setup" "curl missing"
 ADMIN=admin-4b7d1e9a2c5f8e3a6b0c
 TOK=recon-7e6d5c4b3a2918f7e6d5
 TOK_WRONG=wrong-9f8e7d6c5b4a39281706
-# the rights of deploy/rbac.yaml (rdmanet-reconcile): the two custom resources, and reading pods
+# the rights of deploy/rbac.yaml (rdmanet-reconcile): the two custom resources, and reading pods, posting events
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet",
-          "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
+          "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods",
+                    "create:events"]}}
 EOF
 integ_apiserver "$ADMIN" --namespace apps --namespace wb
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system

@@ -23,7 +23,8 @@ ADMIN=admin-5c8e1f3a7b2d9e4f6a1c
 TOK=metrics-3f7a9c1e5b2d8f4a6c0e
 cat >"$T/tokens.json" <<EOF
 {"$TOK": {"user": "system:serviceaccount:kube-system:rdmanet-reconcile",
-          "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods"]}}
+          "allow": ["*:ippools", "*:overlappingrangeipreservations", "get:pods", "list:pods",
+                    "create:events"]}}
 EOF
 integ_apiserver "$ADMIN"
 k8s_kubeconfig "$T/kubeconfig" "$TOK" kube-system

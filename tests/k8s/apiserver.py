@@ -379,7 +379,8 @@ CR_VERBS = ["delete", "deletecollection", "get", "list", "patch", "create", "upd
 
 
 class ResType:
-    def __init__(self, group, version, plural, singular, kind, crd, schema=None, short=()):
+    def __init__(self, group, version, plural, singular, kind, crd, schema=None, short=(),
+                 field_labels=None):
         self.group, self.version, self.plural, self.singular = group, version, plural, singular
         self.kind, self.list_kind, self.crd, self.schema = kind, kind + "List", crd, schema
         self.short = list(short)
@@ -400,10 +401,17 @@ class ResType:
                                  "spec.restartPolicy", "spec.schedulerName",
                                  "spec.serviceAccountName", "spec.hostNetwork", "status.phase",
                                  "status.podIP", "status.podIPs", "status.nominatedNodeName"]
+        if field_labels is not None:
+            self.field_labels = field_labels
         # the apiserver does these; this server does not (documented as limitations)
         self.patch_unimplemented = ["application/strategic-merge-patch+json",
                                     "application/apply-patch+yaml"]
 
+
+EVENT_FIELDS = ["metadata.name", "metadata.namespace", "involvedObject.kind",
+                "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                "involvedObject.apiVersion", "involvedObject.resourceVersion",
+                "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"]
 
 RESOURCES = {
     (GROUP, VERSION, "ippools"): ResType(GROUP, VERSION, "ippools", "ippool", "IPPool", True),
@@ -411,6 +419,9 @@ RESOURCES = {
         GROUP, VERSION, "overlappingrangeipreservations", "overlappingrangeipreservation",
         "OverlappingRangeIPReservation", True),
     ("", "v1", "pods"): ResType("", "v1", "pods", "pod", "Pod", False, short=("po",)),
+    # core/v1 events: the field labels of pkg/registry/core/event/strategy.go's ToSelectableFields
+    ("", "v1", "events"): ResType("", "v1", "events", "event", "Event", False, short=("ev",),
+                                  field_labels=EVENT_FIELDS),
 }
 BY_PLURAL = {rt.plural: rt for rt in RESOURCES.values()}
 
@@ -605,6 +616,24 @@ def validate_meta_common(meta, errs):
         errs.append(invalid("metadata.generation", meta["generation"], "must be greater than or equal to 0"))
 
 
+def validate_event(ev):
+    """core/v1 Event checks of legacyValidateEvent (an Event without eventTime): the involved
+    object's namespace is the Event's; plus the types of the fields this server reads."""
+    errs = []
+    io = ev.get("involvedObject", {})
+    if not isinstance(io, dict):
+        return [invalid("involvedObject", io, "must be an object")]
+    ns, ions = ev["metadata"].get("namespace", ""), io.get("namespace", "")
+    if (ions and ions != ns) or (not ions and ns not in ("", "default")):
+        errs.append(invalid("involvedObject.namespace", ions, "does not match event.namespace"))
+    for f in ("reason", "message", "type", "firstTimestamp", "lastTimestamp"):
+        if f in ev and not isinstance(ev[f], str):
+            errs.append(invalid(f, ev[f], "must be a string"))
+    if "count" in ev and (not isinstance(ev["count"], int) or isinstance(ev["count"], bool)):
+        errs.append(invalid("count", ev["count"], "must be an integer"))
+    return errs
+
+
 def validate_name(meta, errs):
     name = meta.get("name", "")
     if not name:
@@ -772,6 +801,16 @@ def field_value(obj, field):
         return "true" if spec.get("hostNetwork") else "false"
     if field == "status.podIPs":
         return ",".join(p.get("ip", "") for p in status.get("podIPs", []) if isinstance(p, dict))
+    if field.startswith("involvedObject."):
+        io = obj.get("involvedObject") if isinstance(obj.get("involvedObject"), dict) else {}
+        v = io.get(field.partition(".")[2], "")
+        return v if isinstance(v, str) else str(v)
+    if field == "source":
+        src = obj.get("source") if isinstance(obj.get("source"), dict) else {}
+        return src.get("component", "") if isinstance(src.get("component", ""), str) else ""
+    if field in ("reason", "reportingComponent", "type"):
+        v = obj.get(field, "")
+        return v if isinstance(v, str) else str(v)
     top, _, sub = field.partition(".")
     v = (spec if top == "spec" else status).get(sub, "")
     return v if isinstance(v, str) else str(v)
@@ -1920,6 +1959,10 @@ class API:
             if old is None:
                 validate_name(meta, errs)
             schema_validate(obj, rt.schema, "", errs)
+        elif rt.plural == "events":
+            if old is None:
+                validate_name(meta, errs)
+            errs += validate_event(obj)
         else:
             if old is None:
                 validate_name(meta, errs)
@@ -2091,7 +2134,7 @@ class API:
         meta["namespace"] = info.namespace
         if rt.crd:
             meta["generation"] = 1
-        else:
+        elif rt.plural == "pods":
             obj.setdefault("spec", {})
             if isinstance(obj["spec"], dict):
                 obj["spec"].setdefault("terminationGracePeriodSeconds", 30)

@@ -109,7 +109,8 @@ check "certs.sh: client certificate verifies for TLS client use" \
 cat >"$T/tokens.json" <<'EOF'
 {"tok-admin": {"user": "alice", "allow": ["*"]},
  "tok-ro": {"user": "bob", "allow": ["get:ippools", "list:ippools", "list:pods"]},
- "tok-none": {"user": "carol", "allow": []}}
+ "tok-none": {"user": "carol", "allow": []},
+ "tok-ev": {"user": "dave", "allow": ["create:events", "patch:events"]}}
 EOF
 
 for bad in 10.0.0.1:0 0.0.0.0:0 '[::]:0' 192.168.1.1:6443; do
@@ -522,6 +523,40 @@ is "core NotFound has no group in details" "web-1 pods null" "$(jb '"\(.details.
 adm POST /_test/pods '{"action":"delete","namespace":"team-b","name":"db-1"}'
 api GET /api/v1/pods
 is "/_test/pods deletes a pod" 0 "$(jb '.items | length')"
+
+echo "# events (core/v1)"
+EVP=/api/v1/namespaces/$NS/events
+ev() { # ev NAME [NAMESPACE-OF-INVOLVED-OBJECT] [COUNT]
+	printf '{"apiVersion":"v1","kind":"Event","metadata":{"name":"%s","namespace":"%s"},"involvedObject":{"apiVersion":"%s","kind":"IPPool","name":"p1","namespace":"%s","uid":"u-1"},"reason":"PoolExhausted","message":"m","type":"Warning","count":%s,"firstTimestamp":"2026-01-01T00:00:00Z","lastTimestamp":"2026-01-01T00:00:00Z","source":{"component":"rdmanet-ipam","host":"n1"}}' \
+		"$1" "$NS" "$GV" "${2:-$NS}" "${3:-1}"
+}
+api -t tok-ev POST $EVP "$(ev p1.abc)"
+is "POST an Event with create:events: 201, stored with a uid" "201 true" "$(code) $(jb '.metadata.uid != null')"
+api -t tok-ev POST $EVP "$(ev p1.abc)"
+status_is "the same name again: 409 AlreadyExists" 409 AlreadyExists 'events "p1.abc" already exists'
+api -t tok-ev -c application/merge-patch+json PATCH $EVP/p1.abc '{"count":5,"lastTimestamp":"2026-01-01T00:01:00Z"}'
+is "merge-patch of count and lastTimestamp with patch:events" "200 5 2026-01-01T00:01:00Z" "$(code) $(jb '"\(.count) \(.lastTimestamp)"')"
+api -t tok-ev -c application/merge-patch+json PATCH $EVP/nothing '{"count":2}'
+status_is "PATCH of a missing Event: 404" 404 NotFound 'events "nothing" not found'
+api -t tok-ev GET $EVP
+status_is "create and patch do not give list" 403 Forbidden \
+	'events is forbidden: User "dave" cannot list resource "events" in API group "" in the namespace "kube-system"'
+api -t tok-none POST $EVP "$(ev p1.def)"
+status_is "a token without events rights cannot create one" 403 Forbidden \
+	'events is forbidden: User "carol" cannot create resource "events" in API group "" in the namespace "kube-system"'
+api POST $EVP "$(ev p1.ghi default)"
+status_is "involvedObject.namespace must be the Event's: 422" 422 Invalid \
+	'Event "p1.ghi" is invalid: involvedObject.namespace: Invalid value: "default": does not match event.namespace'
+api POST $EVP "$(ev p1.jkl "$NS" '"7"')"
+is "count must be an integer: 422" 422 "$(code)"
+api POST $EVP "$(ev p1.mno | jq -c '.involvedObject.kind="Pod"')"
+api GET "$EVP?fieldSelector=involvedObject.kind%3DIPPool"
+is "list with fieldSelector involvedObject.kind=IPPool: EventList" "EventList p1.abc" \
+	"$(jb '"\(.kind) \([.items[].metadata.name] | join(" "))"')"
+api GET "/api/v1/events?fieldSelector=reason%3DPoolExhausted,type%3DWarning,involvedObject.name%3Dp1"
+is "all namespaces, fieldSelector reason, type and involvedObject.name" "p1.abc p1.mno" "$(jb '[.items[].metadata.name] | join(" ")')"
+api GET "$EVP?fieldSelector=spec.nodeName%3Dx"
+status_is "a pod field label is no Event's" 400 BadRequest "field label not supported: spec.nodeName"
 
 # --------------------------------------------------------------------------------------------
 echo "# faults"

@@ -432,14 +432,27 @@ for sa, who in ((ds_sa, "the DaemonSet (rdmanet-ipam on the nodes)"), (rec_sa, "
         v = grants(rr, "whereabouts.cni.cncf.io", res)
         check(f"RBAC: {who} ({sa}) may {'/'.join(sorted(IPAM_VERBS))} {res} in {NS}",
               v == IPAM_VERBS, sorted(v))
+# Events on the IPPools (README, rdmanet-ipam): the nodes create and patch (aggregation), the
+# reconciler only creates; nobody reads them, and never cluster-wide
+EVENT_VERBS = {ds_sa: {"create", "patch"}, rec_sa: {"create"}}
+for sa, who in ((ds_sa, "the DaemonSet (rdmanet-ipam on the nodes)"), (rec_sa, "the reconciler")):
+    v = grants(bound(sa, "Role"), "", "events")
+    check(f"RBAC: {who} ({sa}) may {'/'.join(sorted(EVENT_VERBS[sa]))} events in {NS}, no more",
+          v == EVENT_VERBS[sa], sorted(v))
+    check(f"RBAC: {who} ({sa}) gets nothing on events cluster-wide",
+          not grants(bound(sa, "ClusterRole"), "", "events"), "")
 check("RBAC: the reconciler may get/list pods cluster-wide",
       grants(bound(rec_sa, "ClusterRole"), "", "pods") == {"get", "list"},
       grants(bound(rec_sa, "ClusterRole"), "", "pods"))
 check("RBAC: the DaemonSet's service account (its token sits on every node) has no ClusterRole",
       not bound(ds_sa, "ClusterRole"), bound(ds_sa, "ClusterRole"))
-check("RBAC: nothing but pods and the two custom resources is granted",
-      all(set(r.get("resources") or []) <= {"pods", "ippools", "overlappingrangeipreservations"}
+check("RBAC: nothing but pods, events and the two custom resources is granted",
+      all(set(r.get("resources") or []) <= {"pods", "events", "ippools",
+                                             "overlappingrangeipreservations"}
           and set(r.get("verbs") or []) <= IPAM_VERBS for r in all_rules), all_rules)
+check("RBAC: events are granted only in the core group, only create and patch",
+      all(set(r.get("verbs") or []) <= {"create", "patch"} and r.get("apiGroups") == [""]
+          for r in all_rules if "events" in (r.get("resources") or [])), all_rules)
 for b in rbs + crbs:
     for s in b.get("subjects") or []:
         check(f"RBAC: {b['kind']}/{name_of(b)} subject {s.get('name')} is a ServiceAccount defined here",
@@ -448,6 +461,9 @@ with open("README.md") as fh:
     readme = fh.read()
 check("README points at deploy/rbac.yaml and deploy/crds.yaml",
       "deploy/rbac.yaml" in readme and "deploy/crds.yaml" in readme, "")
+check("README lists the events rights of deploy/rbac.yaml: create and patch (nodes), create "
+      "(reconciler)",
+      "`create` and `patch` of `events`" in readme and "`create` of `events`" in readme, "")
 
 # ------------------------------------------------------------------ CRDs
 crds = [d for _, d in by_kind("CustomResourceDefinition")]
