@@ -26,6 +26,7 @@ names=() cmds=() builds=()
 # they made it; made here once, so that no suite removes it under another one running.
 made_locks=
 [ -d /run/rdmanet-ipam ] || { mkdir -p /run/rdmanet-ipam && made_locks=1; }
+locks_before=$(ls -A /run/rdmanet-ipam | sort)
 cleanup() {
 	local pids; pids=$(jobs -p)
 	[ -z "$pids" ] || kill $pids 2>/dev/null
@@ -156,6 +157,14 @@ while [ ${#queue[@]} -gt 0 ] || [ "$running" -gt 0 ]; do
 	report "$i"
 done
 echo "=== ${#names[@]} suites, $JOBS at a time, in $(($(date +%s) - t0)) s"
+# no suite may leave a pool lock or Event series file on the machine (they use private ones)
+left=$(comm -13 <(echo "$locks_before") <(ls -A /run/rdmanet-ipam | sort) | tr '\n' ' ')
+if [ -n "${left// /}" ]; then
+	echo "not ok - files left in the machine's /run/rdmanet-ipam: $left"
+	total_f=$((total_f + 1)); failed_suites+=("(leftovers in /run/rdmanet-ipam)")
+else
+	echo "ok - nothing left in the machine's /run/rdmanet-ipam"; total_p=$((total_p + 1))
+fi
 
 [ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
 if [ "$total_s" -gt 0 ]; then

@@ -20,11 +20,14 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -32,6 +35,7 @@
 #include "rdmanet/ipam_config.h"
 #include "rdmanet/ipam_k8s.h"
 #include "rdmanet/ipam_reconcile.h"
+#include "rdmanet/ipam_store.h"
 #include "rdmanet/k8s.h"
 #include "rdmanet/log.h"
 #include "rdmanet/pool.h"
@@ -241,7 +245,9 @@ static void check_add(const struct ipam_config *cfg, const struct cni_result *re
 
 /*
  * The node lock of a pool lives in /run/rdmanet-ipam on a node: a run here must not leave lock
- * files on the machine, so they go to a private folder removed at exit.
+ * files on the machine, so they go to a private folder removed at exit. A release build (the
+ * corpus replay of build/) reads no RDMANET_IPAM_LOCK_DIR: it gets a /run of its own instead, a
+ * tmpfs in a mount namespace of its own (as root, as the tests run it).
  */
 static char lock_dir[] = "/tmp/rdmanet-fuzz-locks.XXXXXX";
 
@@ -267,6 +273,17 @@ static void lock_dir_once(void)
 
 	if (done++)
 		return;
+#ifndef RDMANET_TESTING
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("fuzz-run", "/run", "tmpfs", 0, "mode=0755") < 0 ||
+	    mkdir(IPAM_LOCK_DIR, 0700) < 0) {
+		(void) fprintf(stderr,
+			       "fuzz_ipam_k8s: a release build needs a private /run for the "
+			       "pool locks (run as root): %s\n",
+			       strerror(errno));
+		abort(); /* never fall back to the machine's /run */
+	}
+#endif
 	if (!mkdtemp(lock_dir) || setenv("RDMANET_IPAM_LOCK_DIR", lock_dir, 1) < 0)
 		abort(); /* never fall back to the machine's /run */
 	(void) atexit(lock_dir_remove);
