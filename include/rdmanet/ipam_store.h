@@ -14,8 +14,16 @@ struct cJSON;
 
 #define RELEASED_PREFIX "rdmanet.io/released-" /* + offset: unix time of the release */
 #define RELEASED_MAX    1024
+/* A release note among an IPPool's annotations: true with its offset and release time (unix s). */
+bool ipam_store_released_note(const struct cJSON *note, pool_off_t *off, double *at);
 /* this node's pool locks and Event series (testhook_lock_dir() overrides it in test builds) */
 #define IPAM_LOCK_DIR "/run/rdmanet-ipam"
+
+/*
+ * A file of this node's IPAM state, <dir>/<name><suffix> (dir NULL: IPAM_LOCK_DIR, made 0700 when
+ * missing), opened read-write, created 0600, never through a symlink. The fd, or -errno.
+ */
+int ipam_node_file(const char *dir, const char *name, const char *suffix);
 
 /* Random bits for jitter and for picking: getrandom(), else the clock and the pid. */
 unsigned long long ipam_store_random_u64(void);

@@ -20,14 +20,11 @@
  * tried again while the budget lasts, and an ADD that gives up leaves no entry and no claim.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,19 +57,10 @@ static void on_alarm(int sig)
 
 static int pool_lock(const char *name, long long deadline)
 {
-	const char *dir = testhook_lock_dir();
-	char path[PATH_MAX];
-	int fd;
+	int fd = ipam_node_file(testhook_lock_dir(), name, ".lock");
 
-	if (!dir)
-		dir = IPAM_LOCK_DIR;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (snprintf(path, sizeof(path), "%s/%s.lock", dir, name) >= (int) sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		/* wait in the kernel's queue (polling would serve waiters in random order) */
 		struct sigaction quiet = { .sa_handler = on_alarm }, old_sa;

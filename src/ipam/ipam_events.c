@@ -10,13 +10,11 @@
  * IPAM_EVENT_INTERVAL_S, whatever the number of failed ADDs, and needs only create and patch.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -212,19 +210,17 @@ int ipam_event_repeat(struct k8s_client *k, const char *dir, const struct ipam_e
 {
 	_cleanup_close_ int fd = -1;
 	struct series s = { 0 };
-	char path[PATH_MAX];
+	char suffix[80];
 	long long now = (long long) time(NULL);
 	const char *what;
 	int r;
 
-	if (!dir)
-		dir = IPAM_LOCK_DIR;
-	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) ||
-	    snprintf(path, sizeof(path), "%s/%s.%s.event", dir, ev->pool, ev->reason) >=
-		    (int) sizeof(path) ||
-	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+	(void) snprintf(suffix, sizeof(suffix), ".%s.event", ev->reason);
+	fd = ipam_node_file(dir, ev->pool, suffix);
+	if (fd < 0) {
 		/* no state: every occurrence its own Event rather than none */
-		log_debug("no Event series file in '%s' (%m): posting without aggregation", dir);
+		log_debug("no Event series file in '%s' (%s): posting without aggregation",
+			  dir ? dir : IPAM_LOCK_DIR, strerror(-fd));
 		return ipam_event_post(k, ev);
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

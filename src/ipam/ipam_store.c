@@ -5,11 +5,14 @@
  * worded, and which of them are tried again (see ipam_alloc.c for why).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -25,6 +28,21 @@ DEFINE_CLEANUP(cJSON *, cJSON_Delete)
 
 #define API_PREFIX IPAM_API_PATH
 #define ALLOCS_MAX (1u << 20)
+
+int ipam_node_file(const char *dir, const char *name, const char *suffix)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (!dir)
+		dir = IPAM_LOCK_DIR;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffix) >= (int) sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? -errno : fd;
+}
 
 unsigned long long ipam_store_random_u64(void)
 {
@@ -152,6 +170,18 @@ bool ipam_store_in_sorted(const pool_off_t *v, size_t n, pool_off_t off)
 	return n && bsearch(&off, v, n, sizeof(*v), cmp_off);
 }
 
+bool ipam_store_released_note(const cJSON *note, pool_off_t *off, double *at)
+{
+	char *end;
+
+	if (!cJSON_IsString(note) || !note->string ||
+	    strncmp(note->string, RELEASED_PREFIX, strlen(RELEASED_PREFIX)) ||
+	    pool_off_parse(note->string + strlen(RELEASED_PREFIX), off) < 0)
+		return false;
+	*at = strtod(note->valuestring, &end);
+	return end != note->valuestring && !*end;
+}
+
 /* Reads the released-at annotations (bounded); ipam_store_view_resting() says which still rest. */
 static void view_released(struct pool_view *v)
 {
@@ -163,15 +193,9 @@ static void view_released(struct pool_view *v)
 
 	cJSON_ArrayForEach(it, ann) {
 		pool_off_t off;
-		char *end;
 		double at;
 
-		if (v->n_released >= RELEASED_MAX || !cJSON_IsString(it) ||
-		    strncmp(it->string, RELEASED_PREFIX, strlen(RELEASED_PREFIX)) ||
-		    pool_off_parse(it->string + strlen(RELEASED_PREFIX), &off) < 0)
-			continue;
-		at = strtod(it->valuestring, &end);
-		if (*end || end == it->valuestring)
+		if (v->n_released >= RELEASED_MAX || !ipam_store_released_note(it, &off, &at))
 			continue;
 		v->released[v->n_released].off = off;
 		v->released[v->n_released++].at = at;

@@ -41,21 +41,13 @@ void ipam_pool_usage(const cJSON *pool, const struct pool_range *rg, unsigned qu
 		if (pool_off_parse(it->string, &off) >= 0 && pool_usable(rg, off))
 			u->allocated++;
 	cJSON_ArrayForEach(it, member(pool, "metadata", "annotations")) {
-		const char *okey;
-		char *end;
 		double at;
 
-		if (!it->string || strncmp(it->string, RELEASED_PREFIX, strlen(RELEASED_PREFIX)) ||
-		    !cJSON_IsString(it))
-			continue;
-		okey = it->string + strlen(RELEASED_PREFIX);
-		if (pool_off_parse(okey, &off) < 0 || !pool_usable(rg, off))
-			continue;
-		at = strtod(it->valuestring, &end);
-		if (end == it->valuestring || *end || (double) now - at >= (double) quiet_s)
+		if (!ipam_store_released_note(it, &off, &at) || !pool_usable(rg, off) ||
+		    (double) now - at >= (double) quiet_s)
 			continue;
 		/* handed out again (every other address was taken): allocated, not resting */
-		if (!cJSON_GetObjectItemCaseSensitive(allocs, okey))
+		if (!cJSON_GetObjectItemCaseSensitive(allocs, it->string + strlen(RELEASED_PREFIX)))
 			u->quiet++;
 	}
 }
