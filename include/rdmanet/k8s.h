@@ -55,7 +55,7 @@ int k8s_client_new(const struct k8s_config *c, unsigned timeout_ms, struct k8s_c
 		   struct cni_err *err);
 void k8s_client_free(struct k8s_client *k);
 /*
- * No request runs past deadline (CLOCK_MONOTONIC ms; 0 for none): each one's timeout is cut to
+ * No request runs past deadline (clock_now_ms(); 0 for none): each one's timeout is cut to
  * what is left, and one asked for after it fails at once with -ETIMEDOUT, unsent.
  */
 void k8s_deadline_set(struct k8s_client *k, long long deadline);

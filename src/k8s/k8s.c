@@ -13,13 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "rdmanet/cleanup.h"
+#include "rdmanet/clock.h"
 #include "rdmanet/k8s.h"
 #include "rdmanet/log.h"
 #include "rdmanet/secret.h"
@@ -263,18 +263,10 @@ void k8s_deadline_set(struct k8s_client *k, long long deadline)
 	k->deadline = deadline;
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The per-request timeout, cut to what is left before the deadline: -ETIMEDOUT when nothing. */
 static int timeout_left(struct k8s_client *k, long *ms)
 {
-	long long left = k->deadline ? k->deadline - mono_ms() : (long long) k->timeout_ms;
+	long long left = k->deadline ? k->deadline - clock_now_ms() : (long long) k->timeout_ms;
 
 	if (left <= 0)
 		return -ETIMEDOUT;
