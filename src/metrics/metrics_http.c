@@ -21,6 +21,7 @@
 
 #include <microhttpd.h>
 
+#include "rdmanet/cidr.h"
 #include "rdmanet/log.h"
 #include "rdmanet/metrics.h"
 
@@ -61,6 +62,7 @@ int metrics_http_parse_bind(const char *s, struct metrics_http_opts *o)
 	char text[METRICS_BIND_MAX];
 	unsigned char a[16];
 	size_t n = strlen(s);
+	int family;
 
 	if (n >= sizeof(text) || !n)
 		return -EINVAL;
@@ -68,13 +70,11 @@ int metrics_http_parse_bind(const char *s, struct metrics_http_opts *o)
 		if (n < 3 || s[n - 1] != ']')
 			return -EINVAL;
 		(void) snprintf(text, sizeof(text), "%.*s", (int) (n - 2), s + 1);
-		if (inet_pton(AF_INET6, text, a) != 1)
-			return -EINVAL;
 	} else {
 		(void) snprintf(text, sizeof(text), "%s", s);
-		if (inet_pton(AF_INET, text, a) != 1 && inet_pton(AF_INET6, text, a) != 1)
-			return -EINVAL;
 	}
+	if (cidr_addr_parse(text, &family, a) < 0 || (s[0] == '[' && family != AF_INET6))
+		return -EINVAL;
 	(void) snprintf(o->bind, sizeof(o->bind), "%s", text);
 	return 0;
 }
