@@ -180,8 +180,8 @@ FUZZ_TIME    ?= 300
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 $(WARN) -DRDMANET_TESTING -Iinclude $(NL_CFLAGS) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIBSRCS := src/base/err.c src/base/log.c src/base/strv.c src/base/cidr.c src/cni/cni.c \
-                src/cni/config.c src/ipam/pool.c src/ipam/ipam_config.c src/k8s/secret.c \
-                src/k8s/file.c src/k8s/base64.c src/k8s/yamltree.c src/k8s/kubeconfig.c \
+                src/cni/config.c src/ipam/pool.c src/ipam/ipam_config.c src/base/secret.c \
+                src/base/file.c src/k8s/base64.c src/k8s/yamltree.c src/k8s/kubeconfig.c \
                 src/k8s/incluster.c
 FUZZ_LIBOBJS := $(FUZZ_LIBSRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LDLIBS  := $(CJSON_LIBS) $(IPAM_LIBS)

@@ -9,15 +9,13 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rdmanet/cleanup.h"
 #include "rdmanet/doctor_calllog.h"
+#include "rdmanet/file.h"
 
 #define LOGS_MAX 8
 
@@ -45,53 +43,6 @@ static void add_log(struct logs *ls, const char *path, const char *source)
 	(void) snprintf(ls->l[ls->n].path, sizeof(ls->l[0].path), "%s", path);
 	(void) snprintf(ls->l[ls->n].source, sizeof(ls->l[0].source), "%s", source);
 	ls->n++;
-}
-
-/*
- * Reads the last max bytes of a regular file at path, NUL-terminated; *skipped: the bytes
- * before them. -EINVAL when not a regular file, else open()'s or read()'s -errno.
- */
-static int read_tail(const char *path, size_t max, char **out, size_t *len, size_t *skipped)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	off_t off;
-	char *buf;
-	size_t n = 0;
-
-	*out = NULL;
-	*len = *skipped = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	off = st.st_size > (off_t) max ? st.st_size - (off_t) max : 0;
-	buf = malloc(max + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (n < max) {
-		ssize_t r = pread(fd, buf + n, max - n, off + (off_t) n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = -errno;
-
-			free(buf);
-			return e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t) r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	*skipped = (size_t) off;
-	return 0;
 }
 
 /* The log files one network config (a .conf, a .conflist or a Multus delegate) names. */
@@ -144,12 +95,12 @@ static int dir_logs(const char *dir, struct logs *ls)
 		_cleanup_(cJSON_Deletep) cJSON *conf = NULL;
 		_cleanup_free_ char *text = NULL;
 		char path[4096];
-		size_t len, skipped;
+		size_t len;
 
 		if (i < DOCTOR_CONF_FILES_MAX &&
 		    (size_t) snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name) <
 			    sizeof(path) &&
-		    read_tail(path, DOCTOR_CONF_MAX, &text, &len, &skipped) >= 0 && !skipped &&
+		    file_read_bounded(path, DOCTOR_CONF_MAX, &text, &len) >= 0 &&
 		    (conf = cJSON_ParseWithLength(text, len)))
 			conf_logs(conf, path, ls, 0);
 		free(names[i]);
@@ -238,7 +189,7 @@ static void scan_log(const struct log_ref *l, cJSON *x, struct doctor_findings *
 	char *line, *next;
 	int r;
 
-	r = read_tail(l->path, DOCTOR_LOG_TAIL, &text, &len, &skipped);
+	r = file_read_tail(l->path, DOCTOR_LOG_TAIL, &text, &len, &skipped);
 	cJSON_AddBoolToObject(x, "readable", r >= 0);
 	if (r < 0) {
 		cJSON_AddStringToObject(x, "error", strerror(-r));
